@@ -1,0 +1,436 @@
+package dev.aigw.gateway.context;
+
+import dev.aigw.gateway.plugin.PluginBinding;
+import dev.aigw.gateway.route.Route;
+import dev.aigw.gateway.upstream.UpstreamHandler;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the gateway knows about one request while it runs: the Vert.x request and response,
+ * the matched route and its plugins, the chosen upstream, the request body (when something needed
+ * it), variables set by plugins and the extra fields plugins hand to loggers.
+ *
+ * <p>Confined to the request's event loop: not thread-safe, and never needs to be.
+ *
+ * <p>The response is written through {@link #sendHead}, {@link #write} and {@link #end} so that the
+ * plugins' header and body filters run; {@link #exit} answers the request from a plugin.
+ */
+public final class RequestContext {
+
+    /** Thrown (as a failed future) by {@link #readBody()} when the body exceeds the configured cap. */
+    public static final class BodyTooLargeException extends RuntimeException {
+        public BodyTooLargeException(long limit) {
+            super("request body larger than " + limit + " bytes");
+        }
+    }
+
+    private final Vertx vertx;
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final VariableRegistry variables;
+    private final long maxBodySize;
+    private final long startMillis = System.currentTimeMillis();
+    private final long startNanos = System.nanoTime();
+
+    private String requestId;
+    private Route route;
+    private List<PluginBinding<?>> plugins = List.of();
+    private UpstreamHandler upstream;
+
+    private Future<Buffer> bodyFuture;
+    private Buffer body;
+    private boolean bodyParsed;
+    private Object parsedBody;
+
+    private Map<String, Object> vars;
+    private Map<Object, Object> attrs;
+    private Map<String, Object> logFields;
+
+    private boolean exited;
+    private boolean headSent;
+    private boolean ended;
+    private long endNanos;
+    private int finalStatus;
+
+    public RequestContext(Vertx vertx, HttpServerRequest request, VariableRegistry variables, long maxBodySize) {
+        this.vertx = vertx;
+        this.request = request;
+        this.response = request.response();
+        this.variables = variables;
+        this.maxBodySize = maxBodySize;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public HttpServerRequest request() {
+        return request;
+    }
+
+    public HttpServerResponse response() {
+        return response;
+    }
+
+    public VariableRegistry variables() {
+        return variables;
+    }
+
+    /** Wall-clock start of the request, in ms since the epoch. */
+    public long startMillis() {
+        return startMillis;
+    }
+
+    /** {@link System#nanoTime()} at the start of the request. */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** {@link System#nanoTime()} when the response was finished (or the client went away), 0 before. */
+    public long endNanos() {
+        return endNanos;
+    }
+
+    /** 32 lowercase hex characters, or the client's {@code X-Request-Id}. */
+    public String requestId() {
+        return requestId;
+    }
+
+    public void requestId(String id) {
+        this.requestId = id;
+    }
+
+    /** The matched route, or null before matching / when nothing matched. */
+    public Route route() {
+        return route;
+    }
+
+    /**
+     * Sets the matched route and the plugins that run for this request (route plugins merged with
+     * global rules), sorted by priority, higher first.
+     */
+    public void route(Route route, List<PluginBinding<?>> plugins) {
+        this.route = route;
+        this.plugins = plugins;
+    }
+
+    /** The plugins that run for this request, higher priority first. */
+    public List<PluginBinding<?>> plugins() {
+        return plugins;
+    }
+
+    public UpstreamHandler upstream() {
+        return upstream;
+    }
+
+    /** Installs the handler that will proxy this request (ai-proxy does this in beforeProxy/access). */
+    public void upstream(UpstreamHandler upstream) {
+        this.upstream = upstream;
+    }
+
+    // ---------------------------------------------------------------- body
+
+    /** The request body if it was read, else null (it is then streamed to the upstream). */
+    public Buffer body() {
+        return body;
+    }
+
+    /** True once the body has been (or is being) read into memory. */
+    public boolean bodyRequested() {
+        return bodyFuture != null;
+    }
+
+    /**
+     * Reads the whole request body once (later calls share the result), capped at
+     * {@code client_max_body_size}: beyond it the future fails with {@link BodyTooLargeException}.
+     */
+    public Future<Buffer> readBody() {
+        if (bodyFuture != null) {
+            return bodyFuture;
+        }
+        String cl = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (cl != null && maxBodySize > 0) {
+            try {
+                if (Long.parseLong(cl.trim()) > maxBodySize) {
+                    bodyFuture = Future.failedFuture(new BodyTooLargeException(maxBodySize));
+                    return bodyFuture;
+                }
+            } catch (NumberFormatException ignored) {
+                // let the HTTP codec deal with it
+            }
+        }
+        Promise<Buffer> promise = Promise.promise();
+        bodyFuture = promise.future();
+        Buffer acc = Buffer.buffer();
+        request.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return;
+            }
+            if (maxBodySize > 0 && acc.length() + chunk.length() > maxBodySize) {
+                promise.tryFail(new BodyTooLargeException(maxBodySize));
+                return;
+            }
+            acc.appendBuffer(chunk);
+        });
+        request.exceptionHandler(promise::tryFail);
+        request.endHandler(v -> {
+            body = acc;
+            promise.tryComplete(acc);
+        });
+        request.resume();
+        return bodyFuture;
+    }
+
+    /** Replaces the body sent upstream (after a plugin rewrote it). Resets the parsed form. */
+    public void body(Buffer newBody) {
+        this.body = newBody;
+        if (bodyFuture == null) {
+            bodyFuture = Future.succeededFuture(newBody);
+        }
+        this.bodyParsed = false;
+        this.parsedBody = null;
+    }
+
+    /**
+     * The body parsed once as JSON (a {@link JsonObject}) or as a form ({@code Map<String,String>}),
+     * or null when there is no body, it was not read, or it is neither.
+     */
+    public Object parsedBody() {
+        if (!bodyParsed) {
+            bodyParsed = true;
+            parsedBody = BodyParser.parse(request.getHeader(HttpHeaders.CONTENT_TYPE), body);
+        }
+        return parsedBody;
+    }
+
+    /** The parsed JSON body if it is a JSON object, else null. */
+    public JsonObject jsonBody() {
+        Object p = parsedBody();
+        return p instanceof JsonObject j ? j : null;
+    }
+
+    /**
+     * {@code post_arg.<path>}: a field of the JSON body (nested keys separated by dots) or of a form
+     * body. Null when absent or when the body was not read.
+     */
+    public Object postArg(String path) {
+        Object p = parsedBody();
+        if (p instanceof JsonObject json) {
+            Object cur = json;
+            int from = 0;
+            while (cur != null) {
+                int dot = path.indexOf('.', from);
+                String key = dot < 0 ? path.substring(from) : path.substring(from, dot);
+                if (cur instanceof JsonObject o) {
+                    cur = o.getValue(key);
+                } else if (cur instanceof JsonArray a) {
+                    int idx = parseIndex(key);
+                    cur = idx >= 1 && idx <= a.size() ? a.getValue(idx - 1) : null; // Lua arrays: 1-based
+                } else {
+                    return null;
+                }
+                if (dot < 0) {
+                    return cur;
+                }
+                from = dot + 1;
+            }
+            return null;
+        }
+        if (p instanceof Map<?, ?> form) {
+            return form.get(path);
+        }
+        return null;
+    }
+
+    private static int parseIndex(String key) {
+        try {
+            return Integer.parseInt(key);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    // ---------------------------------------------------------------- variables
+
+    /** A variable's value: one set on this request wins, else the registry's resolver; null if unset. */
+    public Object var(String name) {
+        if (vars != null) {
+            Object v = vars.get(name);
+            if (v != null) {
+                return v;
+            }
+        }
+        return variables.resolve(this, name);
+    }
+
+    /** A variable's value as a string, or null. */
+    public String varString(String name) {
+        Object v = var(name);
+        return v == null ? null : v.toString();
+    }
+
+    /** Sets a variable on this request ({@code llm_model}, {@code upstream_status} …); null removes it. */
+    public void setVar(String name, Object value) {
+        if (vars == null) {
+            if (value == null) {
+                return;
+            }
+            vars = new HashMap<>();
+        }
+        if (value == null) {
+            vars.remove(name);
+        } else {
+            vars.put(name, value);
+        }
+    }
+
+    /** Per-request plugin state, keyed by anything (ideally a private static key object). */
+    @SuppressWarnings("unchecked")
+    public <T> T get(Object key) {
+        return attrs == null ? null : (T) attrs.get(key);
+    }
+
+    public void put(Object key, Object value) {
+        if (attrs == null) {
+            attrs = new HashMap<>();
+        }
+        attrs.put(key, value);
+    }
+
+    /**
+     * Extra top-level fields that plugins hand to loggers ({@code llm_summary}, {@code llm_request},
+     * {@code llm_response_text} …), in insertion order.
+     */
+    public Map<String, Object> logFields() {
+        if (logFields == null) {
+            logFields = new LinkedHashMap<>();
+        }
+        return logFields;
+    }
+
+    // ---------------------------------------------------------------- response
+
+    /** True once a plugin answered the request itself. */
+    public boolean exited() {
+        return exited;
+    }
+
+    public boolean headSent() {
+        return headSent;
+    }
+
+    public boolean ended() {
+        return ended;
+    }
+
+    /** The status sent to the client (499 if the client went away first), 0 while unknown. */
+    public int status() {
+        return finalStatus != 0 ? finalStatus : (headSent ? response.getStatusCode() : 0);
+    }
+
+    /**
+     * Marks the request finished (called by the gateway when the response ended or the connection
+     * closed) and records the final status.
+     */
+    public void markFinished(int status) {
+        if (endNanos == 0) {
+            endNanos = System.nanoTime();
+            finalStatus = status;
+        }
+    }
+
+    /**
+     * Sends the status line and headers (set on {@link #response()} beforehand) after running every
+     * plugin's header filter. Idempotent.
+     */
+    public void sendHead(int status) {
+        if (headSent) {
+            return;
+        }
+        response.setStatusCode(status);
+        for (PluginBinding<?> p : plugins) {
+            p.headerFilter(this);
+        }
+        headSent = true;
+    }
+
+    /** Writes one body chunk through the plugins' body filters. Sends the head first if needed. */
+    public Future<Void> write(Buffer chunk) {
+        if (!headSent) {
+            sendHead(response.getStatusCode());
+        }
+        Buffer out = filter(chunk, false);
+        if (out == null || out.length() == 0) {
+            return Future.succeededFuture();
+        }
+        return response.write(out);
+    }
+
+    /** Ends the response, with an optional last chunk (null for none), through the body filters. */
+    public Future<Void> end(Buffer lastChunk) {
+        if (ended) {
+            return Future.succeededFuture();
+        }
+        if (!headSent) {
+            sendHead(response.getStatusCode());
+        }
+        ended = true;
+        Buffer out = filter(lastChunk == null ? Buffer.buffer() : lastChunk, true);
+        return out == null || out.length() == 0 ? response.end() : response.end(out);
+    }
+
+    private Buffer filter(Buffer chunk, boolean last) {
+        Buffer out = chunk;
+        for (PluginBinding<?> p : plugins) {
+            out = p.bodyFilter(this, out, last);
+            if (out == null) {
+                out = Buffer.buffer();
+            }
+        }
+        return out;
+    }
+
+    /** Answers the request from a plugin and stops the phase chain: APISIX's {@code core.response.exit}. */
+    public void exit(int status, JsonObject body) {
+        exited = true;
+        if (ended || response.ended() || response.closed()) {
+            return;
+        }
+        if (!headSent) {
+            response.headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+        }
+        sendHead(status);
+        end(body == null ? null : Buffer.buffer(body.encode() + "\n"));
+    }
+
+    /** {@link #exit(int, JsonObject)} with a plain-text body. */
+    public void exit(int status, String body) {
+        exited = true;
+        if (ended || response.ended() || response.closed()) {
+            return;
+        }
+        if (!headSent) {
+            response.headers().set(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+        }
+        sendHead(status);
+        end(body == null ? null : Buffer.buffer(body));
+    }
+
+    /** Answers with APISIX's error shape {@code {"error_msg": message}}. */
+    public void exitError(int status, String message) {
+        exit(status, new JsonObject().put("error_msg", message));
+    }
+}

@@ -1,0 +1,32 @@
+package dev.aigw.gateway.plugin;
+
+import dev.aigw.gateway.context.VariableRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+
+/**
+ * What the gateway offers a plugin at {@link Plugin#init}: the shared Vert.x instance, the merged
+ * configuration, the variable registry (to add variables such as {@code llm_model}), the prefix
+ * directory and the current plugin metadata.
+ */
+public interface PluginEnv {
+
+    Vertx vertx();
+
+    /** The whole merged configuration (config-default.yaml with config.yaml over it). */
+    JsonObject config();
+
+    /** Registry of the variables usable in {@code vars}, the access log and loggers. */
+    VariableRegistry variables();
+
+    /** The prefix directory (holds conf/ and logs/). */
+    Path prefix();
+
+    /**
+     * The current metadata of a plugin ({@code <prefix>/plugin_metadata/<name>}), or null. Reads the
+     * last route-table snapshot: cheap, safe on the event loop.
+     */
+    JsonObject pluginMetadata(String pluginName);
+}
