@@ -4,6 +4,7 @@ import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.route.Route;
 import dev.aigw.gateway.upstream.UpstreamHandler;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -49,6 +50,8 @@ public final class RequestContext {
     private Route route;
     private List<PluginBinding<?>> plugins = List.of();
     private UpstreamHandler upstream;
+
+    private ProxyRequest proxyRequest;
 
     private Future<Buffer> bodyFuture;
     private Buffer body;
@@ -139,6 +142,23 @@ public final class RequestContext {
     /** Installs the handler that will proxy this request (ai-proxy does this in beforeProxy/access). */
     public void upstream(UpstreamHandler upstream) {
         this.upstream = upstream;
+    }
+
+    /**
+     * The request as it will be sent upstream (method, uri, host, headers), created from the
+     * client's request on first use; plugins change it before proxying.
+     */
+    public ProxyRequest proxyRequest() {
+        if (proxyRequest == null) {
+            MultiMap h = MultiMap.caseInsensitiveMultiMap();
+            for (Map.Entry<String, String> e : request.headers()) {
+                if (!HopByHop.is(e.getKey())) {
+                    h.add(e.getKey(), e.getValue());
+                }
+            }
+            proxyRequest = new ProxyRequest(request.method(), request.uri(), h);
+        }
+        return proxyRequest;
     }
 
     // ---------------------------------------------------------------- body
