@@ -62,6 +62,8 @@ public final class RequestContext {
     private Map<Object, Object> attrs;
     private Map<String, Object> logFields;
 
+    private List<Runnable> closeHandlers;
+
     private boolean exited;
     private boolean headSent;
     private boolean ended;
@@ -342,6 +344,32 @@ public final class RequestContext {
     }
 
     // ---------------------------------------------------------------- response
+
+    /**
+     * Runs {@code action} if the client goes away before the response is complete (an upstream
+     * handler resets its upstream request this way). Use this instead of
+     * {@code response().closeHandler(...)}: the gateway owns that single handler and fans out.
+     */
+    public void onClientClose(Runnable action) {
+        if (closeHandlers == null) {
+            closeHandlers = new java.util.ArrayList<>(2);
+        }
+        closeHandlers.add(action);
+    }
+
+    /** Called by the gateway when the client connection closed before the response ended. */
+    public void fireClientClosed() {
+        if (closeHandlers != null) {
+            for (Runnable r : closeHandlers) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(RequestContext.class).warn("client-close handler failed", e);
+                }
+            }
+            closeHandlers = null;
+        }
+    }
 
     /** True once a plugin answered the request itself. */
     public boolean exited() {

@@ -1,0 +1,235 @@
+package dev.aigw.gateway.route;
+
+import dev.aigw.gateway.plugin.PluginBinding;
+import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.store.KeyValue;
+import dev.aigw.gateway.store.StoreSnapshot;
+import dev.aigw.gateway.upstream.UpstreamHandler;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Turns a store snapshot into a {@link RuntimeConfig}: validates every route, upstream and global
+ * rule, parses plugin configurations, resolves upstreams, merges global rules into every route and
+ * compiles the route table.
+ *
+ * <p>Runs off the event loop, one build at a time. A bad entry that reached the store without the
+ * Admin API is skipped with an error log line; it never takes the data plane down. Plugin bindings
+ * whose configuration did not change are reused from the previous build (so a Kafka producer or an
+ * HTTP client pool survives unrelated route changes) and those no longer used are released.
+ */
+public final class RouteTableBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouteTableBuilder.class);
+
+    /** Validates a stored document of one kind ({@code routes}, {@code upstreams}, {@code global_rules}): null when valid. */
+    @FunctionalInterface
+    public interface Validator {
+        String validate(String kind, JsonObject doc);
+    }
+
+    private static final Comparator<PluginBinding<?>> BY_PRIORITY =
+            (a, b) -> Integer.compare(b.priority(), a.priority());
+
+    private final String prefix;
+    private final PluginRegistry registry;
+    private final Function<JsonObject, UpstreamHandler> upstreams;
+    private final Validator validator;
+    private Map<String, PluginBinding<?>> bindings = new HashMap<>();
+
+    /**
+     * @param prefix    the store key prefix ({@code /apisix})
+     * @param upstreams returns the (shared, pooled) handler for an upstream definition
+     */
+    public RouteTableBuilder(String prefix, PluginRegistry registry,
+                             Function<JsonObject, UpstreamHandler> upstreams, Validator validator) {
+        this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        this.registry = registry;
+        this.upstreams = upstreams;
+        this.validator = validator;
+    }
+
+    /** Builds the runtime configuration for a snapshot. Call from a worker thread, never concurrently. */
+    public synchronized RuntimeConfig build(StoreSnapshot snapshot) {
+        Map<String, JsonObject> routeDocs = new LinkedHashMap<>();
+        Map<String, Long> routeRevisions = new HashMap<>();
+        Map<String, JsonObject> upstreamDocs = new HashMap<>();
+        List<JsonObject> globalRules = new ArrayList<>();
+        Map<String, JsonObject> metadata = new HashMap<>();
+
+        for (KeyValue kv : snapshot.entries().values()) {
+            String rest = relative(kv.key());
+            if (rest == null) {
+                continue;
+            }
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || slash == rest.length() - 1) {
+                continue; // a directory marker such as "/apisix/routes"
+            }
+            String kind = rest.substring(0, slash);
+            String id = rest.substring(slash + 1);
+            JsonObject doc = parse(kv);
+            if (doc == null) {
+                continue;
+            }
+            switch (kind) {
+                case "routes" -> {
+                    if (valid(kind, kv.key(), doc)) {
+                        routeDocs.put(id, doc);
+                        routeRevisions.put(id, kv.modRevision());
+                    }
+                }
+                case "upstreams" -> {
+                    if (valid(kind, kv.key(), doc)) {
+                        upstreamDocs.put(id, doc);
+                    }
+                }
+                case "global_rules" -> {
+                    if (valid(kind, kv.key(), doc)) {
+                        globalRules.add(doc);
+                    }
+                }
+                case "plugin_metadata" -> metadata.put(id, doc);
+                default -> {
+                    // other resources (services, consumers …) are not used by this gateway yet
+                }
+            }
+        }
+
+        Map<String, PluginBinding<?>> next = new HashMap<>();
+        Map<String, PluginBinding<?>> globals = new LinkedHashMap<>();
+        for (JsonObject rule : globalRules) {
+            JsonObject plugins = rule.getJsonObject("plugins", new JsonObject());
+            for (String name : plugins.fieldNames()) {
+                PluginBinding<?> b = bind(name, plugins.getJsonObject(name), next, "global rule " + rule.getValue("id"));
+                if (b != null) {
+                    globals.putIfAbsent(name, b);
+                }
+            }
+        }
+
+        List<Route> routes = new ArrayList<>(routeDocs.size());
+        for (Map.Entry<String, JsonObject> e : routeDocs.entrySet()) {
+            Route r = buildRoute(e.getKey(), e.getValue(), routeRevisions.get(e.getKey()), upstreamDocs, globals, next);
+            if (r != null) {
+                routes.add(r);
+            }
+        }
+        RouteTable table = RouteTable.build(routes);
+
+        releaseUnused(next);
+        bindings = next;
+        return new RuntimeConfig(table, Map.copyOf(metadata), snapshot.revision());
+    }
+
+    private Route buildRoute(String id, JsonObject doc, long revision, Map<String, JsonObject> upstreamDocs,
+                             Map<String, PluginBinding<?>> globals, Map<String, PluginBinding<?>> next) {
+        Map<String, PluginBinding<?>> merged = new LinkedHashMap<>(globals);
+        JsonObject plugins = doc.getJsonObject("plugins", new JsonObject());
+        for (String name : plugins.fieldNames()) {
+            PluginBinding<?> b = bind(name, plugins.getJsonObject(name), next, "route " + id);
+            if (b == null) {
+                return null; // a route whose plugin cannot run must not run without it
+            }
+            merged.put(name, b);
+        }
+        List<PluginBinding<?>> list = new ArrayList<>(merged.values());
+        list.sort(BY_PRIORITY);
+
+        UpstreamHandler upstream = null;
+        JsonObject up = doc.getJsonObject("upstream");
+        if (up == null && doc.getValue("upstream_id") != null) {
+            String upId = String.valueOf(doc.getValue("upstream_id"));
+            up = upstreamDocs.get(upId);
+            if (up == null) {
+                LOG.error("route {} skipped: upstream_id {} does not exist", id, upId);
+                return null;
+            }
+        }
+        if (up != null) {
+            try {
+                upstream = upstreams.apply(up);
+            } catch (RuntimeException ex) {
+                LOG.error("route {} skipped: bad upstream: {}", id, ex.getMessage());
+                return null;
+            }
+        }
+        return new Route(id, doc.getString("name"), doc, List.copyOf(list), upstream, revision);
+    }
+
+    private PluginBinding<?> bind(String name, JsonObject conf, Map<String, PluginBinding<?>> next, String where) {
+        JsonObject c = conf == null ? new JsonObject() : conf;
+        String key = name + '\n' + c.encode();
+        PluginBinding<?> b = next.get(key);
+        if (b == null) {
+            b = bindings.get(key);
+        }
+        if (b == null) {
+            try {
+                b = registry.bind(name, c);
+            } catch (PluginConfigException ex) {
+                LOG.error("{} skipped: {}", where, ex.getMessage());
+                return null;
+            }
+        }
+        next.put(key, b);
+        return b;
+    }
+
+    private void releaseUnused(Map<String, PluginBinding<?>> next) {
+        Set<PluginBinding<?>> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        kept.addAll(next.values());
+        for (PluginBinding<?> old : bindings.values()) {
+            if (!kept.contains(old)) {
+                try {
+                    old.release();
+                } catch (RuntimeException ex) {
+                    LOG.warn("plugin {} failed to release a configuration", old.name(), ex);
+                }
+            }
+        }
+    }
+
+    /** Releases every binding (at shutdown). */
+    public synchronized void releaseAll() {
+        releaseUnused(Map.of());
+        bindings = new HashMap<>();
+    }
+
+    private String relative(String key) {
+        if (!key.startsWith(prefix + "/")) {
+            return null;
+        }
+        return key.substring(prefix.length() + 1);
+    }
+
+    private static JsonObject parse(KeyValue kv) {
+        try {
+            return new JsonObject(kv.value());
+        } catch (RuntimeException e) {
+            LOG.error("{} skipped: not a JSON object", kv.key());
+            return null;
+        }
+    }
+
+    private boolean valid(String kind, String key, JsonObject doc) {
+        String err = validator.validate(kind, doc);
+        if (err != null) {
+            LOG.error("{} skipped: {}", key, err);
+            return false;
+        }
+        return true;
+    }
+}

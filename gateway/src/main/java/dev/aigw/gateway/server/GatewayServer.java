@@ -1,0 +1,245 @@
+package dev.aigw.gateway.server;
+
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.context.VariableRegistry;
+import dev.aigw.gateway.log.RequestLogSink;
+import dev.aigw.gateway.plugin.PluginBinding;
+import dev.aigw.gateway.route.Route;
+import dev.aigw.gateway.route.RuntimeConfig;
+import dev.aigw.gateway.upstream.UpstreamHandler;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The traffic server: for each request, match a route on the current table (taken once, so a swap
+ * never disturbs a request in flight), run the plugins' rewrite and access phases, let
+ * beforeProxy pick the upstream, proxy, and once the response is finished (or the client went away)
+ * run the log phase and the log sinks.
+ */
+public final class GatewayServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+    private static final String SERVER = "aigw/0.1";
+
+    private final Vertx vertx;
+    private final Supplier<RuntimeConfig> config;
+    private final VariableRegistry variables;
+    private final List<RequestLogSink> sinks;
+    private final long maxBodySize;
+    private final List<HttpServer> servers = new ArrayList<>();
+
+    /**
+     * @param config      the current runtime configuration; read once per request
+     * @param maxBodySize {@code client_max_body_size} in bytes, 0 for no limit
+     */
+    public GatewayServer(Vertx vertx, Supplier<RuntimeConfig> config, VariableRegistry variables,
+                         List<RequestLogSink> sinks, long maxBodySize) {
+        this.vertx = vertx;
+        this.config = config;
+        this.variables = variables;
+        this.sinks = List.copyOf(sinks);
+        this.maxBodySize = maxBodySize;
+    }
+
+    /** Starts one listener per (ip, port), sharing this server's pipeline. */
+    public Future<Void> listen(String host, int port) {
+        HttpServerOptions opts = new HttpServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setTcpNoDelay(true)
+                .setReuseAddress(true)
+                .setCompressionSupported(false)
+                .setIdleTimeout(60)
+                .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle);
+        return server.listen().map(s -> {
+            synchronized (servers) {
+                servers.add(s);
+            }
+            return null;
+        });
+    }
+
+    /** Stops accepting, lets requests in flight finish for up to {@code graceMillis}, then closes. */
+    public Future<Void> shutdown(long graceMillis) {
+        List<Future<Void>> all = new ArrayList<>();
+        synchronized (servers) {
+            for (HttpServer s : servers) {
+                all.add(s.shutdown(graceMillis, TimeUnit.MILLISECONDS));
+            }
+        }
+        return Future.join(all).mapEmpty();
+    }
+
+    void handle(HttpServerRequest req) {
+        // nothing reads the body until a route (or a plugin) asks for it, or the upstream streams it
+        req.pause();
+        RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
+        String clientId = req.getHeader("X-Request-Id");
+        ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
+        req.response().putHeader(HttpHeaders.SERVER, SERVER);
+        req.response().putHeader("X-Request-Id", ctx.requestId());
+        req.response().endHandler(v -> finish(ctx, req.response().getStatusCode()));
+        req.response().closeHandler(v -> {
+            if (!req.response().ended()) {
+                ctx.fireClientClosed();
+                finish(ctx, 499);
+            }
+        });
+
+        RuntimeConfig rc = config.get();
+        Future<Route> matched;
+        try {
+            matched = rc.table().match(ctx);
+        } catch (RuntimeException e) {
+            fail(ctx, e, null);
+            return;
+        }
+        if (matched.isComplete()) {
+            onMatched(ctx, matched.result(), matched.cause());
+        } else {
+            matched.onComplete(ar -> onMatched(ctx, ar.result(), ar.cause()));
+        }
+    }
+
+    private void onMatched(RequestContext ctx, Route route, Throwable failure) {
+        if (failure != null) {
+            fail(ctx, failure, null);
+            return;
+        }
+        if (route == null) {
+            ctx.exitError(404, "404 Route Not Found");
+            return;
+        }
+        ctx.route(route, route.plugins());
+        String cl = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (maxBodySize > 0 && cl != null && !ctx.bodyRequested() && tooLarge(cl)) {
+            ctx.exitError(413, "413 Request Entity Too Large");
+            return;
+        }
+        Future<Void> rewrite = PhaseRunner.run(ctx, PluginBinding::rewrite);
+        if (rewrite.isComplete()) {
+            afterRewrite(ctx, rewrite.cause());
+        } else {
+            rewrite.onComplete(ar -> afterRewrite(ctx, ar.cause()));
+        }
+    }
+
+    private boolean tooLarge(String contentLength) {
+        try {
+            return Long.parseLong(contentLength.trim()) > maxBodySize;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private void afterRewrite(RequestContext ctx, Throwable failure) {
+        if (failure != null) {
+            fail(ctx, failure, "rewrite");
+            return;
+        }
+        if (ctx.exited()) {
+            return;
+        }
+        Future<Void> access = PhaseRunner.run(ctx, PluginBinding::access);
+        if (access.isComplete()) {
+            afterAccess(ctx, access.cause());
+        } else {
+            access.onComplete(ar -> afterAccess(ctx, ar.cause()));
+        }
+    }
+
+    private void afterAccess(RequestContext ctx, Throwable failure) {
+        if (failure != null) {
+            fail(ctx, failure, "access");
+            return;
+        }
+        if (ctx.exited()) {
+            return;
+        }
+        List<PluginBinding<?>> plugins = ctx.plugins();
+        for (int i = 0; i < plugins.size(); i++) {
+            PluginBinding<?> p = plugins.get(i);
+            try {
+                p.beforeProxy(ctx);
+            } catch (RuntimeException e) {
+                fail(ctx, new PhaseRunner.PhaseFailure(p.name(), e), "before_proxy");
+                return;
+            }
+            if (ctx.exited()) {
+                return;
+            }
+        }
+        UpstreamHandler upstream = ctx.upstream() != null ? ctx.upstream() : ctx.route().upstream();
+        if (upstream == null) {
+            // APISIX's answer for a route with neither upstream nor a plugin that provides one
+            ctx.exitError(503, "missing upstream configuration in Route or Service");
+            return;
+        }
+        ctx.upstream(upstream);
+        try {
+            upstream.proxy(ctx);
+        } catch (RuntimeException e) {
+            fail(ctx, e, "proxy");
+        }
+    }
+
+    private void fail(RequestContext ctx, Throwable failure, String phase) {
+        if (failure instanceof RequestContext.BodyTooLargeException) {
+            ctx.exitError(413, "413 Request Entity Too Large");
+            return;
+        }
+        String routeId = ctx.route() == null ? "-" : ctx.route().id();
+        if (failure instanceof PhaseRunner.PhaseFailure pf) {
+            LOG.error("plugin {} failed in {} phase, route {}, request {}", pf.plugin, phase, routeId,
+                    ctx.requestId(), pf.getCause());
+        } else {
+            LOG.error("request {} on route {} failed{}", ctx.requestId(), routeId,
+                    phase == null ? "" : " in " + phase, failure);
+        }
+        if (ctx.headSent() || ctx.response().ended() || ctx.response().closed()) {
+            // too late for an error page: cut the response so the client sees it incomplete
+            if (!ctx.response().closed()) {
+                ctx.response().reset();
+            }
+            return;
+        }
+        ctx.response().headers().clear();
+        ctx.response().putHeader(HttpHeaders.SERVER, SERVER);
+        ctx.response().putHeader("X-Request-Id", ctx.requestId());
+        ctx.exit(500, new JsonObject().put("error_msg", "500 Internal Server Error"));
+    }
+
+    private void finish(RequestContext ctx, int status) {
+        if (ctx.endNanos() != 0) {
+            return;
+        }
+        ctx.markFinished(status);
+        for (PluginBinding<?> p : ctx.plugins()) {
+            try {
+                p.log(ctx);
+            } catch (RuntimeException e) {
+                LOG.error("plugin {} failed in log phase, request {}", p.name(), ctx.requestId(), e);
+            }
+        }
+        for (RequestLogSink sink : sinks) {
+            try {
+                sink.log(ctx);
+            } catch (RuntimeException e) {
+                LOG.error("log sink failed, request {}", ctx.requestId(), e);
+            }
+        }
+    }
+}
