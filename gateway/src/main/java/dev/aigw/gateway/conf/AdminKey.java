@@ -1,0 +1,14 @@
+package dev.aigw.gateway.conf;
+
+/**
+ * One Admin API key ({@code deployment.admin.admin_key[]}): a name, the secret sent as
+ * {@code X-API-KEY}, and a role ({@code admin} may write, {@code viewer} may only read).
+ */
+public record AdminKey(String name, String key, String role) {
+
+    /** Never prints the secret: records end up in log lines and exception messages. */
+    @Override
+    public String toString() {
+        return "AdminKey[name=" + name + ", key=***, role=" + role + "]";
+    }
+}
