@@ -1,0 +1,27 @@
+package dev.aigw.gateway.spi;
+
+import dev.aigw.gateway.conf.GatewayConfig;
+import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.store.ConfigStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+
+/** What the core offers a {@link GatewayExtension}. */
+public interface GatewayServices {
+
+    Vertx vertx();
+
+    GatewayConfig config();
+
+    /** The configuration store (write path of the Admin API). */
+    ConfigStore store();
+
+    /** The enabled plugins, with their schemas; {@code bind} validates a plugin configuration. */
+    PluginRegistry plugins();
+
+    /**
+     * Validates a route's {@code vars} expression with the same compiler the router uses; null when
+     * valid, else APISIX's message.
+     */
+    String checkVars(JsonArray vars);
+}
