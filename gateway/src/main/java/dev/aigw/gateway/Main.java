@@ -1,13 +1,91 @@
 package dev.aigw.gateway;
 
-/** Entry point: {@code java -jar aigw.jar [-p prefix] [-c conf/config.yaml]}. */
+import dev.aigw.gateway.conf.ConfigException;
+import dev.aigw.gateway.conf.GatewayConfig;
+import sun.misc.Signal;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Entry point: {@code java -jar aigw.jar [-p prefix] [-c config.yaml]}.
+ *
+ * <p>The prefix (default: the working directory) holds {@code conf/}, {@code logs/} and
+ * {@code data/}. SIGTERM or SIGINT stops accepting, lets requests in flight finish within
+ * {@code apisix.graceful_shutdown_timeout}, flushes the logs and exits 0.
+ */
 public final class Main {
 
     private Main() {
     }
 
-    public static void main(String[] args) {
-        System.err.println("aigw: not wired yet");
+    public static void main(String[] args) throws Exception {
+        Path prefix = Path.of(".");
+        Path config = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "-p", "--prefix" -> prefix = Path.of(arg(args, ++i));
+                case "-c", "--config" -> config = Path.of(arg(args, ++i));
+                case "-h", "--help" -> {
+                    System.out.println("usage: java -jar aigw.jar [-p prefix] [-c conf/config.yaml]");
+                    return;
+                }
+                default -> fatal("unknown argument: " + args[i] + " (usage: java -jar aigw.jar [-p prefix] [-c config.yaml])");
+            }
+        }
+        prefix = prefix.toAbsolutePath().normalize();
+        // before the first logger is created: logback writes <prefix>/logs/error.log
+        System.setProperty("aigw.prefix", prefix.toString());
+
+        GatewayConfig cfg;
+        try {
+            cfg = GatewayConfig.load(prefix, config);
+        } catch (ConfigException e) {
+            fatal(e.getMessage());
+            return;
+        }
+        Bootstrap gateway;
+        try {
+            gateway = Bootstrap.start(cfg).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            fatal("failed to start: " + cause.getMessage());
+            return;
+        }
+
+        // Vert.x's non-daemon threads keep the JVM alive; a signal stops the gateway and exits 0
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Signal.Handler onSignal = sig -> {
+            if (!stopping.compareAndSet(false, true)) {
+                return;
+            }
+            new Thread(() -> {
+                long grace = cfg.gracefulShutdownTimeout().toMillis();
+                int code = 0;
+                try {
+                    gateway.stop(grace).toCompletionStage().toCompletableFuture()
+                            .get(grace + 15_000, TimeUnit.MILLISECONDS);
+                    gateway.closeVertx();
+                } catch (Exception e) {
+                    System.err.println("aigw: error while stopping: " + e);
+                    code = 1;
+                }
+                System.exit(code);
+            }, "aigw-shutdown").start();
+        };
+        Signal.handle(new Signal("TERM"), onSignal);
+        Signal.handle(new Signal("INT"), onSignal);
+    }
+
+    private static String arg(String[] args, int i) {
+        if (i >= args.length) {
+            fatal("missing value for " + args[i - 1]);
+        }
+        return args[i];
+    }
+
+    private static void fatal(String message) {
+        System.err.println("aigw: " + message);
         System.exit(1);
     }
 }
