@@ -9,6 +9,10 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneId;
 import java.util.Base64;
@@ -117,7 +121,10 @@ public final class CoreVariables {
         r.registerPrefix("http_", (ctx, name) -> header(ctx.request().headers(), name));
         r.registerPrefix("sent_http_", (ctx, name) -> header(ctx.response().headers(), name));
         r.registerPrefix("arg_", CoreVariables::arg);
-        r.registerPrefix("cookie_", (ctx, name) -> cookie(ctx.request().getHeader(HttpHeaders.COOKIE), name));
+        r.registerPrefix("cookie_", (ctx, name) -> {
+            String v = cookie(ctx.request().getHeader(HttpHeaders.COOKIE), name);
+            return v == null ? null : utf8(v);
+        });
         r.registerPrefix("post_arg.", RequestContext::postArg);
     }
 
@@ -171,7 +178,7 @@ public final class CoreVariables {
 
     /** Decodes %XX sequences as UTF-8 bytes; a malformed sequence is kept as it is (as nginx does). */
     static String percentDecode(String s) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
         int i = 0;
         while (i < s.length()) {
             char c = s.charAt(i);
@@ -253,10 +260,41 @@ public final class CoreVariables {
             return null;
         }
         if (values.size() == 1) {
-            return values.get(0);
+            return utf8(values.get(0));
         }
         String sep = "cookie".equalsIgnoreCase(name) ? "; " : ", ";
-        return String.join(sep, values);
+        return utf8(String.join(sep, values));
+    }
+
+    /**
+     * The HTTP codec turns header bytes into chars one to one (ISO-8859-1), so a UTF-8 header value
+     * arrives as mojibake ({@code Ã©} for {@code é}). Re-decode it as UTF-8 when it is valid UTF-8,
+     * so that variables hold text and the log's escaping sees the client's real bytes; a value that is
+     * plain ASCII (the usual case) is returned as it is, without allocating.
+     */
+    static String utf8(String latin1) {
+        boolean high = false;
+        for (int i = 0; i < latin1.length(); i++) {
+            char c = latin1.charAt(i);
+            if (c > 0xff) {
+                return latin1; // already text
+            }
+            if (c >= 0x80) {
+                high = true;
+            }
+        }
+        if (!high) {
+            return latin1;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1)))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return latin1;
+        }
     }
 
     /** {@code arg_<name>}: the first value of a query argument, url-decoded (APISIX). */

@@ -233,7 +233,7 @@ public final class AccessLogFormat {
             if (d == Math.rint(d) && Math.abs(d) < 1e15) {
                 return Long.toString((long) d);
             }
-            return BigDecimal.valueOf(d).toPlainString();
+            return BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
         }
         if (v instanceof JsonObject o) {
             return o.encode();

@@ -181,7 +181,10 @@ public final class AccessLogWriter implements RequestLogSink, AutoCloseable {
         return true;
     }
 
-    /** Writes every queued line, closes the file and stops the writer thread. Idempotent. */
+    /**
+     * Writes every queued line, closes the file and stops the writer thread (waiting at most 30 s).
+     * Idempotent. Lines logged after (or racing with) close are dropped.
+     */
     @Override
     public void close() {
         closing = true;
