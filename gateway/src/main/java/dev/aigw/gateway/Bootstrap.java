@@ -230,7 +230,7 @@ public final class Bootstrap {
 
         @Override
         public String checkVars(JsonArray vars) {
-            return RouteTable.validateVars(vars);
+            return dev.aigw.gateway.route.match.VarsExpr.validate(vars);
         }
     }
 }
