@@ -210,4 +210,46 @@ class AiProxyStreamTest {
             assertTrue(mock.closed.contains("/endless"), "the provider connection was reset");
         }
     }
+
+    @Test
+    void aLargeStreamToASlowReaderArrivesWhole() throws Exception {
+        int events = 3000;
+        String pad = "x".repeat(1000);
+        mock.on("/large", (req, s) -> {
+            JsonObject body = s.json();
+            req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
+            int[] i = {0};
+            Runnable[] pump = new Runnable[1];
+            pump[0] = () -> {
+                while (i[0] < events && !req.response().writeQueueFull()) {
+                    req.response().write(MockLlm.sse(MockLlm.chunk(body, i[0]++ + pad, false)));
+                }
+                if (i[0] < events) {
+                    req.response().drainHandler(v -> pump[0].run());
+                } else {
+                    req.response().end("data: [DONE]\n\n");
+                }
+            };
+            pump[0].run();
+        });
+        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/large"))) {
+            HttpResponse<InputStream> r = Http.CLIENT.send(Http.post(gw.url("/chat"), STREAM).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            int seen = 0;
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("data: {")) {
+                        String content = new JsonObject(line.substring(6)).getJsonArray("choices")
+                                .getJsonObject(0).getJsonObject("delta").getString("content");
+                        assertEquals(seen + pad, content);
+                        seen++;
+                        if (seen % 500 == 0) {
+                            Thread.sleep(20); // a slow reader: the gateway's write queue fills up
+                        }
+                    }
+                }
+            }
+            assertEquals(events, seen);
+        }
+    }
 }
