@@ -147,6 +147,10 @@ public final class AiExecutor {
                         long ms = (System.nanoTime() - t0) / 1_000_000;
                         ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, ms);
                         ctx.setVar(AiVars.UPSTREAM_ADDR, out.host() + ":" + out.port());
+                        if (ctx.response().closed()) {
+                            LOG.info("ai-proxy {}: client went away before the LLM server answered", inst.name());
+                            return Future.failedFuture(new AiCallException(499, "client closed the connection"));
+                        }
                         AiCallException e = AiCallException.transport(err);
                         ctx.setVar(AiVars.UPSTREAM_STATUS, e.status());
                         LOG.error("ai-proxy {}: {} {}://{}:{}{}: {}", inst.name(), e.getMessage(), out.scheme(),
