@@ -122,7 +122,7 @@ public final class AiAttempt {
             clientGone();
             return done.future();
         }
-        out.closeHandler(v -> clientGone());
+        ctx.onClientClose(this::clientGone);
         resp.exceptionHandler(this::upstreamFailed);
         if (streaming() && resp.statusCode() < 400) {
             relayStream(out);

@@ -133,7 +133,7 @@ public final class AiExecutor {
             return c.request(out.options())
                     .compose(upReq -> {
                         // a client that leaves while we wait for the provider cancels the call
-                        ctx.response().closeHandler(v -> upReq.reset());
+                        ctx.onClientClose(upReq::reset);
                         return upReq.send(out.body()).map(resp -> {
                             resp.pause(); // the body is read by relay(), possibly after a failover decision
                             return new AiAttempt(this, inst, ctx, req, upReq, resp, t0,

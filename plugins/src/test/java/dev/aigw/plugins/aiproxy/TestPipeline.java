@@ -75,6 +75,12 @@ final class TestPipeline implements AutoCloseable {
                 binding.log(ctx);
                 finished.add(ctx);
             });
+            // as the gateway does: the response's single close handler fans out to the request's listeners
+            req.response().closeHandler(v -> {
+                if (!req.response().ended()) {
+                    ctx.fireClientClosed();
+                }
+            });
             binding.access(ctx).onComplete(ar -> {
                 if (ar.failed()) {
                     int status = ar.cause() instanceof RequestContext.BodyTooLargeException ? 413 : 500;
