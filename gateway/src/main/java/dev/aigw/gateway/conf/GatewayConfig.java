@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.aigw.gateway.net.Cidr;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -273,6 +274,11 @@ public final class GatewayConfig {
             JsonLocation loc = e.getLocation();
             String where = loc != null && loc.getLineNr() > 0 ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "";
             String reason = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
+            // SnakeYAML knows where the problem itself is; Jackson's location is where the construct began
+            if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null) {
+                where = " at line " + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1);
+                reason = m.getProblem();
+            }
             throw new ConfigException("invalid configuration: failed to parse " + source + where + ": " + reason, e);
         }
         if (node == null || node.isMissingNode() || node.isNull()) {
