@@ -148,6 +148,9 @@ public final class GatewayConfig {
                 keys.forEach(k -> arr.add(new JsonObject().put("name", k.name()).put("key", k.key()).put("role", k.role())));
                 object(raw, "deployment.admin").put("admin_key", arr);
             }
+        } else {
+            // without a required key an empty one means "no key", never "the empty string matches"
+            keys = keys.stream().filter(k -> !k.key().isEmpty()).toList();
         }
         this.adminKeys = keys;
         this.adminKeyGenerated = generated;

@@ -180,6 +180,14 @@ class GatewayConfigTest {
     }
 
     @Test
+    void noKeyIsGeneratedWhenNoneIsRequired() throws IOException {
+        GatewayConfig c = loadUser("deployment:\n  admin:\n    admin_key_required: false\n");
+        assertFalse(c.adminKeyRequired());
+        assertFalse(c.adminKeyGenerated());
+        assertEquals(List.of(), c.adminKeys(), "the default entry has an empty key: it is no key at all");
+    }
+
+    @Test
     void environmentVariables() throws IOException {
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/config.yaml"), """
