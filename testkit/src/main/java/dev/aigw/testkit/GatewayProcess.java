@@ -220,7 +220,7 @@ public final class GatewayProcess implements AutoCloseable {
             if (!p.isAlive()) {
                 int code = p.exitValue();
                 unregisterReaper();
-                throw new IllegalStateException("gateway exited with code " + code
+                throw new IllegalStateException("gateway (pid " + p.pid() + ") exited with code " + code
                         + " before listening on ports " + config.nodePort() + " and " + config.adminPort()
                         + "\n" + outputTail(40));
             }
@@ -230,7 +230,7 @@ public final class GatewayProcess implements AutoCloseable {
             if (System.nanoTime() - deadline >= 0) {
                 forceStop(p);
                 unregisterReaper();
-                throw new IllegalStateException("gateway did not listen on ports " + config.nodePort() + " and "
+                throw new IllegalStateException("gateway (pid " + p.pid() + ") did not listen on ports " + config.nodePort() + " and "
                         + config.adminPort() + " within " + opts.startTimeout.toMillis() + " ms (killed)\n"
                         + outputTail(40));
             }
