@@ -60,7 +60,24 @@ public final class FakeGateway {
         int n = Files.exists(starts) ? Integer.parseInt(Files.readString(starts).trim()) : 0;
         Files.writeString(starts, String.valueOf(n + 1));
 
+        // The hook goes in before the ports open: the launcher may send SIGTERM as soon as they accept.
+        CountDownLatch stopped = new CountDownLatch(1);
+        java.util.List<HttpServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            append(errorLog, "fake gateway stopping\n");
+            if (mode.equals("ignore_term")) {
+                try {
+                    new CountDownLatch(1).await(); // never returns: only SIGKILL ends this process
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            servers.forEach(srv -> srv.stop(0));
+            stopped.countDown();
+        }));
+
         HttpServer admin = HttpServer.create(new InetSocketAddress("127.0.0.1", adminPort), 16);
+        servers.add(admin);
         admin.createContext("/", ex -> {
             if (!adminKey.equals(ex.getRequestHeaders().getFirst("X-API-KEY"))) {
                 reply(ex, 401, "{\"error_msg\":\"failed to check token\"}");
@@ -71,6 +88,7 @@ public final class FakeGateway {
                     + "\",\"body_length\":" + body.length() + "}");
         });
         HttpServer node = HttpServer.create(new InetSocketAddress("127.0.0.1", nodePort), 16);
+        servers.add(node);
         node.createContext("/hello", ex -> {
             reply(ex, 200, "hello world\n");
             append(prefix.resolve("logs/access.log"), "127.0.0.1 GET /hello 200\n");
@@ -79,21 +97,6 @@ public final class FakeGateway {
         node.start();
         append(errorLog, "fake gateway started, start " + (n + 1) + "\n");
         System.out.println("fake gateway listening on " + nodePort + " and " + adminPort);
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            append(errorLog, "fake gateway stopping\n");
-            if (mode.equals("ignore_term")) {
-                try {
-                    new CountDownLatch(1).await(); // never returns: only SIGKILL ends this process
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            admin.stop(0);
-            node.stop(0);
-            stopped.countDown();
-        }));
         stopped.await();
     }
 
