@@ -161,7 +161,12 @@ public final class Bootstrap {
                     }
                     return null;
                 }))
-                .compose(v -> watcher == null ? Future.succeededFuture() : watcher.close())
+                .compose(v -> {
+                    if (watcher != null) {
+                        watcher.close();
+                    }
+                    return Future.<Void>succeededFuture();
+                })
                 .compose(v -> upstreams.close())
                 .compose(v -> store.close())
                 .recover(e -> {
