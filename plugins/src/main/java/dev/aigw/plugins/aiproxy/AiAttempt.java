@@ -102,6 +102,7 @@ public final class AiAttempt {
         if (!started) {
             started = true;
             finished = true;
+            resp.exceptionHandler(err -> { }); // the reset below is ours: nothing to report
             upReq.reset();
             setTimes();
             done.tryComplete();

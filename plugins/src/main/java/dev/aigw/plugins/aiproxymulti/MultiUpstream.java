@@ -241,10 +241,7 @@ final class MultiUpstream implements UpstreamHandler {
             JsonObject out = null;
             if (body != null && body.length() > 0) {
                 try {
-                    Object v = Buffer.buffer(body.getBytes()).toJson();
-                    if (v instanceof JsonObject o) {
-                        out = o;
-                    }
+                    out = new JsonObject(body);
                 } catch (RuntimeException notJson) {
                     // kept as text below
                 }
