@@ -376,4 +376,35 @@ class AiProxyMultiFailoverTest {
         assertEquals(400, r.statusCode());
         assertEquals(0, a.count());
     }
+
+    @Test
+    void rateLimitedInstanceIsSkippedForItsRetryAfterAndLogsSummaries() throws Exception {
+        JsonObject conf = conf(inst("top", a, 1, 1), inst("next", b, 0, 1))
+                .put("fallback_strategy", "instance_health_and_rate_limiting")
+                .put("logging", new JsonObject().put("summaries", true));
+        start(conf);
+        a.status(429); // the mock sends Retry-After: 1
+        assertEquals("answer from b", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        RequestContext ctx = gw.nextFinished();
+        assertEquals(2, ctx.var(AiProxyMultiPlugin.VAR_ATTEMPTS));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> summary = (Map<String, Object>) ctx.logFields().get("llm_summary");
+        assertEquals("model-next", summary.get("model"));
+        assertEquals("client-model", summary.get("request_model"));
+
+        assertEquals("answer from b", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        assertEquals(1, gw.nextFinished().var(AiProxyMultiPlugin.VAR_ATTEMPTS), "skipped while rate limited");
+        assertEquals(1, a.count(MockLlm.Kind.CHAT));
+
+        a.reset().content("answer from a");
+        assertTrue(MockLlm.await(() -> {
+            try {
+                String served = content(gw.chat("/r0/v1/chat/completions", CHAT));
+                gw.nextFinished();
+                return served.equals("answer from a");
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(10)), "back after Retry-After");
+    }
 }
