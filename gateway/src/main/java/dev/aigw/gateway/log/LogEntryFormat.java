@@ -94,7 +94,8 @@ public final class LogEntryFormat {
         return entry;
     }
 
-    private JsonObject renderFields(RequestContext ctx, int maxReqBodyBytes) {
+    /** Renders only the declared fields (no {@code route_id} / {@code service_id}): for {@code log_format_extra}. */
+    public JsonObject renderFields(RequestContext ctx, int maxReqBodyBytes) {
         JsonObject out = new JsonObject();
         for (Field f : fields) {
             Object value;
