@@ -96,6 +96,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private volatile LogEntry entries;
     private volatile KafkaSink sink;
     private volatile BatchProcessorManager<Object> processors;
+    private Future<Void> closing;
 
     @Override
     public String name() {
@@ -140,6 +141,11 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     /** The batch processors (for tests and metrics): pending and dropped counts. */
     public BatchProcessorManager<Object> processors() {
         return processors;
+    }
+
+    /** Kafka producers currently held (for tests). */
+    int producerCount() {
+        return sink == null ? 0 : sink.producers();
     }
 
     // ------------------------------------------------------------------ configuration
@@ -380,7 +386,14 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
      * each producer's own flush), then closes the producers and the worker pool.
      */
     @Override
-    public Future<Void> close() {
+    public synchronized Future<Void> close() {
+        if (closing == null) {
+            closing = doClose();
+        }
+        return closing;
+    }
+
+    private Future<Void> doClose() {
         BatchProcessorManager<Object> m = processors;
         KafkaSink s = sink;
         if (m == null) {
