@@ -132,7 +132,7 @@ public final class HttpUpstream implements UpstreamHandler {
 
         void start() {
             // the client going away aborts the upstream exchange (frees the upstream's work and our pool slot)
-            out.closeHandler(v -> clientGone());
+            ctx.onClientClose(this::clientGone);
             ctx.setVar("upstream_scheme", scheme);
             ctx.setVar("upstream_uri", pr.uri());
             attempt();

@@ -35,6 +35,12 @@ final class ProxyHarness {
             req.pause();
             RequestContext ctx = new RequestContext(vertx, req, new VariableRegistry(), 1 << 20);
             self[0].contexts.add(ctx);
+            // as the gateway does: the response's one close handler fans out to the request's listeners
+            req.response().closeHandler(v -> {
+                if (!req.response().ended()) {
+                    ctx.fireClientClosed();
+                }
+            });
             if (before != null) {
                 before.accept(ctx);
             }
