@@ -21,8 +21,10 @@ import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One provider call whose status and headers have arrived and whose body has not been read: nothing
@@ -35,6 +37,11 @@ import java.util.Map;
  * the usage chunk, and hides that chunk when the gateway asked for it on the client's behalf. A
  * client that goes away resets the provider call; a provider that dies mid-stream ends the client's
  * response. Confined to the request's event loop.
+ *
+ * <p>A caller that can still fail over (ai-proxy-multi) relays with {@link #relay(Consumer)}: the
+ * answer is only committed (its head sent to the client) once the first SSE event has arrived, so
+ * a provider that sends a stream head and dies before any event leaves the client untouched and
+ * the caller may try another instance.
  */
 public final class AiAttempt {
 
@@ -53,6 +60,8 @@ public final class AiAttempt {
     private boolean started;
     private boolean finished;
     private boolean firstByte;
+    /** Null: the head of a stream is sent at once (ai-proxy); else the failure before the first event. */
+    private Consumer<AiCallException> beforeCommit;
     private TokenUsage usage;
     private StringBuilder text;
     private long timer = -1;
@@ -149,6 +158,19 @@ public final class AiAttempt {
      * (or the client went away). Never fails: errors end the response.
      */
     public Future<Void> relay() {
+        return relay(null);
+    }
+
+    /**
+     * Like {@link #relay()}, but nothing reaches the client until the answer is committed: a stream
+     * when its first SSE event arrives (or it ends), a JSON answer when it is complete. If the
+     * provider breaks off or times out before that, nothing is written, the provider call is reset
+     * and {@code beforeCommit} gets the failure (502, or 504 for a timeout) so that the caller can
+     * try elsewhere or answer itself; the returned future then completes too. With a null
+     * {@code beforeCommit} this is {@link #relay()}: a stream's head is sent at once.
+     */
+    public Future<Void> relay(Consumer<AiCallException> beforeCommit) {
+        this.beforeCommit = beforeCommit;
         if (started) {
             return done.future();
         }
@@ -245,9 +267,9 @@ public final class AiAttempt {
     // ------------------------------------------------------------------ SSE answers
 
     private void relayStream(HttpServerResponse out) {
-        copyHeaders();
-        out.setChunked(true);
-        ctx.sendHead(resp.statusCode());
+        if (beforeCommit == null) {
+            commitStream(out);
+        }
         if (request.collectText()) {
             text = new StringBuilder();
         }
@@ -258,8 +280,12 @@ public final class AiAttempt {
                 timer = -1;
                 if (!finished) {
                     LOG.warn("ai-proxy {}: max_stream_duration_ms exceeded, stream cut", instance.name());
-                    upReq.reset();
-                    endStream();
+                    if (ctx.headSent()) {
+                        upReq.reset();
+                        endStream();
+                    } else {
+                        uncommittedFailure(new AiCallException(504, "max_stream_duration_ms exceeded"));
+                    }
                 }
             });
         }
@@ -269,8 +295,15 @@ public final class AiAttempt {
                 return;
             }
             markFirstByte();
+            List<SseEvent> events = decoder.feed(chunk);
+            if (!ctx.headSent()) {
+                if (events.isEmpty()) {
+                    return; // not committed before a whole event: a death now can still fail over
+                }
+                commitStream(out);
+            }
             Buffer toClient = Buffer.buffer();
-            for (SseEvent ev : decoder.feed(chunk)) {
+            for (SseEvent ev : events) {
                 Buffer b = observe(ev);
                 if (b != null) {
                     toClient.appendBuffer(b);
@@ -292,6 +325,7 @@ public final class AiAttempt {
             if (finished) {
                 return;
             }
+            commitStream(out); // a stream that ended cleanly is an answer, even an empty one
             Buffer rest = decoder.remainder();
             if (rest.length() > 0 && !out.closed()) {
                 ctx.write(rest);
@@ -299,6 +333,16 @@ public final class AiAttempt {
             endStream();
         });
         resp.resume();
+    }
+
+    /** Sends the stream's head: from here on there is no failover. Idempotent. */
+    private void commitStream(HttpServerResponse out) {
+        if (ctx.headSent()) {
+            return;
+        }
+        copyHeaders();
+        out.setChunked(true);
+        ctx.sendHead(resp.statusCode());
     }
 
     /** Looks inside one event; returns the bytes to send to the client, or null to hide the event. */
@@ -360,11 +404,26 @@ public final class AiAttempt {
         if (ctx.headSent()) {
             LOG.warn("ai-proxy {}: the LLM server's stream broke off: {}", instance.name(), err.getClass().getSimpleName());
             endStream();
+        } else if (beforeCommit != null) {
+            AiCallException e = AiCallException.transport(err);
+            LOG.warn("ai-proxy {}: {} before the answer's first event", instance.name(), e.getMessage());
+            uncommittedFailure(e);
         } else {
             AiCallException e = AiCallException.transport(err);
             LOG.error("ai-proxy {}: {} while reading the answer", instance.name(), e.getMessage());
             fail(e);
         }
+    }
+
+    /** Fails before the answer was committed: nothing is written, the caller decides. */
+    private void uncommittedFailure(AiCallException e) {
+        finished = true;
+        cancelTimer();
+        upReq.reset();
+        setTimes();
+        Consumer<AiCallException> k = beforeCommit;
+        done.tryComplete();
+        k.accept(e);
     }
 
     /** Fails before anything was sent to the client: answer with a JSON error. */

@@ -23,7 +23,9 @@ import java.util.Map;
  * executor and looks at the provider's status <em>before</em> anything reaches the client. A
  * connection failure, a timeout or a status named by {@code fallback_strategy} discards the answer
  * and tries the next instance (after the backoff delay, on a Vert.x timer); anything else is relayed.
- * Once relaying has begun there is no failover: a stream that breaks is ended cleanly by the relay.
+ * A stream is committed to the client with its first event (a provider that sends a head and dies
+ * before any event is failed over too); from then on there is no failover: a stream that breaks is
+ * ended cleanly by the relay.
  * When no attempt is left the client gets the last status with a JSON body naming the attempts.
  */
 final class MultiUpstream implements UpstreamHandler {
@@ -144,8 +146,14 @@ final class MultiUpstream implements UpstreamHandler {
                 } else if (st != 429) {
                     health.recordSuccess();
                 }
-                note(mi, st, null);
-                a.relay();
+                Map<String, Object> entry = note(mi, st, null);
+                // committed only with the first event: a provider that dies before it is failed over
+                a.relay(err -> {
+                    entry.put("status", err.status());
+                    entry.put("error", err.getMessage());
+                    health.recordFailure();
+                    failed(mi, null, err, t0);
+                });
             });
         }
 
@@ -223,7 +231,7 @@ final class MultiUpstream implements UpstreamHandler {
             return null;
         }
 
-        private void note(MultiInstance mi, int status, String error) {
+        private Map<String, Object> note(MultiInstance mi, int status, String error) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("instance", mi.name());
             m.put("status", status);
@@ -231,6 +239,7 @@ final class MultiUpstream implements UpstreamHandler {
                 m.put("error", error);
             }
             log.add(m);
+            return m;
         }
 
         /** Every attempt failed: the last status, a JSON body naming the attempts (and the provider's error). */
