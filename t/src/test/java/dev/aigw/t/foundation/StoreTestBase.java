@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -26,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * One real gateway process (on the built-in store, or on a real etcd started here), plus a
  * {@link Backend}, shared by all tests of a class. Subclasses pick the store with {@link #useEtcd()}:
  * each group of store-dependent tests is an abstract class with a built-in and an etcd subclass.
- * When a test fails, the gateway's output tail is printed.
+ * When a test fails, the gateway's output tail is printed and its prefix directory kept.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class StoreTestBase {
@@ -35,11 +37,13 @@ abstract class StoreTestBase {
     protected GatewayProcess gw;
     protected Backend backend;
     protected Path prefix;
+    private volatile boolean failed;
 
     @RegisterExtension
     final TestWatcher dumpOnFailure = new TestWatcher() {
         @Override
         public void testFailed(ExtensionContext context, Throwable cause) {
+            failed = true;
             if (gw != null) {
                 System.err.println("gateway output after " + context.getDisplayName() + " failed (prefix "
                         + prefix + "):\n" + gw.outputTail(60));
@@ -87,6 +91,17 @@ abstract class StoreTestBase {
             if (backend != null) {
                 backend.close();
             }
+            if (!failed && prefix != null) {
+                deleteTree(prefix);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temp dir
         }
     }
 
