@@ -202,6 +202,8 @@ abstract class AdminApiCases extends StoreTestBase {
         cases.add(new String[]{"{\"uri\":\"/e\",\"plugins\":{\"ai-proxy\":{\"provider\":\"no-such-provider\"}}}",
                 "ai-proxy"});
         cases.add(new String[]{"{\"uri\":\"/e\",\"plugins\":{\"ai-proxy\":\"not an object\"}}", "ai-proxy"});
+        cases.add(new String[]{"{\"uri\":\"/e\",\"plugins\":{\"proxy-rewrite\":{\"uri\":5}},\"upstream\":" + up + "}",
+                "proxy-rewrite"});
         cases.add(new String[]{"{\"uri\":\"/e\",\"vars\":[[\"arg_a\",\"no-such-op\",\"1\"]],\"upstream\":" + up + "}",
                 "vars"});
         // a valid JSON route of more than 1 MiB

@@ -18,9 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One route replaced 1000 times while clients send requests without pause. Version N of the route
- * sends {@code Host: vN} to backend listener {@code N % 2}, so every answer names the version that
- * served it twice over: it must be a version that was PUT, both marks must agree (never a mix of two
- * versions), and nothing may fail.
+ * sends {@code Host: vN} to backend listener {@code N % 2} and sets {@code X-Route-Version: vN} with
+ * proxy-rewrite, so every answer names the version that served it three times over: it must be a
+ * version that was PUT, all marks must agree (never a mix of two versions' upstream and plugins),
+ * and nothing may fail.
  */
 abstract class ChurnCases extends StoreTestBase {
 
@@ -34,7 +35,8 @@ abstract class ChurnCases extends StoreTestBase {
     }
 
     private String version(int n) {
-        return "{\"uri\":\"/churn\",\"upstream\":" + upstream(n % 2, "v" + n) + "}";
+        return "{\"uri\":\"/churn\",\"plugins\":{\"proxy-rewrite\":{\"headers\":{\"set\":"
+                + "{\"X-Route-Version\":\"v" + n + "\"}}}},\"upstream\":" + upstream(n % 2, "v" + n) + "}";
     }
 
     @Test
@@ -135,6 +137,11 @@ abstract class ChurnCases extends StoreTestBase {
         if (!expectedPort.equals(port)) {
             return "mixed versions: Host v" + v + " was sent to backend port " + port + ", version " + v
                     + " uses " + expectedPort;
+        }
+        Object header = r.json() instanceof io.vertx.core.json.JsonObject o && o.getValue("headers")
+                instanceof io.vertx.core.json.JsonObject h ? h.getValue("x-route-version") : null;
+        if (!host.equals(header)) {
+            return "mixed versions: Host v" + v + " but proxy-rewrite set X-Route-Version " + header;
         }
         return null;
     }
