@@ -88,11 +88,18 @@ public final class GatewayServer {
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
-        req.response().endHandler(v -> finish(ctx, req.response().getStatusCode()));
+        // Vert.x also calls the end handler when the connection closes before the response was
+        // ended (before the close handler): that is a client abort, logged 499 as nginx does
+        req.response().endHandler(v -> {
+            if (req.response().ended()) {
+                finish(ctx, req.response().getStatusCode());
+            } else {
+                clientClosed(ctx);
+            }
+        });
         req.response().closeHandler(v -> {
             if (!req.response().ended()) {
-                ctx.fireClientClosed();
-                finish(ctx, 499);
+                clientClosed(ctx);
             }
         });
 
@@ -215,6 +222,15 @@ public final class GatewayServer {
         }
         ctx.response().headers().clear();
         ctx.exit(500, new JsonObject().put("error_msg", "500 Internal Server Error"));
+    }
+
+    /** The client went away first: cancel upstream work (which records its times), then log 499. */
+    private void clientClosed(RequestContext ctx) {
+        if (ctx.endNanos() != 0) {
+            return;
+        }
+        ctx.fireClientClosed();
+        finish(ctx, 499);
     }
 
     private void finish(RequestContext ctx, int status) {
