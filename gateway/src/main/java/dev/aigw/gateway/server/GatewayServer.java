@@ -62,7 +62,8 @@ public final class GatewayServer {
                 .setCompressionSupported(false)
                 .setIdleTimeout(60)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS);
-        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle);
+        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle)
+                .invalidRequestHandler(this::invalid);
         return server.listen().map(s -> {
             synchronized (servers) {
                 servers.add(s);
@@ -116,6 +117,17 @@ public final class GatewayServer {
         } else {
             matched.onComplete(ar -> onMatched(ctx, ar.result(), ar.cause()));
         }
+    }
+
+    /**
+     * A request the HTTP codec refused (bad header bytes, a line or headers too long): Vert.x answers
+     * it (400 / 414 / 431, connection closed); it is logged like any other request, as nginx does.
+     */
+    void invalid(HttpServerRequest req) {
+        RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
+        ctx.requestId(RequestIds.next());
+        req.response().endHandler(v -> finish(ctx, req.response().ended() ? req.response().getStatusCode() : 499));
+        HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
     }
 
     private void onMatched(RequestContext ctx, Route route, Throwable failure) {
