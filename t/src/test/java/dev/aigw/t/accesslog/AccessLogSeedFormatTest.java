@@ -249,6 +249,21 @@ class AccessLogSeedFormatTest {
     }
 
     @Test
+    void requestRefusedByTheHttpCodecIsStillLogged() {
+        String path = "/bad-header-" + UUID.randomUUID();
+        String answer = SeedLine.rawExchange(gw.config().nodePort(), ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "User-Agent: a\u0001b\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+        String needle = "\"GET " + path + " HTTP/1.1\" 400 ";
+        assertTrue(MockLlm.await(() -> gw.accessLogLines().stream().anyMatch(l -> l.contains(needle)),
+                Duration.ofSeconds(10)), "a 400 line for " + path + ":\n" + gw.accessLog());
+        SeedLine l = SeedLine.parse(gw.accessLogLines().stream().filter(x -> x.contains(needle)).findFirst().orElseThrow());
+        assertEquals("127.0.0.1", l.remoteAddr());
+        assertTrue(SeedLine.HEX_32.matcher(l.requestId()).matches());
+        assertEquals("-", l.upstreamAddr());
+    }
+
+    @Test
     void clientAbortMidStreamIsLoggedAs499() {
         mock.chunks(40).chunkDelay(Duration.ofMillis(50));
         String id = "abort-" + UUID.randomUUID();
@@ -308,7 +323,8 @@ class AccessLogSeedFormatTest {
             if (!inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
                 throw new AssertionError("a request did not finish within 30 s");
             }
-            HttpRequest req = HttpRequest.newBuilder(URI.create(gw.url("/plain/load?i=" + i)))
+            // unmatched (the gateway answers 404 itself): the volume through the log is what counts here
+            HttpRequest req = HttpRequest.newBuilder(URI.create(gw.url("/load?i=" + i)))
                     .timeout(Duration.ofSeconds(30)).GET().build();
             all.add(client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
                 inFlight.release();
