@@ -166,7 +166,7 @@ public final class AiAttempt {
      * when its first SSE event arrives (or it ends), a JSON answer when it is complete. If the
      * provider breaks off or times out before that, nothing is written, the provider call is reset
      * and {@code beforeCommit} gets the failure (502, or 504 for a timeout) so that the caller can
-     * try elsewhere or answer itself; the returned future then completes too. With a null
+     * try elsewhere or answer itself; the returned future completes after that call. With a null
      * {@code beforeCommit} this is {@link #relay()}: a stream's head is sent at once.
      */
     public Future<Void> relay(Consumer<AiCallException> beforeCommit) {
@@ -421,9 +421,8 @@ public final class AiAttempt {
         cancelTimer();
         upReq.reset();
         setTimes();
-        Consumer<AiCallException> k = beforeCommit;
+        beforeCommit.accept(e); // first: the caller knows of the failure when the future completes
         done.tryComplete();
-        k.accept(e);
     }
 
     /** Fails before anything was sent to the client: answer with a JSON error. */

@@ -143,16 +143,22 @@ final class MultiUpstream implements UpstreamHandler {
                 }
                 if (st >= 500) {
                     health.recordFailure();
-                } else if (st != 429) {
-                    health.recordSuccess();
                 }
                 Map<String, Object> entry = note(mi, st, null);
+                boolean[] diedFirst = {false};
                 // committed only with the first event: a provider that dies before it is failed over
                 a.relay(err -> {
+                    diedFirst[0] = true;
                     entry.put("status", err.status());
                     entry.put("error", err.getMessage());
                     health.recordFailure();
                     failed(mi, null, err, t0);
+                }).onComplete(v -> {
+                    // a success only once relayed: one recorded at the head would reset the failures
+                    // of a provider that always dies before its first event
+                    if (!diedFirst[0] && st < 500 && st != 429) {
+                        health.recordSuccess();
+                    }
                 });
             });
         }
