@@ -111,6 +111,24 @@ class MultiFailoverTest {
         }
     }
 
+    /** Deaths before the first event count as failures of the instance: enough of them take it out. */
+    @Test
+    void deathsBeforeTheFirstEventTakeTheInstanceOut() {
+        JsonObject passive = new JsonObject().put("passive", new JsonObject()
+                .put("unhealthy", new JsonObject().put("failures", 2)));
+        try (HeadThenDie dying = new HeadThenDie("text/event-stream")) {
+            env.route("fo-head-out", conf(inst("top", dying.url(), 1, 1).put("checks", passive),
+                    inst("next", next, 0, 1)));
+            for (int i = 1; i <= 3; i++) {
+                assertEquals("answer from next", text(env.stream("fo-head-out", "fo-head-out-" + i)));
+            }
+            assertEquals("2", env.log("fo-head-out-1").attempts());
+            assertEquals("2", env.log("fo-head-out-2").attempts());
+            assertEquals("1", env.log("fo-head-out-3").attempts(), "top is out after two failures in a row");
+            assertEquals(2, dying.requests());
+        }
+    }
+
     /**
      * Once the first event reached the client there is no failover: the client gets what came and a
      * clean end. MockLlm's {@code dieAfterChunks(0)} sends the role chunk (an event) and dies.
