@@ -33,11 +33,12 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The gateway's own request pipeline ({@link GatewayServer}) on 127.0.0.1, for plugin tests: the
  * plugins under test, initialised as the gateway does, on routes the test adds ({@link #route});
- * no store, no Admin API, no access log. Each request goes through route matching, the rewrite,
+ * no store, no Admin API, no access log. Like the gateway it has a Vert.x instance of its own. Each request goes through route matching, the rewrite,
  * access and beforeProxy phases in priority order, the upstream (the plugin's, else the route's),
  * then the log phase once the response ended (or 499 when the client left first), exactly as in
  * the real gateway. Every finished request's context is queued for {@link #nextFinished()}.
@@ -69,24 +70,30 @@ public final class PluginPipeline implements AutoCloseable {
     private final int port;
 
     /** Initialises {@code plugins} and starts listening, with no route yet. */
-    public PluginPipeline(Vertx vertx, Plugin<?>... plugins) throws Exception {
-        this.vertx = vertx;
+    public PluginPipeline(Plugin<?>... plugins) throws Exception {
+        this.vertx = Vertx.vertx();
         this.plugins = List.of(plugins);
         this.registry = PluginRegistry.of(this.plugins, null);
         CoreVariables.register(variables);
-        PluginEnv env = new Env();
-        for (Plugin<?> p : this.plugins) {
-            p.init(env);
-        }
+        PluginEnv env = new Env(vertx, new JsonObject(), variables, Path.of("."),
+                name -> config.pluginMetadata().get(name));
         RequestLogSink queue = finished::add;
         this.server = new GatewayServer(vertx, () -> config, variables, List.of(queue), MAX_BODY_SIZE);
         this.port = Ports.free();
-        await(server.listen("127.0.0.1", port));
+        try {
+            for (Plugin<?> p : this.plugins) {
+                p.init(env);
+            }
+            await(server.listen("127.0.0.1", port));
+        } catch (Exception | AssertionError e) {
+            await(vertx.close());
+            throw e;
+        }
     }
 
     /** A pipeline with one route {@code "1"} on {@code /*} running {@code plugin} with {@code conf}. */
-    public static PluginPipeline of(Vertx vertx, Plugin<?> plugin, JsonObject conf) throws Exception {
-        PluginPipeline p = new PluginPipeline(vertx, plugin);
+    public static PluginPipeline of(Plugin<?> plugin, JsonObject conf) throws Exception {
+        PluginPipeline p = new PluginPipeline(plugin);
         try {
             p.route("1", "/*", plugin.name(), conf);
         } catch (Exception | AssertionError e) {
@@ -248,26 +255,24 @@ public final class PluginPipeline implements AutoCloseable {
 
     /**
      * As the gateway stops: stop listening, close the plugins (they flush), release the routes'
-     * plugin configurations. The Vert.x instance is the test's.
+     * plugin configurations, close Vert.x.
      */
     @Override
     public void close() throws Exception {
         try {
             await(server.shutdown(0));
-        } finally {
             List<Future<Void>> closes = new ArrayList<>();
             for (Plugin<?> p : plugins) {
                 closes.add(p.close());
             }
-            try {
-                await(Future.join(closes));
-            } finally {
-                synchronized (this) {
-                    routes.values().forEach(r -> r.plugins().forEach(PluginBinding::release));
-                    routes.clear();
-                    publish();
-                }
+            await(Future.join(closes));
+        } finally {
+            synchronized (this) {
+                routes.values().forEach(r -> r.plugins().forEach(PluginBinding::release));
+                routes.clear();
+                publish();
             }
+            await(vertx.close());
         }
     }
 
@@ -275,30 +280,12 @@ public final class PluginPipeline implements AutoCloseable {
         return f.toCompletionStage().toCompletableFuture().get(TIMEOUT.toSeconds() * 4, TimeUnit.SECONDS);
     }
 
-    private final class Env implements PluginEnv {
-        @Override
-        public Vertx vertx() {
-            return vertx;
-        }
-
-        @Override
-        public JsonObject config() {
-            return new JsonObject();
-        }
-
-        @Override
-        public VariableRegistry variables() {
-            return variables;
-        }
-
-        @Override
-        public Path prefix() {
-            return Path.of(".");
-        }
-
+    /** What the plugins get at init, as the gateway's own environment gives it. */
+    private record Env(Vertx vertx, JsonObject config, VariableRegistry variables, Path prefix,
+                       Function<String, JsonObject> metadata) implements PluginEnv {
         @Override
         public JsonObject pluginMetadata(String pluginName) {
-            return config.pluginMetadata().get(pluginName);
+            return metadata.apply(pluginName);
         }
     }
 }

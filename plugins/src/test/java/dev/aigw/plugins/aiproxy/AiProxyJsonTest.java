@@ -4,11 +4,9 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.MockLlm;
 import dev.aigw.testkit.Ports;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,22 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ai-proxy's JSON path: providers' URLs and auth, body shaping, passthrough, variables, errors. */
 class AiProxyJsonTest {
 
-    static Vertx vertx;
-    static MockLlm mock;
+    @AutoClose
+    static final MockLlm mock = new MockLlm();
 
     static final String CHAT = "{\"model\":\"gpt-3.5\",\"messages\":[{\"role\":\"user\",\"content\":\"1+1?\"}]}";
-
-    @BeforeAll
-    static void start() {
-        vertx = Vertx.vertx();
-        mock = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        mock.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 
     @BeforeEach
     void clear() {
@@ -67,7 +52,7 @@ class AiProxyJsonTest {
         "aimlapi, /chat/completions",
         "openai-compatible, /v1/chat/completions"})
     void eachProviderPathAndAuthAtTheMock(String provider, String path) throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(provider))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(provider))) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(200, r.statusCode(), r.body());
             MockLlm.RecordedRequest s = mock.lastRequest();
@@ -85,7 +70,7 @@ class AiProxyJsonTest {
                 .put("auth", new JsonObject().put("header", new JsonObject().put("api-key", "az-key")))
                 .put("override", new JsonObject().put("endpoint",
                         mock.url() + "/openai/deployments/gpt4o/chat/completions?api-version=2024-02-01"));
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT, "api-key", "client-key");
             assertEquals(200, r.statusCode(), r.body());
             MockLlm.RecordedRequest s = mock.lastRequest();
@@ -101,7 +86,7 @@ class AiProxyJsonTest {
         JsonObject c = new JsonObject().put("provider", "gemini")
                 .put("auth", new JsonObject().put("query", new JsonObject().put("key", "g-key")))
                 .put("override", new JsonObject().put("endpoint", mock.url()));
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT, "Authorization", "Bearer client",
                     "api-key", "c1", "x-api-key", "c2", "X-Custom", "kept");
             assertEquals(200, r.statusCode(), r.body());
@@ -117,7 +102,7 @@ class AiProxyJsonTest {
 
     @Test
     void configuredHeaderReplacesTheClientsAuthorization() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             gw.post("/chat", CHAT, "Authorization", "Bearer client-key");
             assertEquals("Bearer sk-conf", mock.lastRequest().header("authorization"));
         }
@@ -127,7 +112,7 @@ class AiProxyJsonTest {
     void vertexChatPathFromProviderConf() throws Exception {
         JsonObject c = conf("vertex-ai").put("provider_conf",
                 new JsonObject().put("project_id", "my-proj").put("region", "us-central1"));
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             assertEquals(200, gw.post("/chat", CHAT).statusCode());
             assertEquals("/v1/projects/my-proj/locations/us-central1/endpoints/openapi/chat/completions",
                     mock.lastRequest().path());
@@ -139,7 +124,7 @@ class AiProxyJsonTest {
         JsonObject c = conf("openai").put("options", new JsonObject().put("model", "gpt-4o").put("temperature", 0.5));
         String body = "{\"model\":\"gpt-3.5\",\"top_p\":0.9,\"custom\":{\"a\":[1,2]},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             assertEquals(200, gw.post("/chat", body).statusCode());
             JsonObject sent = mock.lastRequest().json();
             assertEquals("gpt-4o", sent.getString("model"));
@@ -166,7 +151,7 @@ class AiProxyJsonTest {
                 .encode();
         mock.respond("/v1/chat/completions", (req, s) -> req.response()
                 .putHeader("Content-Type", "application/json").putHeader("X-Mock", "yes").end(answer));
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(200, r.statusCode());
             assertEquals(answer, r.body());
@@ -200,7 +185,7 @@ class AiProxyJsonTest {
 
     @Test
     void noLoggingFieldsUnlessAsked() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             gw.post("/chat", CHAT);
             assertTrue(gw.nextFinished().logFields().isEmpty());
         }
@@ -208,7 +193,7 @@ class AiProxyJsonTest {
 
     @Test
     void embeddingsGoToTheEmbeddingsPath() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             HttpResponse<String> r = gw.post("/emb", "{\"model\":\"text-embedding-3-small\",\"input\":\"hello\"}");
             assertEquals(200, r.statusCode());
             assertEquals("/v1/embeddings", mock.lastRequest().path());
@@ -220,7 +205,7 @@ class AiProxyJsonTest {
 
     @Test
     void nonJsonBodiesAre400AndNothingIsSent() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             HttpResponse<String> r = gw.post("/chat", "not json at all");
             assertEquals(400, r.statusCode());
             assertNotNull(new JsonObject(r.body()).getString("error_msg"));
@@ -236,7 +221,7 @@ class AiProxyJsonTest {
 
     @Test
     void oversizedBodyIs413() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(2 << 20) + "\"}]}";
             assertEquals(413, gw.post("/chat", big).statusCode());
             assertEquals(0, mock.count());
@@ -247,14 +232,14 @@ class AiProxyJsonTest {
     void providerErrorsPassThroughWithTheirBody() throws Exception {
         mock.status(429, "{\"error\":{\"message\":\"slow down\"}}");
         JsonObject c = conf("openai-compatible");
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(429, r.statusCode());
             assertEquals("{\"error\":{\"message\":\"slow down\"}}", r.body());
             assertEquals(429, gw.nextFinished().var("upstream_status"));
         }
         mock.status(503, "overloaded");
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(503, r.statusCode());
             assertEquals("overloaded", r.body());
@@ -265,7 +250,7 @@ class AiProxyJsonTest {
     void refusedConnectionIs502() throws Exception {
         JsonObject c = conf("openai");
         c.getJsonObject("override").put("endpoint", "http://127.0.0.1:" + Ports.free() + "/v1/chat/completions");
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(502, r.statusCode());
             String msg = new JsonObject(r.body()).getString("error_msg");
@@ -278,7 +263,7 @@ class AiProxyJsonTest {
     void silentProviderIs504() throws Exception {
         mock.headerDelay(Duration.ofSeconds(10)); // far beyond the 300 ms timeout
         JsonObject c = conf("openai").put("timeout", 300);
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(504, r.statusCode());
             assertNotNull(new JsonObject(r.body()).getString("error_msg"));
@@ -287,7 +272,7 @@ class AiProxyJsonTest {
 
     @Test
     void unsetVariablesResolveAsAPISIXDoes() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             assertEquals("traditional_http", gw.variables().resolve(null, "request_type"));
             assertNull(gw.variables().resolve(null, "llm_model"));
             assertNull(gw.variables().resolve(null, "llm_prompt_tokens"));

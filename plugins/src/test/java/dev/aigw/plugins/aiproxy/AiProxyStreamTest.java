@@ -3,10 +3,8 @@ package dev.aigw.plugins.aiproxy;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.MockLlm;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,24 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ai-proxy's SSE path: passthrough as it arrives, usage, the hidden usage chunk, broken streams. */
 class AiProxyStreamTest {
 
-    static Vertx vertx;
-    static MockLlm mock;
+    @AutoClose
+    static final MockLlm mock = new MockLlm();
 
     static final String STREAM = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     static final String STREAM_USAGE = "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-
-    @BeforeAll
-    static void start() {
-        vertx = Vertx.vertx();
-        mock = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        mock.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 
     @BeforeEach
     void clear() {
@@ -87,7 +72,7 @@ class AiProxyStreamTest {
                 lastSent.complete(null);
             });
         });
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url() + "/slow"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/slow"))) {
             HttpResponse<InputStream> r = gw.http().send(gw.postRequest("/chat", STREAM).build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, r.statusCode());
@@ -112,7 +97,7 @@ class AiProxyStreamTest {
 
     @Test
     void usageIsRequestedForTheClientAndItsChunkHidden() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url()))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
             HttpResponse<String> r = gw.post("/chat", STREAM);
             assertEquals(200, r.statusCode());
             JsonObject sent = mock.lastRequest().json();
@@ -135,7 +120,7 @@ class AiProxyStreamTest {
 
     @Test
     void aClientThatAskedForUsageGetsTheUsageChunkCountedOnce() throws Exception {
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url()))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
             HttpResponse<String> r = gw.post("/chat", STREAM_USAGE);
             assertEquals(200, r.statusCode());
             List<String> data = dataLines(r.body());
@@ -159,7 +144,7 @@ class AiProxyStreamTest {
             req.response().write(MockLlm.sse(MockLlm.usageChunk(body.getString("model"), 9, 2)));
             req.response().end("data: [DONE]\n\n");
         });
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url() + "/twice"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/twice"))) {
             assertEquals(200, gw.post("/chat", STREAM_USAGE).statusCode());
             RequestContext ctx = gw.nextFinished();
             assertEquals(9L, ctx.var("llm_prompt_tokens"));
@@ -170,7 +155,7 @@ class AiProxyStreamTest {
     @Test
     void aProviderThatDiesMidStreamEndsTheClientsStream() throws Exception {
         mock.content("partial").dieAfterChunks(1);
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url()))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
             HttpResponse<String> r = gw.post("/chat", STREAM);
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("\"partial\""), r.body());
@@ -182,7 +167,7 @@ class AiProxyStreamTest {
     @Test
     void aClientThatLeavesCancelsTheProviderCall() throws Exception {
         mock.content("tick").stallAfterChunks(1); // and never ends
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url()))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
             try (Socket sock = new Socket("127.0.0.1", gw.port())) {
                 sock.setSoTimeout(10_000);
                 byte[] body = STREAM.getBytes(StandardCharsets.UTF_8);
@@ -223,7 +208,7 @@ class AiProxyStreamTest {
             };
             pump[0].run();
         });
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(), conf(mock.url() + "/large"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/large"))) {
             HttpResponse<InputStream> r = gw.http().send(gw.postRequest("/chat", STREAM).build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             int seen = 0;

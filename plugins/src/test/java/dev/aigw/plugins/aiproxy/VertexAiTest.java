@@ -4,11 +4,9 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.GcpServiceAccount;
 import dev.aigw.testkit.MockLlm;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,22 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Vertex AI: service-account tokens (signed, cached, single-flight, refreshed) and embeddings conversion. */
 class VertexAiTest {
 
-    static Vertx vertx;
-    static MockLlm mock;
-    static GcpServiceAccount account;
-
-    @BeforeAll
-    static void start() {
-        vertx = Vertx.vertx();
-        mock = new MockLlm();
-        account = GcpServiceAccount.generate("proj", mock.url() + "/token");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        mock.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    @AutoClose
+    static final MockLlm mock = new MockLlm();
+    static final GcpServiceAccount account = GcpServiceAccount.generate("proj", mock.url() + "/token");
 
     @BeforeEach
     void clear() {
@@ -74,7 +59,7 @@ class VertexAiTest {
     @Test
     void aBurstOnAColdCacheMintsOneToken() throws Exception {
         JsonObject c = conf(new JsonObject().put("service_account_json", serviceAccount()));
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(k -> null), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(k -> null), c)) {
             List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 all.add(gw.http().sendAsync(gw.postRequest("/chat", CHAT).build(), HttpResponse.BodyHandlers.ofString()));
@@ -100,7 +85,7 @@ class VertexAiTest {
         mock.tokenExpiresIn(1);
         JsonObject c = conf(new JsonObject().put("expire_early_secs", 0));
         String sa = serviceAccount();
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(k -> "GCP_SERVICE_ACCOUNT".equals(k) ? sa : null), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(k -> "GCP_SERVICE_ACCOUNT".equals(k) ? sa : null), c)) {
             assertEquals(200, gw.post("/chat", CHAT).statusCode());
             assertEquals(1, mock.issuedTokens().size());
             Thread.sleep(1300); // past the token's one-second life
@@ -115,7 +100,7 @@ class VertexAiTest {
     void aFailedExchangeIs500AndNotCached() throws Exception {
         JsonObject c = conf(new JsonObject().put("service_account_json", serviceAccount()));
         mock.tokenStatus(401);
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(k -> null), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(k -> null), c)) {
             HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(500, r.statusCode());
             assertEquals("failed to get gcp access token", new JsonObject(r.body()).getString("error_msg"));
@@ -129,7 +114,7 @@ class VertexAiTest {
     void embeddingsGoThroughPredictAndComeBackInOpenAIsShape() throws Exception {
         JsonObject c = conf(new JsonObject().put("service_account_json", serviceAccount()));
         mock.embeddingTokensPerInput(4);
-        try (PluginPipeline gw = PluginPipeline.of(vertx, new AiProxyPlugin(k -> null), c)) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(k -> null), c)) {
             HttpResponse<String> r = gw.post("/emb",
                     "{\"model\":\"gemini-embedding-001\",\"input\":[\"first text\",\"second text\"]}");
             assertEquals(200, r.statusCode(), r.body());

@@ -6,12 +6,10 @@ import dev.aigw.plugins.aiproxy.AiVars;
 import dev.aigw.testkit.MockLlm;
 import dev.aigw.testkit.Ports;
 import dev.aigw.testkit.SseReader;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,27 +32,13 @@ class AiProxyMultiFailoverTest {
     static final String CHAT = "{\"model\":\"client-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     static final String STREAM = "{\"model\":\"client-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    static Vertx vertx;
-    static MockLlm a;
-    static MockLlm b;
-    static MockLlm c;
+    @AutoClose
+    static final MockLlm a = new MockLlm();
+    @AutoClose
+    static final MockLlm b = new MockLlm();
+    @AutoClose
+    static final MockLlm c = new MockLlm();
     PluginPipeline gw;
-
-    @BeforeAll
-    static void mocks() {
-        vertx = Vertx.vertx();
-        a = new MockLlm();
-        b = new MockLlm();
-        c = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        a.close();
-        b.close();
-        c.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 
     @BeforeEach
     void reset() {
@@ -93,13 +76,13 @@ class AiProxyMultiFailoverTest {
     }
 
     PluginPipeline start(JsonObject... confs) throws Exception {
-        gw = pipeline(vertx, new AiProxyMultiPlugin(k -> null), confs);
+        gw = pipeline(new AiProxyMultiPlugin(k -> null), confs);
         return gw;
     }
 
     /** A pipeline with route {@code "<n>"} on {@code /r<n>/*} running the n-th configuration. */
-    static PluginPipeline pipeline(Vertx vertx, AiProxyMultiPlugin plugin, JsonObject... confs) throws Exception {
-        PluginPipeline p = new PluginPipeline(vertx, plugin);
+    static PluginPipeline pipeline(AiProxyMultiPlugin plugin, JsonObject... confs) throws Exception {
+        PluginPipeline p = new PluginPipeline(plugin);
         try {
             for (int n = 0; n < confs.length; n++) {
                 p.route(String.valueOf(n), "/r" + n + "/*", AiProxyMultiPlugin.NAME, confs[n]);

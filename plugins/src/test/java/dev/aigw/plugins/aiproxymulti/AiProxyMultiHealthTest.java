@@ -2,16 +2,13 @@ package dev.aigw.plugins.aiproxymulti;
 
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.MockLlm;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.CHAT;
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.conf;
@@ -25,25 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Active health checks: probes with a probe model take an instance out and bring it back; one prober per identity. */
 class AiProxyMultiHealthTest {
 
-    static Vertx vertx;
-    static MockLlm a;
-    static MockLlm b;
+    @AutoClose
+    static final MockLlm a = new MockLlm();
+    @AutoClose
+    static final MockLlm b = new MockLlm();
     AiProxyMultiPlugin plugin;
     PluginPipeline gw;
-
-    @BeforeAll
-    static void mocks() {
-        vertx = Vertx.vertx();
-        a = new MockLlm();
-        b = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        a.close();
-        b.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 
     @AfterEach
     void closeGateway() throws Exception {
@@ -73,7 +57,7 @@ class AiProxyMultiHealthTest {
         JsonObject conf = conf(probed(inst("top", a, 1, 1)), inst("fallback", b, 0, 1));
         conf.remove("fallback_strategy");
         plugin = new AiProxyMultiPlugin(k -> null);
-        gw = pipeline(vertx, plugin, conf);
+        gw = pipeline(plugin, conf);
         assertEquals(0, plugin.health().probers(), "nothing runs before the first request");
 
         assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
@@ -126,7 +110,7 @@ class AiProxyMultiHealthTest {
         sameKey.put("auth", r0.getJsonArray("instances").getJsonObject(0).getJsonObject("auth").copy());
         JsonObject r1 = conf(probed(sameKey), inst("other", b, 0, 1));
         plugin = new AiProxyMultiPlugin(k -> null);
-        gw = pipeline(vertx, plugin, r0, r1);
+        gw = pipeline(plugin, r0, r1);
         assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
         gw.nextFinished();
         assertEquals("answer from a", content(gw.post("/r1/v1/chat/completions", CHAT)));

@@ -2,7 +2,6 @@ package dev.aigw.plugins.kafkalogger;
 
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.KafkaBroker;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -10,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,8 +18,7 @@ class KafkaLoggerOutageTest {
 
     @Test
     void requestsAreUnaffectedAndEntriesFlowAgainAfterTheBrokerIsBack() throws Exception {
-        Vertx vertx = Vertx.vertx();
-        try (KafkaBroker kafka = KafkaBroker.start(); PluginPipeline gw = new PluginPipeline(vertx, new KafkaLoggerPlugin())) {
+        try (KafkaBroker kafka = KafkaBroker.start(); PluginPipeline gw = new PluginPipeline(new KafkaLoggerPlugin())) {
             String topic = KafkaLogs.topic();
             KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic)
                     .put("timeout", 1).put("max_retry_count", 5).put("retry_delay", 1));
@@ -45,8 +42,6 @@ class KafkaLoggerOutageTest {
                     .filter(u -> u.startsWith("/after")).count();
             assertEquals(3, after, "entries accepted after the broker came back arrive");
             assertTrue(recs.size() >= 4);
-        } finally {
-            vertx.close().await(10, TimeUnit.SECONDS);
         }
     }
 }

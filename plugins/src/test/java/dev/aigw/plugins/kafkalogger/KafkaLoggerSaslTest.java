@@ -2,7 +2,6 @@ package dev.aigw.plugins.kafkalogger;
 
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.KafkaBroker;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -10,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -19,9 +17,8 @@ class KafkaLoggerSaslTest {
 
     @Test
     void sendsWithSaslPlainCredentials() throws Exception {
-        Vertx vertx = Vertx.vertx();
         try (KafkaBroker kafka = KafkaBroker.startWithSaslPlain("alice", "alice-secret");
-             PluginPipeline gw = new PluginPipeline(vertx, new KafkaLoggerPlugin())) {
+             PluginPipeline gw = new PluginPipeline(new KafkaLoggerPlugin())) {
             String topic = KafkaLogs.topic();
             JsonObject conf = KafkaLogs.conf(kafka.bootstrap(), topic);
             conf.getJsonArray("brokers").getJsonObject(0)
@@ -39,8 +36,6 @@ class KafkaLoggerSaslTest {
                     Duration.ofSeconds(30), sasl);
             assertEquals(1, recs.size());
             assertEquals("/sasl", new JsonObject(recs.get(0).value()).getJsonObject("request").getString("uri"));
-        } finally {
-            vertx.close().await(10, TimeUnit.SECONDS);
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.aigw.plugins.kafkalogger;
 import dev.aigw.gateway.log.LogEntry;
 import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.KafkaBroker;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,21 +25,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KafkaLoggerTest {
 
     private static KafkaBroker kafka;
-    private static Vertx vertx;
     private KafkaLoggerPlugin plugin;
     private PluginPipeline gw;
 
     @BeforeAll
     static void startBroker() {
         kafka = KafkaBroker.start();
-        vertx = Vertx.vertx();
     }
 
     @AfterAll
-    static void stopBroker() throws Exception {
-        if (vertx != null) {
-            vertx.close().await(10, TimeUnit.SECONDS);
-        }
+    static void stopBroker() {
         if (kafka != null) {
             kafka.close();
         }
@@ -49,7 +43,7 @@ class KafkaLoggerTest {
     @BeforeEach
     void setUp() throws Exception {
         plugin = new KafkaLoggerPlugin();
-        gw = new PluginPipeline(vertx, plugin);
+        gw = new PluginPipeline(plugin);
     }
 
     @AfterEach
