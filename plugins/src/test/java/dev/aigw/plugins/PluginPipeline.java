@@ -13,6 +13,7 @@ import dev.aigw.gateway.route.RouteTable;
 import dev.aigw.gateway.route.RuntimeConfig;
 import dev.aigw.gateway.server.GatewayServer;
 import dev.aigw.gateway.upstream.UpstreamHandler;
+import dev.aigw.gateway.upstream.Upstreams;
 import dev.aigw.testkit.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,7 +40,8 @@ import java.util.function.Function;
  * The gateway's own request pipeline ({@link GatewayServer}) on 127.0.0.1, for plugin tests: the
  * plugins under test, initialised as the gateway does, on routes the test adds ({@link #route});
  * no store, no Admin API, no access log. Like the gateway it has a Vert.x instance of its own. Each request goes through route matching, the rewrite,
- * access and beforeProxy phases in priority order, the upstream (the plugin's, else the route's),
+ * access and beforeProxy phases in priority order, the upstream (the plugin's, else the route's:
+ * an inline APISIX {@code upstream} or one the test provides),
  * then the log phase once the response ended (or 499 when the client left first), exactly as in
  * the real gateway. Every finished request's context is queued for {@link #nextFinished()}.
  *
@@ -66,6 +68,7 @@ public final class PluginPipeline implements AutoCloseable {
     private final Map<String, JsonObject> metadata = new HashMap<>();
     private volatile RuntimeConfig config = RuntimeConfig.EMPTY;
     private long revision;
+    private final Upstreams upstreams;
     private final GatewayServer server;
     private final int port;
 
@@ -75,6 +78,7 @@ public final class PluginPipeline implements AutoCloseable {
         this.plugins = List.of(plugins);
         this.registry = PluginRegistry.of(this.plugins, null);
         CoreVariables.register(variables);
+        this.upstreams = new Upstreams(vertx);
         PluginEnv env = new Env(vertx, new JsonObject(), variables, Path.of("."),
                 name -> config.pluginMetadata().get(name));
         RequestLogSink queue = finished::add;
@@ -116,12 +120,16 @@ public final class PluginPipeline implements AutoCloseable {
 
     /**
      * Adds or replaces route {@code id}: {@code definition} is the APISIX route JSON (its matching
-     * fields and {@code plugins}); {@code upstream} stands for its upstream (or {@code null}). Each
+     * fields, {@code plugins} and an inline {@code upstream}, whose pool the pipeline keeps until it
+     * closes); {@code upstream}, if not {@code null}, stands for the route's upstream instead. Each
      * plugin configuration is validated and bound as the route builder does; the bindings of a
      * replaced route are released. Returns the route's bindings, higher priority first.
      */
     public synchronized List<PluginBinding<?>> route(String id, JsonObject definition, UpstreamHandler upstream)
             throws Exception {
+        if (upstream == null && definition.getValue("upstream") instanceof JsonObject u) {
+            upstream = upstreams.get(u);
+        }
         JsonObject pluginConfs = definition.getJsonObject("plugins", new JsonObject());
         List<PluginBinding<?>> bound = new ArrayList<>();
         try {
@@ -255,7 +263,7 @@ public final class PluginPipeline implements AutoCloseable {
 
     /**
      * As the gateway stops: stop listening, close the plugins (they flush), release the routes'
-     * plugin configurations, close Vert.x.
+     * plugin configurations, close the upstream pools and Vert.x.
      */
     @Override
     public void close() throws Exception {
@@ -272,7 +280,11 @@ public final class PluginPipeline implements AutoCloseable {
                 routes.clear();
                 publish();
             }
-            await(vertx.close());
+            try {
+                await(upstreams.close());
+            } finally {
+                await(vertx.close());
+            }
         }
     }
 
