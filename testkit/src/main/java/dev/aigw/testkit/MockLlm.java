@@ -29,7 +29,9 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 
@@ -51,8 +53,13 @@ import java.util.regex.Pattern;
  * with headers, which win over the setters: {@code X-Mock-Status}, {@code X-Mock-Delay-Ms} (before
  * the headers), {@code X-Mock-Chunk-Delay-Ms}, {@code X-Mock-Chunks}, {@code X-Mock-Content},
  * {@code X-Mock-Die-After} (close the connection after the role chunk and that many content chunks),
- * {@code X-Mock-Drop: true} (close the connection without answering), {@code X-Mock-Prompt-Tokens},
- * {@code X-Mock-Completion-Tokens}.
+ * {@code X-Mock-Stall-After} (stop after the role chunk and that many content chunks, keeping the
+ * connection open), {@code X-Mock-Drop: true} (close the connection without answering),
+ * {@code X-Mock-Prompt-Tokens}, {@code X-Mock-Completion-Tokens}.
+ *
+ * <p>A test that needs an answer none of these give installs its own for one path with
+ * {@link #respond(String, BiConsumer)}; {@link #sse}, {@link #contentChunk} and {@link #usageChunk}
+ * build OpenAI-shaped stream events for it.
  *
  * <p>Every request is recorded ({@link #requests()}); every streamed answer leaves a
  * {@link StreamTrace} with the send time of each SSE event and whether the client went away
@@ -126,6 +133,7 @@ public final class MockLlm implements AutoCloseable {
     private final Map<Kind, AtomicInteger> counts = new EnumMap<>(Kind.class);
     private final AtomicInteger arrivals = new AtomicInteger();
     private final AtomicLong tokenSerial = new AtomicLong();
+    private final Map<String, BiConsumer<HttpServerRequest, RecordedRequest>> responders = new ConcurrentHashMap<>();
 
     // Behaviour: written by the test thread, read on the event loop.
     private volatile int status;
@@ -133,6 +141,7 @@ public final class MockLlm implements AutoCloseable {
     private volatile Duration headerDelay;
     private volatile Duration chunkDelay;
     private volatile int dieAfterChunks;
+    private volatile int stallAfterChunks;
     private volatile boolean dropConnection;
     private volatile int chunks;
     private volatile String content;
@@ -142,6 +151,7 @@ public final class MockLlm implements AutoCloseable {
     private volatile int embeddingTokensPerInput;
     private volatile long tokenExpiresIn;
     private volatile int tokenStatus;
+    private volatile Duration tokenDelay;
     private final AtomicInteger failNextCount = new AtomicInteger();
     private volatile int failNextStatus;
 
@@ -189,6 +199,7 @@ public final class MockLlm implements AutoCloseable {
         headerDelay = Duration.ZERO;
         chunkDelay = Duration.ZERO;
         dieAfterChunks = -1;
+        stallAfterChunks = -1;
         dropConnection = false;
         chunks = 4;
         content = DEFAULT_CONTENT;
@@ -198,6 +209,8 @@ public final class MockLlm implements AutoCloseable {
         embeddingTokensPerInput = 5;
         tokenExpiresIn = 3599;
         tokenStatus = 200;
+        tokenDelay = Duration.ZERO;
+        responders.clear();
         failNextCount.set(0);
         failNextStatus = 500;
         requests.clear();
@@ -243,6 +256,16 @@ public final class MockLlm implements AutoCloseable {
     /** Close the connection after the role chunk and {@code k} content chunks ({@code -1}: never). */
     public MockLlm dieAfterChunks(int k) {
         this.dieAfterChunks = k;
+        return this;
+    }
+
+    /**
+     * Stop a stream after the role chunk and {@code k} content chunks and send nothing more, keeping
+     * the connection open until the client goes away ({@code -1}: never stall), as a provider that
+     * hangs mid-answer.
+     */
+    public MockLlm stallAfterChunks(int k) {
+        this.stallAfterChunks = k;
         return this;
     }
 
@@ -298,6 +321,25 @@ public final class MockLlm implements AutoCloseable {
     /** Status of the OAuth token endpoint (non-200: Google's {@code invalid_grant} error). */
     public MockLlm tokenStatus(int status) {
         this.tokenStatus = status;
+        return this;
+    }
+
+    /**
+     * Wait this long before answering the OAuth token endpoint (default none), so that requests
+     * arriving meanwhile find the exchange still under way.
+     */
+    public MockLlm tokenDelay(Duration delay) {
+        this.tokenDelay = delay;
+        return this;
+    }
+
+    /**
+     * Answers requests to exactly this path with {@code responder} instead of the built-in endpoints
+     * (until {@link #reset()}). The request is recorded first; the responder gets the Vert.x request
+     * (body already read) and its record, runs on the mock's event loop and must not block.
+     */
+    public MockLlm respond(String path, BiConsumer<HttpServerRequest, RecordedRequest> responder) {
+        responders.put(path, responder);
         return this;
     }
 
@@ -394,7 +436,7 @@ public final class MockLlm implements AutoCloseable {
 
     /** Per-request behaviour: the setters, overridden by X-Mock-* headers. */
     private record Behavior(int status, String errorBody, long headerDelayMs, long chunkDelayMs,
-                            int dieAfter, boolean drop, int chunks, String content,
+                            int dieAfter, int stallAfter, boolean drop, int chunks, String content,
                             int promptTokens, int completionTokens) {
     }
 
@@ -421,13 +463,19 @@ public final class MockLlm implements AutoCloseable {
         req.body().onComplete(ar -> {
             String body = ar.succeeded() ? ar.result().toString(StandardCharsets.UTF_8) : "";
             Kind kind = classify(req.method().name(), req.path());
-            requests.add(new RecordedRequest(index, kind, req.method().name(), req.path(), req.query(),
-                    copyHeaders(req.headers()), body, receivedAt));
+            RecordedRequest recorded = new RecordedRequest(index, kind, req.method().name(), req.path(),
+                    req.query(), copyHeaders(req.headers()), body, receivedAt);
+            requests.add(recorded);
             counts.get(kind).incrementAndGet();
             if (ar.failed()) {
                 return; // the connection is gone; nothing to answer
             }
             try {
+                BiConsumer<HttpServerRequest, RecordedRequest> responder = responders.get(req.path());
+                if (responder != null) {
+                    responder.accept(req, recorded);
+                    return;
+                }
                 dispatch(req, kind, index, body);
             } catch (RuntimeException e) {
                 if (!req.response().ended() && !req.response().closed()) {
@@ -459,7 +507,12 @@ public final class MockLlm implements AutoCloseable {
     private void dispatch(HttpServerRequest req, Kind kind, int index, String body) {
         HttpServerResponse resp = req.response();
         if (kind == Kind.TOKEN) {
-            answerToken(resp, body);
+            long delayMs = tokenDelay.toMillis();
+            if (delayMs > 0) {
+                vertx.setTimer(delayMs, t -> answerToken(resp, body));
+            } else {
+                answerToken(resp, body);
+            }
             return;
         }
         if (kind == Kind.OTHER) {
@@ -500,6 +553,7 @@ public final class MockLlm implements AutoCloseable {
                 headerLong(h, "X-Mock-Delay-Ms", headerDelay.toMillis()),
                 headerLong(h, "X-Mock-Chunk-Delay-Ms", chunkDelay.toMillis()),
                 (int) headerLong(h, "X-Mock-Die-After", dieAfterChunks),
+                (int) headerLong(h, "X-Mock-Stall-After", stallAfterChunks),
                 h.get("X-Mock-Drop") != null ? Boolean.parseBoolean(h.get("X-Mock-Drop").trim()) : dropConnection,
                 Math.max(1, (int) headerLong(h, "X-Mock-Chunks", chunks)),
                 h.get("X-Mock-Content") != null ? h.get("X-Mock-Content") : content,
@@ -629,16 +683,13 @@ public final class MockLlm implements AutoCloseable {
         }
         events.add(chunk(id, created, model, new JsonObject(), "stop", includeUsage).encode());
         if (includeUsage) {
-            events.add(new JsonObject()
-                    .put("id", id).put("object", "chat.completion.chunk").put("created", created)
-                    .put("model", model).put("service_tier", "default").put("system_fingerprint", "fp_mock")
-                    .put("choices", new JsonArray())
-                    .put("usage", usageJson(b.promptTokens(), b.completionTokens()))
-                    .encode());
+            events.add(usageChunk(id, created, model, b.promptTokens(), b.completionTokens()).encode());
         }
         events.add("[DONE]");
         // Stop after the role chunk and dieAfter content chunks, then drop the connection.
         int stopAt = b.dieAfter() >= 0 ? Math.min(events.size(), 1 + b.dieAfter()) : -1;
+        // Or send nothing more from there on, leaving the connection open.
+        int stallAt = b.stallAfter() >= 0 ? Math.min(events.size(), 1 + b.stallAfter()) : -1;
 
         StreamState state = new StreamState(index);
         streams.add(state);
@@ -655,17 +706,20 @@ public final class MockLlm implements AutoCloseable {
                 }
             }
         });
-        writeEvent(req, state, events, 0, stopAt, b.chunkDelayMs());
+        writeEvent(req, state, events, 0, stopAt, stallAt, b.chunkDelayMs());
     }
 
     /** Writes events from {@code start} on: in one go when there is no delay, else one per timer tick. */
     private void writeEvent(HttpServerRequest req, StreamState state, List<String> events, int start,
-                            int stopAt, long delayMs) {
+                            int stopAt, int stallAt, long delayMs) {
         HttpServerResponse resp = req.response();
         int i = start;
         while (true) {
             if (state.clientDisconnected || resp.closed()) {
                 return;
+            }
+            if (i == stallAt) {
+                return; // the closeHandler still notices the client leaving
             }
             if (i == stopAt) {
                 state.selfClosed = true;
@@ -682,11 +736,11 @@ public final class MockLlm implements AutoCloseable {
             int next = i + 1;
             if (next == stopAt) {
                 // Let the chunks reach the socket before the connection is cut.
-                written.onComplete(ar -> writeEvent(req, state, events, next, stopAt, delayMs));
+                written.onComplete(ar -> writeEvent(req, state, events, next, stopAt, stallAt, delayMs));
                 return;
             }
             if (delayMs > 0 && next < events.size()) {
-                state.timerId = vertx.setTimer(delayMs, t -> writeEvent(req, state, events, next, stopAt, delayMs));
+                state.timerId = vertx.setTimer(delayMs, t -> writeEvent(req, state, events, next, stopAt, stallAt, delayMs));
                 return;
             }
             i = next;
@@ -711,6 +765,30 @@ public final class MockLlm implements AutoCloseable {
         return c;
     }
 
+    private static JsonObject usageChunk(String id, long created, String model, int prompt, int completion) {
+        return new JsonObject()
+                .put("id", id).put("object", "chat.completion.chunk").put("created", created)
+                .put("model", model).put("service_tier", "default").put("system_fingerprint", "fp_mock")
+                .put("choices", new JsonArray())
+                .put("usage", usageJson(prompt, completion));
+    }
+
+    /** One SSE event carrying {@code json}: {@code data: <json>}, then a blank line. */
+    public static String sse(JsonObject json) {
+        return "data: " + json.encode() + "\n\n";
+    }
+
+    /** A {@code chat.completion.chunk} with one content delta, for a {@link #respond custom answer}. */
+    public static JsonObject contentChunk(String model, String content) {
+        return chunk(completionId(), Instant.now().getEpochSecond(), model,
+                new JsonObject().put("content", content), null, false);
+    }
+
+    /** The usage-only {@code chat.completion.chunk} (no choices) OpenAI ends a stream with when asked. */
+    public static JsonObject usageChunk(String model, int promptTokens, int completionTokens) {
+        return usageChunk(completionId(), Instant.now().getEpochSecond(), model, promptTokens, completionTokens);
+    }
+
     // ---------------------------------------------------------------- embeddings
 
     /** The inputs of an OpenAI embeddings request as texts (token arrays become their numbers joined). */
@@ -728,6 +806,15 @@ public final class MockLlm implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The embedding vector the mock returns for {@code text} (embeddings and Vertex predict alike). */
+    public JsonArray embedding(String text) {
+        JsonArray arr = new JsonArray();
+        for (float f : vector(text)) {
+            arr.add((double) f);
+        }
+        return arr;
     }
 
     private float[] vector(String text) {

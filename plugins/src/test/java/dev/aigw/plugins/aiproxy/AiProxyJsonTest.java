@@ -1,21 +1,21 @@
 package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.plugins.PluginPipeline;
+import dev.aigw.testkit.MockLlm;
 import dev.aigw.testkit.Ports;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,32 +26,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ai-proxy's JSON path: providers' URLs and auth, body shaping, passthrough, variables, errors. */
 class AiProxyJsonTest {
 
-    static Vertx vertx;
-    static MockLlm mock;
+    @AutoClose
+    static final MockLlm mock = new MockLlm();
 
     static final String CHAT = "{\"model\":\"gpt-3.5\",\"messages\":[{\"role\":\"user\",\"content\":\"1+1?\"}]}";
 
-    @BeforeAll
-    static void start() throws Exception {
-        vertx = Vertx.vertx();
-        mock = new MockLlm(vertx);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        mock.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
     @BeforeEach
     void clear() {
-        mock.seen.clear();
+        mock.reset();
     }
 
     static JsonObject conf(String provider) {
         return new JsonObject().put("provider", provider)
                 .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-conf")))
-                .put("override", new JsonObject().put("endpoint", mock.base()));
+                .put("override", new JsonObject().put("endpoint", mock.url()));
     }
 
     @ParameterizedTest
@@ -64,14 +52,14 @@ class AiProxyJsonTest {
         "aimlapi, /chat/completions",
         "openai-compatible, /v1/chat/completions"})
     void eachProviderPathAndAuthAtTheMock(String provider, String path) throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(provider))) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(provider))) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(200, r.statusCode(), r.body());
-            MockLlm.Seen s = mock.last();
+            MockLlm.RecordedRequest s = mock.lastRequest();
             assertEquals("POST", s.method());
             assertEquals(path, s.path());
             assertEquals("Bearer sk-conf", s.header("authorization"));
-            assertEquals("127.0.0.1:" + mock.port, s.header("host"));
+            assertEquals(mock.hostPort(), s.header("host"));
             assertEquals(new JsonObject(CHAT), s.json());
         }
     }
@@ -81,11 +69,11 @@ class AiProxyJsonTest {
         JsonObject c = new JsonObject().put("provider", "azure-openai")
                 .put("auth", new JsonObject().put("header", new JsonObject().put("api-key", "az-key")))
                 .put("override", new JsonObject().put("endpoint",
-                        mock.base() + "/openai/deployments/gpt4o/chat/completions?api-version=2024-02-01"));
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT, "api-key", "client-key");
+                        mock.url() + "/openai/deployments/gpt4o/chat/completions?api-version=2024-02-01"));
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT, "api-key", "client-key");
             assertEquals(200, r.statusCode(), r.body());
-            MockLlm.Seen s = mock.last();
+            MockLlm.RecordedRequest s = mock.lastRequest();
             assertEquals("/openai/deployments/gpt4o/chat/completions", s.path());
             assertEquals("api-version=2024-02-01", s.query());
             assertEquals("az-key", s.header("api-key"));
@@ -97,12 +85,12 @@ class AiProxyJsonTest {
     void queryAuthIsAddedAndClientKeysAreNeverForwarded() throws Exception {
         JsonObject c = new JsonObject().put("provider", "gemini")
                 .put("auth", new JsonObject().put("query", new JsonObject().put("key", "g-key")))
-                .put("override", new JsonObject().put("endpoint", mock.base()));
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT, "Authorization", "Bearer client",
+                .put("override", new JsonObject().put("endpoint", mock.url()));
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT, "Authorization", "Bearer client",
                     "api-key", "c1", "x-api-key", "c2", "X-Custom", "kept");
             assertEquals(200, r.statusCode(), r.body());
-            MockLlm.Seen s = mock.last();
+            MockLlm.RecordedRequest s = mock.lastRequest();
             assertEquals("key=g-key", s.query());
             assertNull(s.header("authorization"));
             assertNull(s.header("api-key"));
@@ -114,9 +102,9 @@ class AiProxyJsonTest {
 
     @Test
     void configuredHeaderReplacesTheClientsAuthorization() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
-            Http.send(gw.url("/chat"), CHAT, "Authorization", "Bearer client-key");
-            assertEquals("Bearer sk-conf", mock.last().header("authorization"));
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
+            gw.post("/chat", CHAT, "Authorization", "Bearer client-key");
+            assertEquals("Bearer sk-conf", mock.lastRequest().header("authorization"));
         }
     }
 
@@ -124,10 +112,10 @@ class AiProxyJsonTest {
     void vertexChatPathFromProviderConf() throws Exception {
         JsonObject c = conf("vertex-ai").put("provider_conf",
                 new JsonObject().put("project_id", "my-proj").put("region", "us-central1"));
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            assertEquals(200, Http.send(gw.url("/chat"), CHAT).statusCode());
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            assertEquals(200, gw.post("/chat", CHAT).statusCode());
             assertEquals("/v1/projects/my-proj/locations/us-central1/endpoints/openapi/chat/completions",
-                    mock.last().path());
+                    mock.lastRequest().path());
         }
     }
 
@@ -136,9 +124,9 @@ class AiProxyJsonTest {
         JsonObject c = conf("openai").put("options", new JsonObject().put("model", "gpt-4o").put("temperature", 0.5));
         String body = "{\"model\":\"gpt-3.5\",\"top_p\":0.9,\"custom\":{\"a\":[1,2]},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            assertEquals(200, Http.send(gw.url("/chat"), body).statusCode());
-            JsonObject sent = mock.last().json();
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            assertEquals(200, gw.post("/chat", body).statusCode());
+            JsonObject sent = mock.lastRequest().json();
             assertEquals("gpt-4o", sent.getString("model"));
             assertEquals(0.5, sent.getDouble("temperature"));
             assertEquals(0.9, sent.getDouble("top_p"));
@@ -153,16 +141,26 @@ class AiProxyJsonTest {
     @Test
     void jsonAnswerPassesThroughWithUsageAndUpstreamVariables() throws Exception {
         JsonObject c = conf("openai").put("logging", new JsonObject().put("summaries", true).put("payloads", true));
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        // a fixed answer (the mock's own has a fresh id each time) and a header of its own
+        String answer = new JsonObject().put("id", "chatcmpl-1").put("object", "chat.completion")
+                .put("model", "gpt-3.5")
+                .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                        .put("message", new JsonObject().put("role", "assistant").put("content", "1 + 1 = 2."))
+                        .put("finish_reason", "stop")))
+                .put("usage", new JsonObject().put("prompt_tokens", 11).put("completion_tokens", 7).put("total_tokens", 18))
+                .encode();
+        mock.respond("/v1/chat/completions", (req, s) -> req.response()
+                .putHeader("Content-Type", "application/json").putHeader("X-Mock", "yes").end(answer));
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(200, r.statusCode());
-            assertEquals(MockLlm.chatAnswer(new JsonObject(CHAT), "1 + 1 = 2.").encode(), r.body());
+            assertEquals(answer, r.body());
             assertEquals("yes", r.headers().firstValue("X-Mock").orElse(null));
             RequestContext ctx = gw.nextFinished();
             assertEquals(11L, ctx.var("llm_prompt_tokens"));
             assertEquals(7L, ctx.var("llm_completion_tokens"));
             assertEquals(200, ctx.var("upstream_status"));
-            assertEquals("127.0.0.1:" + mock.port, ctx.var("upstream_addr"));
+            assertEquals(mock.hostPort(), ctx.var("upstream_addr"));
             assertEquals("http", ctx.var("upstream_scheme"));
             assertEquals("127.0.0.1:" + mock.port, ctx.var("upstream_host"), "the Host header sent, port included");
             assertEquals("/v1/chat/completions", ctx.var("upstream_uri"));
@@ -187,18 +185,18 @@ class AiProxyJsonTest {
 
     @Test
     void noLoggingFieldsUnlessAsked() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
-            Http.send(gw.url("/chat"), CHAT);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
+            gw.post("/chat", CHAT);
             assertTrue(gw.nextFinished().logFields().isEmpty());
         }
     }
 
     @Test
     void embeddingsGoToTheEmbeddingsPath() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
-            HttpResponse<String> r = Http.send(gw.url("/emb"), "{\"model\":\"text-embedding-3-small\",\"input\":\"hello\"}");
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
+            HttpResponse<String> r = gw.post("/emb", "{\"model\":\"text-embedding-3-small\",\"input\":\"hello\"}");
             assertEquals(200, r.statusCode());
-            assertEquals("/v1/embeddings", mock.last().path());
+            assertEquals("/v1/embeddings", mock.lastRequest().path());
             RequestContext ctx = gw.nextFinished();
             assertEquals(5L, ctx.var("llm_prompt_tokens"));
             assertEquals("ai_chat", ctx.var("request_type"));
@@ -207,45 +205,42 @@ class AiProxyJsonTest {
 
     @Test
     void nonJsonBodiesAre400AndNothingIsSent() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), "not json at all");
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
+            HttpResponse<String> r = gw.post("/chat", "not json at all");
             assertEquals(400, r.statusCode());
             assertNotNull(new JsonObject(r.body()).getString("error_msg"));
-            r = Http.send(gw.url("/chat"), "hello", "Content-Type", "text/plain");
+            r = gw.post("/chat", "hello", "Content-Type", "text/plain");
             assertEquals(400, r.statusCode());
             assertNotNull(new JsonObject(r.body()).getString("error_msg"));
-            r = Http.send(gw.url("/chat"), "{\"prompt\":\"no messages\"}");
+            r = gw.post("/chat", "{\"prompt\":\"no messages\"}");
             assertEquals(400, r.statusCode());
             assertEquals("no matching AI protocol for the request", new JsonObject(r.body()).getString("error_msg"));
-            assertTrue(mock.seen.isEmpty());
+            assertEquals(0, mock.count());
         }
     }
 
     @Test
     void oversizedBodyIs413() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
             String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(2 << 20) + "\"}]}";
-            assertEquals(413, Http.send(gw.url("/chat"), big).statusCode());
-            assertTrue(mock.seen.isEmpty());
+            assertEquals(413, gw.post("/chat", big).statusCode());
+            assertEquals(0, mock.count());
         }
     }
 
     @Test
     void providerErrorsPassThroughWithTheirBody() throws Exception {
-        mock.on("/err/chat", (req, s) -> req.response().setStatusCode(429)
-                .putHeader("Content-Type", "application/json").end("{\"error\":{\"message\":\"slow down\"}}"));
-        mock.on("/err5/chat", (req, s) -> req.response().setStatusCode(503).end("overloaded"));
+        mock.status(429, "{\"error\":{\"message\":\"slow down\"}}");
         JsonObject c = conf("openai-compatible");
-        c.getJsonObject("override").put("endpoint", mock.base() + "/err/chat");
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(429, r.statusCode());
             assertEquals("{\"error\":{\"message\":\"slow down\"}}", r.body());
             assertEquals(429, gw.nextFinished().var("upstream_status"));
         }
-        c.getJsonObject("override").put("endpoint", mock.base() + "/err5/chat");
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        mock.status(503, "overloaded");
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(503, r.statusCode());
             assertEquals("overloaded", r.body());
         }
@@ -255,8 +250,8 @@ class AiProxyJsonTest {
     void refusedConnectionIs502() throws Exception {
         JsonObject c = conf("openai");
         c.getJsonObject("override").put("endpoint", "http://127.0.0.1:" + Ports.free() + "/v1/chat/completions");
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(502, r.statusCode());
             String msg = new JsonObject(r.body()).getString("error_msg");
             assertNotNull(msg);
@@ -266,11 +261,10 @@ class AiProxyJsonTest {
 
     @Test
     void silentProviderIs504() throws Exception {
-        mock.on("/silent", (req, s) -> { /* never answers */ });
+        mock.headerDelay(Duration.ofSeconds(10)); // far beyond the 300 ms timeout
         JsonObject c = conf("openai").put("timeout", 300);
-        c.getJsonObject("override").put("endpoint", mock.base() + "/silent");
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), c)) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), CHAT);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), c)) {
+            HttpResponse<String> r = gw.post("/chat", CHAT);
             assertEquals(504, r.statusCode());
             assertNotNull(new JsonObject(r.body()).getString("error_msg"));
         }
@@ -278,11 +272,11 @@ class AiProxyJsonTest {
 
     @Test
     void unsetVariablesResolveAsAPISIXDoes() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf("openai"))) {
-            assertEquals("traditional_http", gw.variables.resolve(null, "request_type"));
-            assertNull(gw.variables.resolve(null, "llm_model"));
-            assertNull(gw.variables.resolve(null, "llm_prompt_tokens"));
-            assertTrue(gw.variables.isKnown("llm_time_to_first_token"));
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf("openai"))) {
+            assertEquals("traditional_http", gw.variables().resolve(null, "request_type"));
+            assertNull(gw.variables().resolve(null, "llm_model"));
+            assertNull(gw.variables().resolve(null, "llm_prompt_tokens"));
+            assertTrue(gw.variables().isKnown("llm_time_to_first_token"));
         }
     }
 }

@@ -1,10 +1,10 @@
 package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.context.RequestContext;
-import io.vertx.core.Vertx;
+import dev.aigw.plugins.PluginPipeline;
+import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -15,11 +15,11 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,29 +28,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ai-proxy's SSE path: passthrough as it arrives, usage, the hidden usage chunk, broken streams. */
 class AiProxyStreamTest {
 
-    static Vertx vertx;
-    static MockLlm mock;
+    @AutoClose
+    static final MockLlm mock = new MockLlm();
 
     static final String STREAM = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     static final String STREAM_USAGE = "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    @BeforeAll
-    static void start() throws Exception {
-        vertx = Vertx.vertx();
-        mock = new MockLlm(vertx);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        mock.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
     @BeforeEach
     void clear() {
-        mock.seen.clear();
-        mock.closed.clear();
+        // one content chunk: with the role chunk, the two deltas of a short answer
+        mock.reset().content("Hello world").chunks(1).usage(9, 2);
     }
 
     static JsonObject conf(String endpoint) {
@@ -74,18 +62,18 @@ class AiProxyStreamTest {
     void firstChunkReachesTheClientBeforeTheProviderSendsTheLast() throws Exception {
         CompletableFuture<Void> gate = new CompletableFuture<>();
         CompletableFuture<Void> lastSent = new CompletableFuture<>();
-        mock.on("/slow", (req, s) -> {
+        mock.respond("/slow", (req, s) -> {
             JsonObject body = s.json();
             req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
-            req.response().write(MockLlm.sse(MockLlm.chunk(body, "first", false)));
+            req.response().write(MockLlm.sse(MockLlm.contentChunk(body.getString("model"), "first")));
             gate.thenRun(() -> {
-                req.response().write(MockLlm.sse(MockLlm.chunk(body, "last", false)));
+                req.response().write(MockLlm.sse(MockLlm.contentChunk(body.getString("model"), "last")));
                 req.response().end("data: [DONE]\n\n");
                 lastSent.complete(null);
             });
         });
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/slow"))) {
-            HttpResponse<InputStream> r = Http.CLIENT.send(Http.post(gw.url("/chat"), STREAM).build(),
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/slow"))) {
+            HttpResponse<InputStream> r = gw.http().send(gw.postRequest("/chat", STREAM).build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, r.statusCode());
             assertTrue(r.headers().firstValue("content-type").orElse("").contains("text/event-stream"));
@@ -109,10 +97,10 @@ class AiProxyStreamTest {
 
     @Test
     void usageIsRequestedForTheClientAndItsChunkHidden() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base()))) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), STREAM);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
+            HttpResponse<String> r = gw.post("/chat", STREAM);
             assertEquals(200, r.statusCode());
-            JsonObject sent = mock.last().json();
+            JsonObject sent = mock.lastRequest().json();
             assertEquals(true, sent.getJsonObject("stream_options").getBoolean("include_usage"));
             List<String> data = dataLines(r.body());
             assertEquals(4, data.size(), r.body()); // two deltas, the finish chunk, [DONE]
@@ -132,8 +120,8 @@ class AiProxyStreamTest {
 
     @Test
     void aClientThatAskedForUsageGetsTheUsageChunkCountedOnce() throws Exception {
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base()))) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), STREAM_USAGE);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
+            HttpResponse<String> r = gw.post("/chat", STREAM_USAGE);
             assertEquals(200, r.statusCode());
             List<String> data = dataLines(r.body());
             assertEquals(5, data.size(), r.body());
@@ -148,16 +136,16 @@ class AiProxyStreamTest {
 
     @Test
     void usageReportedTwiceIsNotSummed() throws Exception {
-        mock.on("/twice", (req, s) -> {
+        mock.respond("/twice", (req, s) -> {
             JsonObject body = s.json();
             req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
-            req.response().write(MockLlm.sse(MockLlm.chunk(body, "a", false)));
-            req.response().write(MockLlm.sse(MockLlm.usageChunk(body)));
-            req.response().write(MockLlm.sse(MockLlm.usageChunk(body)));
+            req.response().write(MockLlm.sse(MockLlm.contentChunk(body.getString("model"), "a")));
+            req.response().write(MockLlm.sse(MockLlm.usageChunk(body.getString("model"), 9, 2)));
+            req.response().write(MockLlm.sse(MockLlm.usageChunk(body.getString("model"), 9, 2)));
             req.response().end("data: [DONE]\n\n");
         });
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/twice"))) {
-            assertEquals(200, Http.send(gw.url("/chat"), STREAM_USAGE).statusCode());
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/twice"))) {
+            assertEquals(200, gw.post("/chat", STREAM_USAGE).statusCode());
             RequestContext ctx = gw.nextFinished();
             assertEquals(9L, ctx.var("llm_prompt_tokens"));
             assertEquals(11L, ctx.var("llm_total_tokens"));
@@ -166,13 +154,9 @@ class AiProxyStreamTest {
 
     @Test
     void aProviderThatDiesMidStreamEndsTheClientsStream() throws Exception {
-        mock.on("/dies", (req, s) -> {
-            req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
-            req.response().write(MockLlm.sse(MockLlm.chunk(s.json(), "partial", false)))
-                    .onComplete(v -> vertx.setTimer(50, t -> req.connection().close()));
-        });
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/dies"))) {
-            HttpResponse<String> r = Http.send(gw.url("/chat"), STREAM);
+        mock.content("partial").dieAfterChunks(1);
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
+            HttpResponse<String> r = gw.post("/chat", STREAM);
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("\"partial\""), r.body());
             assertFalse(r.body().contains("[DONE]"));
@@ -182,13 +166,9 @@ class AiProxyStreamTest {
 
     @Test
     void aClientThatLeavesCancelsTheProviderCall() throws Exception {
-        mock.on("/endless", (req, s) -> {
-            req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
-            req.response().write(MockLlm.sse(MockLlm.chunk(s.json(), "tick", false)));
-            // and never ends
-        });
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/endless"))) {
-            try (Socket sock = new Socket("127.0.0.1", gw.port)) {
+        mock.content("tick").stallAfterChunks(1); // and never ends
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url()))) {
+            try (Socket sock = new Socket("127.0.0.1", gw.port())) {
                 sock.setSoTimeout(10_000);
                 byte[] body = STREAM.getBytes(StandardCharsets.UTF_8);
                 OutputStream os = sock.getOutputStream();
@@ -203,11 +183,7 @@ class AiProxyStreamTest {
                     }
                 }
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!mock.closed.contains("/endless") && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertTrue(mock.closed.contains("/endless"), "the provider connection was reset");
+            assertTrue(mock.awaitClientDisconnect(Duration.ofSeconds(10)), "the provider connection was reset");
         }
     }
 
@@ -215,14 +191,14 @@ class AiProxyStreamTest {
     void aLargeStreamToASlowReaderArrivesWhole() throws Exception {
         int events = 3000;
         String pad = "x".repeat(1000);
-        mock.on("/large", (req, s) -> {
+        mock.respond("/large", (req, s) -> {
             JsonObject body = s.json();
             req.response().putHeader("Content-Type", "text/event-stream").setChunked(true);
             int[] i = {0};
             Runnable[] pump = new Runnable[1];
             pump[0] = () -> {
                 while (i[0] < events && !req.response().writeQueueFull()) {
-                    req.response().write(MockLlm.sse(MockLlm.chunk(body, i[0]++ + pad, false)));
+                    req.response().write(MockLlm.sse(MockLlm.contentChunk(body.getString("model"), i[0]++ + pad)));
                 }
                 if (i[0] < events) {
                     req.response().drainHandler(v -> pump[0].run());
@@ -232,8 +208,8 @@ class AiProxyStreamTest {
             };
             pump[0].run();
         });
-        try (TestPipeline gw = new TestPipeline(vertx, new AiProxyPlugin(), conf(mock.base() + "/large"))) {
-            HttpResponse<InputStream> r = Http.CLIENT.send(Http.post(gw.url("/chat"), STREAM).build(),
+        try (PluginPipeline gw = PluginPipeline.of(new AiProxyPlugin(), conf(mock.url() + "/large"))) {
+            HttpResponse<InputStream> r = gw.http().send(gw.postRequest("/chat", STREAM).build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             int seen = 0;
             try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {

@@ -1,16 +1,15 @@
 package dev.aigw.plugins.aiproxymulti;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.plugins.aiproxy.AiVars;
 import dev.aigw.testkit.MockLlm;
 import dev.aigw.testkit.Ports;
 import dev.aigw.testkit.SseReader;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -34,27 +32,13 @@ class AiProxyMultiFailoverTest {
     static final String CHAT = "{\"model\":\"client-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     static final String STREAM = "{\"model\":\"client-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    static Vertx vertx;
-    static MockLlm a;
-    static MockLlm b;
-    static MockLlm c;
-    MultiPipeline gw;
-
-    @BeforeAll
-    static void mocks() {
-        vertx = Vertx.vertx();
-        a = new MockLlm();
-        b = new MockLlm();
-        c = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        a.close();
-        b.close();
-        c.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    @AutoClose
+    static final MockLlm a = new MockLlm();
+    @AutoClose
+    static final MockLlm b = new MockLlm();
+    @AutoClose
+    static final MockLlm c = new MockLlm();
+    PluginPipeline gw;
 
     @BeforeEach
     void reset() {
@@ -91,9 +75,23 @@ class AiProxyMultiFailoverTest {
                 .put("fallback_strategy", new JsonArray().add("http_429").add("http_5xx"));
     }
 
-    MultiPipeline start(JsonObject... confs) throws Exception {
-        gw = new MultiPipeline(vertx, new AiProxyMultiPlugin(k -> null), confs);
+    PluginPipeline start(JsonObject... confs) throws Exception {
+        gw = pipeline(new AiProxyMultiPlugin(k -> null), confs);
         return gw;
+    }
+
+    /** A pipeline with route {@code "<n>"} on {@code /r<n>/*} running the n-th configuration. */
+    static PluginPipeline pipeline(AiProxyMultiPlugin plugin, JsonObject... confs) throws Exception {
+        PluginPipeline p = new PluginPipeline(plugin);
+        try {
+            for (int n = 0; n < confs.length; n++) {
+                p.route(String.valueOf(n), "/r" + n + "/*", AiProxyMultiPlugin.NAME, confs[n]);
+            }
+        } catch (Exception | AssertionError e) {
+            p.close();
+            throw e;
+        }
+        return p;
     }
 
     static String content(HttpResponse<String> r) {
@@ -106,7 +104,7 @@ class AiProxyMultiFailoverTest {
         start(conf(inst("openai", a, 1, 8), inst("deepseek", b, 1, 2)));
         Map<String, Integer> served = new HashMap<>();
         for (int i = 0; i < 1000; i++) {
-            HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
             assertEquals(200, r.statusCode(), r.body());
             served.merge(content(r), 1, Integer::sum);
             gw.nextFinished();
@@ -126,7 +124,7 @@ class AiProxyMultiFailoverTest {
         for (int status : new int[] {429, 500, 503}) {
             a.reset().status(status);
             b.reset().content("answer from b");
-            HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
             assertEquals(200, r.statusCode(), r.body());
             assertEquals("answer from b", content(r));
             assertEquals(1, a.count(MockLlm.Kind.CHAT));
@@ -149,7 +147,7 @@ class AiProxyMultiFailoverTest {
         // timeout: the top instance answers after the 400 ms time-to-first-byte limit
         a.reset().headerDelay(Duration.ofSeconds(3));
         b.reset().content("answer from b");
-        HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+        HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("answer from b", content(r));
         assertEquals(1, a.count(MockLlm.Kind.CHAT));
@@ -160,7 +158,7 @@ class AiProxyMultiFailoverTest {
 
         // refused: nothing listens on the first instance's port
         b.reset().content("answer from b");
-        r = gw.chat("/r1/v1/chat/completions", CHAT);
+        r = gw.post("/r1/v1/chat/completions", CHAT);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("answer from b", content(r));
         RequestContext ctx = gw.nextFinished();
@@ -173,14 +171,14 @@ class AiProxyMultiFailoverTest {
         JsonObject only429 = conf(inst("top", a, 1, 1), inst("next", b, 0, 1)).put("fallback_strategy", "http_429");
         start(only429);
         a.status(400);
-        HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+        HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
         assertEquals(400, r.statusCode());
         assertTrue(new JsonObject(r.body()).containsKey("error"), r.body()); // the provider's own error body
         assertEquals(0, b.count(MockLlm.Kind.CHAT));
         gw.nextFinished();
 
         a.reset().status(500); // http_5xx is not in the strategy: the client sees the 500
-        r = gw.chat("/r0/v1/chat/completions", CHAT);
+        r = gw.post("/r0/v1/chat/completions", CHAT);
         assertEquals(500, r.statusCode());
         assertEquals(0, b.count(MockLlm.Kind.CHAT));
         assertEquals(1, gw.nextFinished().var(AiProxyMultiPlugin.VAR_ATTEMPTS));
@@ -245,7 +243,7 @@ class AiProxyMultiFailoverTest {
                         inst("gone2", "http://127.0.0.1:" + Ports.free(), 0, 1)));
         a.status(503);
         b.status(500, "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}");
-        HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+        HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
         assertEquals(500, r.statusCode());
         JsonObject body = new JsonObject(r.body());
         assertEquals("boom", body.getJsonObject("error", new JsonObject()).getString("message"), body.encode());
@@ -254,7 +252,7 @@ class AiProxyMultiFailoverTest {
                 .add(new JsonObject().put("instance", "next").put("status", 500)), body.getJsonArray("attempts"));
         gw.nextFinished();
 
-        r = gw.chat("/r1/v1/chat/completions", CHAT);
+        r = gw.post("/r1/v1/chat/completions", CHAT);
         assertEquals(502, r.statusCode());
         body = new JsonObject(r.body());
         JsonArray attempts = body.getJsonArray("attempts");
@@ -270,7 +268,7 @@ class AiProxyMultiFailoverTest {
         for (String route : new String[] {"/r0", "/r1"}) {
             boolean exponential = route.equals("/r1");
             a.reset().content("answer from a").failNext(3, 502);
-            HttpResponse<String> r = gw.chat(route + "/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post(route + "/v1/chat/completions", CHAT);
             assertEquals(200, r.statusCode(), r.body());
             assertEquals("answer from a", content(r));
             List<MockLlm.RecordedRequest> seen = a.requests(MockLlm.Kind.CHAT);
@@ -289,7 +287,7 @@ class AiProxyMultiFailoverTest {
     void linearBackoffAndTheAttemptCap() throws Exception {
         start(conf(inst("solo", a, 0, 1)).put("max_attempts", 3).put("retry_delay", 30).put("backoff", "linear"));
         a.status(500);
-        HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+        HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
         assertEquals(500, r.statusCode());
         assertEquals(3, new JsonObject(r.body()).getJsonArray("attempts").size());
         List<MockLlm.RecordedRequest> seen = a.requests(MockLlm.Kind.CHAT);
@@ -304,14 +302,14 @@ class AiProxyMultiFailoverTest {
         start(conf(top, inst("fallback", b, 0, 1)));
         a.status(500);
         for (int i = 0; i < 2; i++) {
-            HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
             assertEquals("answer from b", content(r));
             gw.nextFinished();
         }
         assertEquals(2, a.count(MockLlm.Kind.CHAT));
         // out after two failures in a row: the fallback serves without a detour through the top instance
         for (int i = 0; i < 3; i++) {
-            HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
             assertEquals("answer from b", content(r));
             assertEquals(1, gw.nextFinished().var(AiProxyMultiPlugin.VAR_ATTEMPTS));
         }
@@ -320,7 +318,7 @@ class AiProxyMultiFailoverTest {
         a.reset().content("answer from a"); // recovered; after the cool-down traffic returns
         assertTrue(MockLlm.await(() -> {
             try {
-                HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+                HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
                 gw.nextFinished();
                 return "answer from a".equals(content(r));
             } catch (Exception e) {
@@ -328,7 +326,7 @@ class AiProxyMultiFailoverTest {
             }
         }, Duration.ofSeconds(10)));
         for (int i = 0; i < 3; i++) {
-            assertEquals("answer from a", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+            assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
             gw.nextFinished();
         }
     }
@@ -342,7 +340,7 @@ class AiProxyMultiFailoverTest {
         Set<String> used = new HashSet<>();
         for (int round = 0; round < 3; round++) {
             for (int u = 0; u < 12; u++) {
-                HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT, "x-user", "user-" + u);
+                HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT, "x-user", "user-" + u);
                 String served = content(r);
                 gw.nextFinished();
                 String before = owner.putIfAbsent("user-" + u, served);
@@ -359,7 +357,7 @@ class AiProxyMultiFailoverTest {
         MockLlm down = victim.endsWith("a") ? a : victim.endsWith("b") ? b : c;
         down.status(500);
         for (int u = 0; u < 12; u++) {
-            String served = content(gw.chat("/r0/v1/chat/completions", CHAT, "x-user", "user-" + u));
+            String served = content(gw.post("/r0/v1/chat/completions", CHAT, "x-user", "user-" + u));
             gw.nextFinished();
             if (owner.get("user-" + u).equals(victim)) {
                 assertTrue(!served.equals(victim), "user-" + u + " still on the failed instance");
@@ -372,7 +370,7 @@ class AiProxyMultiFailoverTest {
     @Test
     void clientErrorBeforeAnyAttemptIsOurs() throws Exception {
         start(conf(inst("a", a, 0, 1)));
-        HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", "{\"nothing\":1}");
+        HttpResponse<String> r = gw.post("/r0/v1/chat/completions", "{\"nothing\":1}");
         assertEquals(400, r.statusCode());
         assertEquals(0, a.count());
     }
@@ -384,7 +382,7 @@ class AiProxyMultiFailoverTest {
                 .put("logging", new JsonObject().put("summaries", true));
         start(conf);
         a.status(429); // the mock sends Retry-After: 1
-        assertEquals("answer from b", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        assertEquals("answer from b", content(gw.post("/r0/v1/chat/completions", CHAT)));
         RequestContext ctx = gw.nextFinished();
         assertEquals(2, ctx.var(AiProxyMultiPlugin.VAR_ATTEMPTS));
         @SuppressWarnings("unchecked")
@@ -392,14 +390,14 @@ class AiProxyMultiFailoverTest {
         assertEquals("model-next", summary.get("model"));
         assertEquals("client-model", summary.get("request_model"));
 
-        assertEquals("answer from b", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        assertEquals("answer from b", content(gw.post("/r0/v1/chat/completions", CHAT)));
         assertEquals(1, gw.nextFinished().var(AiProxyMultiPlugin.VAR_ATTEMPTS), "skipped while rate limited");
         assertEquals(1, a.count(MockLlm.Kind.CHAT));
 
         a.reset().content("answer from a");
         assertTrue(MockLlm.await(() -> {
             try {
-                String served = content(gw.chat("/r0/v1/chat/completions", CHAT));
+                String served = content(gw.post("/r0/v1/chat/completions", CHAT));
                 gw.nextFinished();
                 return served.equals("answer from a");
             } catch (Exception e) {

@@ -1,21 +1,20 @@
 package dev.aigw.plugins.aiproxymulti;
 
+import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.MockLlm;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.CHAT;
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.conf;
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.content;
 import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.inst;
+import static dev.aigw.plugins.aiproxymulti.AiProxyMultiFailoverTest.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,24 +22,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Active health checks: probes with a probe model take an instance out and bring it back; one prober per identity. */
 class AiProxyMultiHealthTest {
 
-    static Vertx vertx;
-    static MockLlm a;
-    static MockLlm b;
-    MultiPipeline gw;
-
-    @BeforeAll
-    static void mocks() {
-        vertx = Vertx.vertx();
-        a = new MockLlm();
-        b = new MockLlm();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        a.close();
-        b.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    @AutoClose
+    static final MockLlm a = new MockLlm();
+    @AutoClose
+    static final MockLlm b = new MockLlm();
+    AiProxyMultiPlugin plugin;
+    PluginPipeline gw;
 
     @AfterEach
     void closeGateway() throws Exception {
@@ -69,12 +56,13 @@ class AiProxyMultiHealthTest {
         // no fallback_strategy: only health decides whether a request avoids the top instance
         JsonObject conf = conf(probed(inst("top", a, 1, 1)), inst("fallback", b, 0, 1));
         conf.remove("fallback_strategy");
-        gw = new MultiPipeline(vertx, new AiProxyMultiPlugin(k -> null), conf);
-        assertEquals(0, gw.plugin.health().probers(), "nothing runs before the first request");
+        plugin = new AiProxyMultiPlugin(k -> null);
+        gw = pipeline(plugin, conf);
+        assertEquals(0, plugin.health().probers(), "nothing runs before the first request");
 
-        assertEquals("answer from a", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
         gw.nextFinished();
-        assertEquals(1, gw.plugin.health().probers(), "the first request starts the prober");
+        assertEquals(1, plugin.health().probers(), "the first request starts the prober");
         assertTrue(MockLlm.await(() -> probes(a) >= 1, Duration.ofSeconds(10)), "the prober probes");
         MockLlm.RecordedRequest probe = a.requests(MockLlm.Kind.CHAT).stream()
                 .filter(r -> "probe-model".equals(r.json().getString("model"))).findFirst().orElseThrow();
@@ -83,11 +71,11 @@ class AiProxyMultiHealthTest {
 
         a.status(503);
         String topKey = keyOf(conf);
-        assertTrue(MockLlm.await(() -> Boolean.FALSE.equals(gw.plugin.health().healthy(topKey)), Duration.ofSeconds(10)),
+        assertTrue(MockLlm.await(() -> Boolean.FALSE.equals(plugin.health().healthy(topKey)), Duration.ofSeconds(10)),
                 "a failed probe marks the instance unhealthy");
         long chatsAtA = a.requests(MockLlm.Kind.CHAT).size() - probes(a);
         for (int i = 0; i < 3; i++) {
-            HttpResponse<String> r = gw.chat("/r0/v1/chat/completions", CHAT);
+            HttpResponse<String> r = gw.post("/r0/v1/chat/completions", CHAT);
             assertEquals(200, r.statusCode(), r.body());
             assertEquals("answer from b", content(r));
             assertEquals(1, gw.nextFinished().var(AiProxyMultiPlugin.VAR_ATTEMPTS));
@@ -95,14 +83,14 @@ class AiProxyMultiHealthTest {
         assertEquals(chatsAtA, a.requests(MockLlm.Kind.CHAT).size() - probes(a), "no request went to the unhealthy instance");
 
         a.status(200);
-        assertTrue(MockLlm.await(() -> Boolean.TRUE.equals(gw.plugin.health().healthy(topKey)), Duration.ofSeconds(10)),
+        assertTrue(MockLlm.await(() -> Boolean.TRUE.equals(plugin.health().healthy(topKey)), Duration.ofSeconds(10)),
                 "a good probe brings it back");
-        assertEquals("answer from a", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
         gw.nextFinished();
 
-        gw.release(0);
-        assertEquals(0, gw.plugin.health().probers(), "released with the last configuration using it");
-        assertEquals(0, gw.plugin.health().size());
+        gw.removeRoute("0");
+        assertEquals(0, plugin.health().probers(), "released with the last configuration using it");
+        assertEquals(0, plugin.health().size());
         long after = probes(a);
         Thread.sleep(1500); // longer than the probe interval: no probe may come any more
         assertEquals(after, probes(a));
@@ -121,18 +109,19 @@ class AiProxyMultiHealthTest {
         JsonObject sameKey = inst("same-instance-other-name", a, 3, 5);
         sameKey.put("auth", r0.getJsonArray("instances").getJsonObject(0).getJsonObject("auth").copy());
         JsonObject r1 = conf(probed(sameKey), inst("other", b, 0, 1));
-        gw = new MultiPipeline(vertx, new AiProxyMultiPlugin(k -> null), r0, r1);
-        assertEquals("answer from a", content(gw.chat("/r0/v1/chat/completions", CHAT)));
+        plugin = new AiProxyMultiPlugin(k -> null);
+        gw = pipeline(plugin, r0, r1);
+        assertEquals("answer from a", content(gw.post("/r0/v1/chat/completions", CHAT)));
         gw.nextFinished();
-        assertEquals("answer from a", content(gw.chat("/r1/v1/chat/completions", CHAT)));
+        assertEquals("answer from a", content(gw.post("/r1/v1/chat/completions", CHAT)));
         gw.nextFinished();
-        assertEquals(1, gw.plugin.health().probers());
-        assertEquals(2, gw.plugin.health().size(), "the shared instance and b");
+        assertEquals(1, plugin.health().probers());
+        assertEquals(2, plugin.health().size(), "the shared instance and b");
 
-        gw.release(0);
-        assertEquals(1, gw.plugin.health().probers(), "still used by the other route");
-        gw.release(1);
-        assertEquals(0, gw.plugin.health().probers());
-        assertFalse(gw.plugin.health().size() > 0);
+        gw.removeRoute("0");
+        assertEquals(1, plugin.health().probers(), "still used by the other route");
+        gw.removeRoute("1");
+        assertEquals(0, plugin.health().probers());
+        assertFalse(plugin.health().size() > 0);
     }
 }

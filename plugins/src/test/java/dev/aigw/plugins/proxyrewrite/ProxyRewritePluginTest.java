@@ -1,13 +1,8 @@
 package dev.aigw.plugins.proxyrewrite;
 
-import dev.aigw.gateway.context.RequestContext;
-import dev.aigw.gateway.context.VariableRegistry;
-import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
-import dev.aigw.gateway.route.Route;
-import dev.aigw.gateway.upstream.UpstreamHandler;
-import dev.aigw.gateway.upstream.Upstreams;
+import dev.aigw.plugins.PluginPipeline;
 import dev.aigw.testkit.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -19,6 +14,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -39,16 +35,12 @@ class ProxyRewritePluginTest {
     private static HttpClient client;
     /** Client chains run here: chaining on the test thread hits Vert.x 5.0.x's body()/end() race (vert.x#6038). */
     private static io.vertx.core.Context loop;
-    private static Upstreams upstreams;
-    private static UpstreamHandler echo;
-    private static final List<HttpServer> servers = new ArrayList<>();
+    /** The echo backend as an APISIX upstream. */
+    private static JsonObject echo;
+    /** The gateways of the running test, closed after it. */
+    private final List<PluginPipeline> gateways = new ArrayList<>();
     private static final ProxyRewritePlugin PLUGIN = new ProxyRewritePlugin();
     private static final PluginRegistry REGISTRY = PluginRegistry.of(List.of(PLUGIN), null);
-    private static final VariableRegistry VARS = new VariableRegistry()
-            .registerPrefix("arg_", (ctx, name) -> ctx.request().getParam(name))
-            .registerPrefix("http_", (ctx, name) -> ctx.request().getHeader(name.replace('_', '-')))
-            .register("uri", ctx -> ctx.request().path())
-            .register("remote_addr", ctx -> ctx.request().remoteAddress().hostAddress());
 
     @BeforeAll
     static void start() throws Exception {
@@ -72,36 +64,33 @@ class ProxyRewritePluginTest {
                     .put("method", req.method().name()).put("uri", req.uri()).put("headers", headers).encode());
         }));
         await(backend.listen(port, "127.0.0.1"));
-        servers.add(backend);
-        upstreams = new Upstreams(vertx, 1000);
-        echo = upstreams.get(new JsonObject().put("nodes", new JsonObject().put("127.0.0.1:" + port, 1)));
+        echo = new JsonObject().put("nodes", new JsonObject().put("127.0.0.1:" + port, 1));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        await(upstreams.close());
         await(vertx.close());
+    }
+
+    @AfterEach
+    void closeGateways() throws Exception {
+        for (PluginPipeline gw : gateways) {
+            gw.close();
+        }
     }
 
     private static <T> T await(Future<T> f) throws Exception {
         return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     }
 
-    /** Gateway with proxy-rewrite bound to {@code conf}; returns its port. */
-    private static int gateway(JsonObject conf) throws Exception {
-        PluginBinding<?> binding = REGISTRY.bind("proxy-rewrite", conf);
-        Route route = new Route("r1", null, new JsonObject(), List.of(binding), echo, 1);
-        int port = Ports.free();
-        HttpServer s = vertx.createHttpServer().requestHandler(req -> {
-            req.pause();
-            RequestContext ctx = new RequestContext(vertx, req, VARS, 1 << 20);
-            ctx.route(route, List.of(binding));
-            ctx.setVar("custom", "v?1");
-            binding.rewrite(ctx).onSuccess(v -> route.upstream().proxy(ctx));
-        });
-        await(s.listen(port, "127.0.0.1"));
-        servers.add(s);
-        return port;
+    /** Gateway with proxy-rewrite bound to {@code conf} in front of the echo backend; returns its port. */
+    private int gateway(JsonObject conf) throws Exception {
+        PluginPipeline gw = new PluginPipeline(new ProxyRewritePlugin());
+        gateways.add(gw);
+        gw.variables().register("custom", ctx -> "v?1");
+        gw.route("r1", new JsonObject().put("uri", "/*")
+                .put("plugins", new JsonObject().put("proxy-rewrite", conf)).put("upstream", echo), null);
+        return gw.port();
     }
 
     private static JsonObject call(int port, HttpMethod method, String uri, MultiMap headers) throws Exception {
