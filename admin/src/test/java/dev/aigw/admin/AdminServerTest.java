@@ -1,5 +1,6 @@
 package dev.aigw.admin;
 
+import dev.aigw.gateway.conf.AdminKey;
 import dev.aigw.gateway.net.Cidr;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.store.KeyValue;

@@ -161,7 +161,12 @@ public final class Bootstrap {
                     }
                     return null;
                 }))
-                .compose(v -> watcher == null ? Future.succeededFuture() : watcher.close())
+                .compose(v -> {
+                    if (watcher != null) {
+                        watcher.close();
+                    }
+                    return Future.<Void>succeededFuture();
+                })
                 .compose(v -> upstreams.close())
                 .compose(v -> store.close())
                 .recover(e -> {
@@ -230,7 +235,7 @@ public final class Bootstrap {
 
         @Override
         public String checkVars(JsonArray vars) {
-            return RouteTable.validateVars(vars);
+            return dev.aigw.gateway.route.match.VarsExpr.validate(vars);
         }
     }
 }

@@ -44,37 +44,42 @@ public final class Main {
             fatal(e.getMessage());
             return;
         }
-        Bootstrap gateway;
-        try {
-            gateway = Bootstrap.start(cfg).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            fatal("failed to start: " + cause.getMessage());
-            return;
-        }
-
-        // Vert.x's non-daemon threads keep the JVM alive; a signal stops the gateway and exits 0
+        // Signals are handled before the ports open, so that a SIGTERM that arrives while starting
+        // still stops the gateway cleanly (after the start finished) and exits 0.
+        java.util.concurrent.CompletableFuture<Bootstrap> started = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
-        Signal.Handler onSignal = sig -> {
+        GatewayConfig finalCfg = cfg;
+        sun.misc.SignalHandler onSignal = sig -> {
             if (!stopping.compareAndSet(false, true)) {
                 return;
             }
-            new Thread(() -> {
-                long grace = cfg.gracefulShutdownTimeout().toMillis();
-                int code = 0;
-                try {
-                    gateway.stop(grace).toCompletionStage().toCompletableFuture()
-                            .get(grace + 15_000, TimeUnit.MILLISECONDS);
-                    gateway.closeVertx();
-                } catch (Exception e) {
-                    System.err.println("aigw: error while stopping: " + e);
-                    code = 1;
-                }
-                System.exit(code);
-            }, "aigw-shutdown").start();
+            new Thread(() -> System.exit(stop(started, finalCfg)), "aigw-shutdown").start();
         };
         Signal.handle(new Signal("TERM"), onSignal);
         Signal.handle(new Signal("INT"), onSignal);
+
+        try {
+            started.complete(Bootstrap.start(cfg).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            started.completeExceptionally(cause);
+            fatal("failed to start: " + cause.getMessage());
+        }
+        // Vert.x's non-daemon threads keep the JVM alive until a signal stops it
+    }
+
+    /** Stops a started gateway within its grace time; returns the exit code. */
+    private static int stop(java.util.concurrent.CompletableFuture<Bootstrap> started, GatewayConfig cfg) {
+        long grace = cfg.gracefulShutdownTimeout().toMillis();
+        try {
+            Bootstrap gateway = started.get(70, TimeUnit.SECONDS);
+            gateway.stop(grace).toCompletionStage().toCompletableFuture().get(grace + 15_000, TimeUnit.MILLISECONDS);
+            gateway.closeVertx();
+            return 0;
+        } catch (Exception e) {
+            System.err.println("aigw: error while stopping: " + e);
+            return 1;
+        }
     }
 
     private static String arg(String[] args, int i) {

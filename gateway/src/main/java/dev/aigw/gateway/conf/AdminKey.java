@@ -6,6 +6,16 @@ package dev.aigw.gateway.conf;
  */
 public record AdminKey(String name, String key, String role) {
 
+    public AdminKey {
+        java.util.Objects.requireNonNull(key, "key");
+        role = role == null ? "admin" : role;
+    }
+
+    /** True for the {@code viewer} role, which may only read. */
+    public boolean viewer() {
+        return "viewer".equals(role);
+    }
+
     /** Never prints the secret: records end up in log lines and exception messages. */
     @Override
     public String toString() {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.aigw.gateway.net.Cidr;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -147,6 +148,9 @@ public final class GatewayConfig {
                 keys.forEach(k -> arr.add(new JsonObject().put("name", k.name()).put("key", k.key()).put("role", k.role())));
                 object(raw, "deployment.admin").put("admin_key", arr);
             }
+        } else {
+            // without a required key an empty one means "no key", never "the empty string matches"
+            keys = keys.stream().filter(k -> !k.key().isEmpty()).toList();
         }
         this.adminKeys = keys;
         this.adminKeyGenerated = generated;
@@ -273,6 +277,11 @@ public final class GatewayConfig {
             JsonLocation loc = e.getLocation();
             String where = loc != null && loc.getLineNr() > 0 ? " at line " + loc.getLineNr() + ", column " + loc.getColumnNr() : "";
             String reason = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
+            // SnakeYAML knows where the problem itself is; Jackson's location is where the construct began
+            if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null) {
+                where = " at line " + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1);
+                reason = m.getProblem();
+            }
             throw new ConfigException("invalid configuration: failed to parse " + source + where + ": " + reason, e);
         }
         if (node == null || node.isMissingNode() || node.isNull()) {

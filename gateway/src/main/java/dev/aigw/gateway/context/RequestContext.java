@@ -38,6 +38,10 @@ public final class RequestContext {
         }
     }
 
+    /** The {@code Server} response header. */
+    public static final String SERVER = "aigw/0.1";
+    private static final String REQUEST_ID = "X-Request-Id";
+
     private final Vertx vertx;
     private final HttpServerRequest request;
     private final HttpServerResponse response;
@@ -409,6 +413,11 @@ public final class RequestContext {
             return;
         }
         response.setStatusCode(status);
+        // as APISIX: the gateway names itself, whatever the upstream said; the request id goes back too
+        response.headers().set(HttpHeaders.SERVER, SERVER);
+        if (requestId != null) {
+            response.headers().set(REQUEST_ID, requestId);
+        }
         for (PluginBinding<?> p : plugins) {
             p.headerFilter(this);
         }

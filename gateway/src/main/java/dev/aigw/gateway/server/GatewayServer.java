@@ -31,7 +31,6 @@ import java.util.function.Supplier;
 public final class GatewayServer {
 
     private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
-    private static final String SERVER = "aigw/0.1";
 
     private final Vertx vertx;
     private final Supplier<RuntimeConfig> config;
@@ -89,8 +88,6 @@ public final class GatewayServer {
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
-        req.response().putHeader(HttpHeaders.SERVER, SERVER);
-        req.response().putHeader("X-Request-Id", ctx.requestId());
         req.response().endHandler(v -> finish(ctx, req.response().getStatusCode()));
         req.response().closeHandler(v -> {
             if (!req.response().ended()) {
@@ -217,8 +214,6 @@ public final class GatewayServer {
             return;
         }
         ctx.response().headers().clear();
-        ctx.response().putHeader(HttpHeaders.SERVER, SERVER);
-        ctx.response().putHeader("X-Request-Id", ctx.requestId());
         ctx.exit(500, new JsonObject().put("error_msg", "500 Internal Server Error"));
     }
 

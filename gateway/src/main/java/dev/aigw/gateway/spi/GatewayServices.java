@@ -21,7 +21,7 @@ public interface GatewayServices {
 
     /**
      * Validates a route's {@code vars} expression with the same compiler the router uses; null when
-     * valid, else APISIX's message.
+     * valid, else the reason (the Admin API words the full message).
      */
     String checkVars(JsonArray vars);
 }

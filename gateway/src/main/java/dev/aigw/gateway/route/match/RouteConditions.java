@@ -22,7 +22,7 @@ import java.util.Locale;
  * @param priority higher wins among routes with the same uri; default 0
  * @param enabled  false for {@code status: 0}
  */
-public record RouteConditions(List<PathPattern> uris, List<String> hosts, int methods, Cidr[] remotes,
+public record RouteConditions(List<PathPattern> uris, List<String> hosts, int methods, List<Cidr> remotes,
                               VarsExpr vars, long priority, boolean enabled) {
 
     /**
@@ -71,18 +71,19 @@ public record RouteConditions(List<PathPattern> uris, List<String> hosts, int me
             }
         }
 
-        Cidr[] remotes = null;
+        List<Cidr> remotes = null;
         Object remotes0 = def.getValue("remote_addrs");
         if (remotes0 == null) {
             remotes0 = def.getValue("remote_addr");
         }
         if (remotes0 instanceof String s) {
-            remotes = new Cidr[] {Cidr.parse(s)};
+            remotes = List.of(Cidr.parse(s));
         } else if (remotes0 instanceof JsonArray arr && !arr.isEmpty()) {
-            remotes = new Cidr[arr.size()];
-            for (int i = 0; i < remotes.length; i++) {
-                remotes[i] = Cidr.parse(String.valueOf(arr.getValue(i)));
+            List<Cidr> list = new ArrayList<>(arr.size());
+            for (int i = 0; i < arr.size(); i++) {
+                list.add(Cidr.parse(String.valueOf(arr.getValue(i))));
             }
+            remotes = List.copyOf(list);
         }
 
         VarsExpr vars = VarsExpr.ALWAYS;
@@ -116,7 +117,8 @@ public record RouteConditions(List<PathPattern> uris, List<String> hosts, int me
         if (remoteAddress == null) {
             return false;
         }
-        for (Cidr c : remotes) {
+        for (int i = 0, n = remotes.size(); i < n; i++) {
+            Cidr c = remotes.get(i);
             if (c.contains(remoteAddress)) {
                 return true;
             }

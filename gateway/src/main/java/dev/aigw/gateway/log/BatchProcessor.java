@@ -1,0 +1,221 @@
+package dev.aigw.gateway.log;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * APISIX's batch processor: collects log entries and hands them to a {@link Handler} in batches.
+ *
+ * <p>A batch is sent when it reaches {@code batch_max_size} entries (at once when that is 1), when no
+ * entry arrived for {@code inactive_timeout}, or at the latest {@code buffer_duration} after its
+ * oldest entry. A failed batch is retried after {@code retry_delay}, up to {@code max_retry_count}
+ * times, then dropped with an error log. Batches are independent: a slow or retried batch does not
+ * hold back the next one.
+ *
+ * <p>Threading: a processor is confined to one Vert.x context (its timers run there, no thread of
+ * its own); {@link #push} may be called from any thread and only enqueues a task. The handler is
+ * called on that context and must not block: it returns a future (completed from any thread).
+ *
+ * <p>Created and owned by a {@link BatchProcessorManager}, which also enforces the global cap on
+ * pending entries.
+ *
+ * @param <T> the entry type
+ */
+public final class BatchProcessor<T> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchProcessor.class);
+
+    /** Sends one batch; a failed future (or an exception) means the batch may be retried. */
+    @FunctionalInterface
+    public interface Handler<T> {
+        /**
+         * @param entries      the batch, in arrival order (unmodifiable)
+         * @param batchMaxSize the processor's {@code batch_max_size} (APISIX loggers send a single
+         *                     object rather than an array when it is 1)
+         */
+        Future<Void> process(List<T> entries, int batchMaxSize);
+    }
+
+    private static final class Batch<T> {
+        final List<T> entries;
+        int retryCount;
+
+        Batch(List<T> entries) {
+            this.entries = Collections.unmodifiableList(entries);
+        }
+    }
+
+    private final Vertx vertx;
+    private final Context context;
+    private final BatchProcessorConfig config;
+    private final Handler<T> handler;
+    private final BatchProcessorBacklog backlog;
+
+    // confined to the context
+    private List<T> buffer = new ArrayList<>();
+    private long firstEntryNanos;
+    private long lastEntryNanos;
+    private long timerId = -1;
+    private int inflight;
+    private final List<Promise<Void>> idleWaiters = new ArrayList<>();
+
+    BatchProcessor(Vertx vertx, Context context, BatchProcessorConfig config, Handler<T> handler,
+                   BatchProcessorBacklog backlog) {
+        this.vertx = vertx;
+        this.context = context;
+        this.config = config;
+        this.handler = handler;
+        this.backlog = backlog;
+    }
+
+    public BatchProcessorConfig config() {
+        return config;
+    }
+
+    /**
+     * Adds an entry whose backlog slot the caller already took ({@link BatchProcessorManager#push}
+     * does). Never blocks.
+     */
+    void push(T entry) {
+        if (Vertx.currentContext() == context) {
+            add(entry);
+        } else {
+            context.runOnContext(v -> add(entry));
+        }
+    }
+
+    /**
+     * Sends what is buffered now; the future completes once every batch of this processor has been
+     * sent or dropped (retries included).
+     */
+    Future<Void> flush() {
+        Promise<Void> p = Promise.promise();
+        context.runOnContext(v -> {
+            processBuffer();
+            if (inflight == 0) {
+                p.tryComplete();
+            } else {
+                idleWaiters.add(p);
+            }
+        });
+        return p.future();
+    }
+
+    private void add(T entry) {
+        if (config.batchMaxSize() == 1) {
+            List<T> one = new ArrayList<>(1);
+            one.add(entry);
+            execute(new Batch<>(one));
+            return;
+        }
+        long now = System.nanoTime();
+        if (buffer.isEmpty()) {
+            firstEntryNanos = now;
+        }
+        lastEntryNanos = now;
+        buffer.add(entry);
+        if (buffer.size() >= config.batchMaxSize()) {
+            processBuffer();
+        } else if (timerId < 0) {
+            armTimer(now);
+        }
+    }
+
+    private void armTimer(long now) {
+        long due = Math.min(lastEntryNanos + config.inactiveTimeoutMs() * 1_000_000L,
+                firstEntryNanos + config.bufferDurationMs() * 1_000_000L);
+        long delayMs = Math.max(1, (due - now + 999_999) / 1_000_000L);
+        // we run on our own context here, so the timer fires on it too
+        timerId = vertx.setTimer(delayMs, id -> onTimer());
+    }
+
+    private void onTimer() {
+        timerId = -1;
+        if (buffer.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastEntryNanos >= config.inactiveTimeoutMs() * 1_000_000L
+                || now - firstEntryNanos >= config.bufferDurationMs() * 1_000_000L) {
+            processBuffer();
+        } else {
+            armTimer(now); // entries kept arriving: wait for quiet, or for buffer_duration
+        }
+    }
+
+    private void processBuffer() {
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+            timerId = -1;
+        }
+        if (buffer.isEmpty()) {
+            return;
+        }
+        List<T> entries = buffer;
+        buffer = new ArrayList<>();
+        execute(new Batch<>(entries));
+    }
+
+    private void execute(Batch<T> batch) {
+        inflight++;
+        attempt(batch);
+    }
+
+    private void attempt(Batch<T> batch) {
+        Future<Void> f;
+        try {
+            f = handler.process(batch.entries, config.batchMaxSize());
+            if (f == null) {
+                f = Future.succeededFuture();
+            }
+        } catch (RuntimeException e) {
+            f = Future.failedFuture(e);
+        }
+        f.onComplete(ar -> {
+            if (Vertx.currentContext() == context) {
+                done(batch, ar);
+            } else {
+                context.runOnContext(v -> done(batch, ar));
+            }
+        });
+    }
+
+    private void done(Batch<T> batch, AsyncResult<Void> ar) {
+        if (ar.succeeded()) {
+            finish(batch);
+            return;
+        }
+        LOG.error("Batch Processor[{}] failed to process entries: {}", config.name(), String.valueOf(ar.cause()));
+        batch.retryCount++;
+        if (batch.retryCount <= config.maxRetryCount()) {
+            if (config.retryDelayMs() <= 0) {
+                context.runOnContext(v -> attempt(batch));
+            } else {
+                vertx.setTimer(config.retryDelayMs(), id -> attempt(batch));
+            }
+            return;
+        }
+        LOG.error("Batch Processor[{}] exceeded the max_retry_count[{}] dropping the entries ({})",
+                config.name(), batch.retryCount, batch.entries.size());
+        finish(batch);
+    }
+
+    private void finish(Batch<T> batch) {
+        backlog.release(batch.entries.size());
+        inflight--;
+        if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {
+            List<Promise<Void>> ws = new ArrayList<>(idleWaiters);
+            idleWaiters.clear();
+            ws.forEach(Promise::tryComplete);
+        }
+    }
+}

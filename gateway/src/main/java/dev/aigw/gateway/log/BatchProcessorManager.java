@@ -1,0 +1,130 @@
+package dev.aigw.gateway.log;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The batch processors of one logger plugin, one per key — typically (route, parsed configuration),
+ * as APISIX keys them by the configuration's version — created on first use, with a
+ * {@link BatchProcessorBacklog} capping the entries pending across all of them.
+ *
+ * <pre>{@code
+ * manager.push(new Key(routeId, conf), conf.batch(), () -> (entries, max) -> send(conf, entries), entry);
+ * manager.release(k -> ((Key) k).conf() == conf);   // Plugin.release: flush, then forget
+ * manager.close();                                   // Plugin.close: flush everything, accept no more
+ * }</pre>
+ *
+ * @param <T> the entry type
+ */
+public final class BatchProcessorManager<T> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchProcessorManager.class);
+
+    private final Vertx vertx;
+    private final BatchProcessorBacklog backlog;
+    private final Map<Object, BatchProcessor<T>> processors = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** A manager with its own backlog cap (read at each entry, e.g. from plugin metadata). */
+    public BatchProcessorManager(Vertx vertx, String name, IntSupplier maxPendingEntries) {
+        this(vertx, new BatchProcessorBacklog(name, maxPendingEntries));
+    }
+
+    /** A manager sharing a backlog cap with others. */
+    public BatchProcessorManager(Vertx vertx, BatchProcessorBacklog backlog) {
+        this.vertx = vertx;
+        this.backlog = backlog;
+    }
+
+    /**
+     * Adds an entry to the processor for {@code key}, creating it (with {@code config} and the
+     * handler from {@code handler}) on first use. Never blocks: the entry is queued on the
+     * processor's context.
+     *
+     * @return false when the entry was dropped (backlog full, or the manager is closed)
+     */
+    public boolean push(Object key, BatchProcessorConfig config, Supplier<BatchProcessor.Handler<T>> handler, T entry) {
+        if (closed) {
+            return false;
+        }
+        if (!backlog.tryAcquire()) {
+            return false;
+        }
+        BatchProcessor<T> p = processors.get(key);
+        if (p == null) {
+            p = processors.computeIfAbsent(key, k -> {
+                // the caller's event loop (or a fresh one off Vert.x threads) hosts the processor's timers
+                Context ctx = vertx.getOrCreateContext();
+                return new BatchProcessor<>(vertx, ctx, config, handler.get(), backlog);
+            });
+        }
+        p.push(entry);
+        return true;
+    }
+
+    /**
+     * Flushes and forgets the processors whose key matches; the future completes once their
+     * batches are sent or dropped. A later entry for such a key gets a new processor.
+     */
+    public Future<Void> release(Predicate<Object> which) {
+        List<Future<Void>> flushes = new ArrayList<>();
+        for (Object key : List.copyOf(processors.keySet())) {
+            if (which.test(key)) {
+                BatchProcessor<T> p = processors.remove(key);
+                if (p != null) {
+                    flushes.add(p.flush());
+                }
+            }
+        }
+        return Future.join(flushes).mapEmpty();
+    }
+
+    /** Sends everything buffered now, in every processor; completes when all batches are done. */
+    public Future<Void> flushAll() {
+        List<Future<Void>> flushes = new ArrayList<>();
+        for (BatchProcessor<T> p : processors.values()) {
+            flushes.add(p.flush());
+        }
+        return Future.join(flushes).mapEmpty();
+    }
+
+    /**
+     * Accepts no more entries, then flushes every processor; the future completes once every
+     * accepted entry was sent or dropped (callers bound the wait, retries may take a while).
+     */
+    public Future<Void> close() {
+        closed = true;
+        LOG.debug("closing batch processors: {} pending entries", backlog.pending());
+        return flushAll().onComplete(ar -> processors.clear());
+    }
+
+    /** Entries buffered, being sent or waiting for a retry. */
+    public long pending() {
+        return backlog.pending();
+    }
+
+    /** Entries dropped because the backlog was full. */
+    public long dropped() {
+        return backlog.dropped();
+    }
+
+    /** Live processors. */
+    public int processors() {
+        return processors.size();
+    }
+
+    public BatchProcessorBacklog backlog() {
+        return backlog;
+    }
+}

@@ -1,0 +1,518 @@
+package dev.aigw.gateway.upstream;
+
+import dev.aigw.gateway.context.HopByHop;
+import dev.aigw.gateway.context.ProxyRequest;
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.upstream.UpstreamDefinition.Node;
+import dev.aigw.gateway.upstream.UpstreamDefinition.PassHost;
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ConnectException;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The route's HTTP upstream: picks a node, sends the (possibly rewritten) request with the
+ * {@code X-Forwarded-*} headers APISIX adds, streams both bodies with back-pressure and fills the
+ * {@code upstream_*} variables.
+ *
+ * <p>One instance per distinct upstream configuration, created by {@link Upstreams} and shared by
+ * every route and event loop using that configuration: it owns the pooled {@link HttpClient} and the
+ * balancer state, and keeps nothing per request (that lives in {@link Exchange}).
+ *
+ * <p>Retries (APISIX's {@code retries}, default nodes − 1, bounded by {@code retry_timeout}) go to
+ * another node when no connection could be made, which is always before any request byte was
+ * consumed; and, for an idempotent method whose body is in memory or empty, when a pooled connection
+ * was closed before the answer started (a stale keep-alive connection).
+ */
+public final class HttpUpstream implements UpstreamHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpUpstream.class);
+
+    private static final CharSequence X_FORWARDED_FOR = HttpHeaders.createOptimized("X-Forwarded-For");
+    private static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("X-Forwarded-Proto");
+    private static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("X-Forwarded-Host");
+    private static final CharSequence X_FORWARDED_PORT = HttpHeaders.createOptimized("X-Forwarded-Port");
+    private static final CharSequence X_REAL_IP = HttpHeaders.createOptimized("X-Real-IP");
+
+    private static final Buffer BODY_502 = Buffer.buffer("{\"error_msg\":\"failed to connect to upstream\"}\n");
+    private static final Buffer BODY_502_BAD = Buffer.buffer("{\"error_msg\":\"invalid response from upstream\"}\n");
+    private static final Buffer BODY_NO_NODE = Buffer.buffer("{\"error_msg\":\"no valid upstream node\"}\n");
+    private static final Buffer BODY_504 = Buffer.buffer("{\"error_msg\":\"upstream timed out\"}\n");
+
+    private final UpstreamDefinition def;
+    private final HttpClient client;
+    private final Balancer balancer;
+    private final SocketAddress[] addresses;
+    private final String[] nodeHosts;
+    private final String scheme;
+
+    HttpUpstream(UpstreamDefinition def, HttpClient client) {
+        this.def = def;
+        this.client = client;
+        this.scheme = def.scheme();
+        int n = def.nodes().size();
+        this.addresses = new SocketAddress[n];
+        this.nodeHosts = new String[n];
+        for (int i = 0; i < n; i++) {
+            Node node = def.nodes().get(i);
+            addresses[i] = SocketAddress.inetSocketAddress(node.port(), node.host());
+            String h = node.host().indexOf(':') >= 0 ? "[" + node.host() + "]" : node.host();
+            // pass_host "node": the node's host, with the port unless it is the scheme's standard one
+            nodeHosts[i] = def.standardPort(node.port()) ? h : h + ":" + node.port();
+        }
+        this.balancer = switch (def.type()) {
+            case CHASH -> new ChashBalancer(def.nodes(), def.hashOn(), def.key());
+            case ROUNDROBIN -> new RoundRobinBalancer(def.nodes());
+        };
+    }
+
+    /** The parsed configuration this handler runs. */
+    public UpstreamDefinition definition() {
+        return def;
+    }
+
+    HttpClient client() {
+        return client;
+    }
+
+    @Override
+    public void proxy(RequestContext ctx) {
+        new Exchange(ctx).start();
+    }
+
+    /** True for failures that mean "no connection could be made" (retryable, 502 unless a timeout). */
+    static boolean isTimeout(Throwable t) {
+        return t instanceof TimeoutException || t instanceof ConnectTimeoutException
+                || t instanceof io.netty.handler.timeout.TimeoutException
+                || (t.getMessage() != null && t.getMessage().contains("timed out"));
+    }
+
+    /** One request through this upstream: retry state, the current upstream request, timings. */
+    private final class Exchange {
+        private final RequestContext ctx;
+        private final HttpServerRequest in;
+        private final HttpServerResponse out;
+        private final ProxyRequest pr;
+        private final long startNanos = System.nanoTime();
+        private final Balancer.Tries tries;
+        private int attempts;
+        private int node = -1;
+        private long attemptNanos;
+        private HttpClientRequest upstreamReq;
+        /** True once a byte of the client's streamed body was read: no retry after that. */
+        private boolean bodyConsumed;
+        private boolean responseStarted;
+        private boolean done;
+        private StringBuilder addrs;
+
+        Exchange(RequestContext ctx) {
+            this.ctx = ctx;
+            this.in = ctx.request();
+            this.out = ctx.response();
+            this.pr = ctx.proxyRequest();
+            this.tries = def.nodes().size() > 1 ? new Balancer.Tries(def.nodes().size()) : null;
+        }
+
+        void start() {
+            // the client going away aborts the upstream exchange (frees the upstream's work and our pool slot)
+            out.closeHandler(v -> clientGone());
+            ctx.setVar("upstream_scheme", scheme);
+            ctx.setVar("upstream_uri", pr.uri());
+            attempt();
+        }
+
+        private void attempt() {
+            node = def.nodes().size() == 1 ? 0 : balancer.pick(ctx, tries);
+            if (node < 0) {
+                fail(502, BODY_NO_NODE, "no valid upstream node", null);
+                return;
+            }
+            attempts++;
+            String addr = def.nodes().get(node).address();
+            if (addrs == null) {
+                addrs = new StringBuilder(addr);
+            } else {
+                addrs.append(", ").append(addr);
+            }
+            ctx.setVar("upstream_addr", addrs.toString());
+            attemptNanos = System.nanoTime();
+            RequestOptions opts = new RequestOptions()
+                    .setServer(addresses[node])
+                    .setMethod(pr.method())
+                    .setURI(pr.uri())
+                    .setFollowRedirects(false);
+            client.request(opts).onComplete(this::connected);
+        }
+
+        private void connected(AsyncResult<HttpClientRequest> ar) {
+            if (done) {
+                if (ar.succeeded()) {
+                    ar.result().reset();
+                }
+                return;
+            }
+            if (ar.failed()) {
+                failedBeforeResponse(ar.cause(), true);
+                return;
+            }
+            HttpClientRequest req = ar.result();
+            upstreamReq = req;
+            MultiMap h = req.headers();
+            String host = hostHeader();
+            for (Map.Entry<String, String> e : pr.headers()) {
+                String name = e.getKey();
+                if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("x-forwarded-for")
+                        && !name.equalsIgnoreCase("content-length")) {
+                    h.add(name, e.getValue());
+                }
+            }
+            if (host != null) {
+                h.set(HttpHeaders.HOST, host);
+                ctx.setVar("upstream_host", host);
+            }
+            addForwarded(h);
+            req.idleTimeout(def.timeout().readMs());
+            req.exceptionHandler(this::upstreamError);
+            req.response().onComplete(this::responded);
+            sendBody(req);
+        }
+
+        /** Host per {@code pass_host}, unless a plugin chose one ({@code proxyRequest().host()}). */
+        private String hostHeader() {
+            String forced = pr.host();
+            if (forced != null) {
+                return forced;
+            }
+            PassHost mode = def.passHost();
+            if (mode == PassHost.NODE) {
+                return nodeHosts[node];
+            }
+            if (mode == PassHost.REWRITE) {
+                return def.upstreamHost();
+            }
+            String h = pr.headers().get(HttpHeaders.HOST);
+            if (h == null && in.authority() != null) {
+                h = in.authority().toString();
+            }
+            return h;
+        }
+
+        /**
+         * As APISIX's nginx template: X-Real-IP is the client address; X-Forwarded-For appends it to the
+         * incoming chain; X-Forwarded-Proto/Host/Port are what this hop observed (a client's own values are
+         * replaced, a plugin's values are kept).
+         */
+        private void addForwarded(MultiMap h) {
+            String remote = ctx.varString("remote_addr");
+            if (remote == null && in.remoteAddress() != null) {
+                remote = in.remoteAddress().hostAddress();
+            }
+            if (remote != null) {
+                h.set(X_REAL_IP, remote);
+                String xff = pr.headers().get(X_FORWARDED_FOR);
+                h.set(X_FORWARDED_FOR, xff == null || xff.isEmpty() ? remote : xff + ", " + remote);
+            }
+            String clientHost = in.getHeader(HttpHeaders.HOST);
+            if (clientHost == null && in.authority() != null) {
+                clientHost = in.authority().toString();
+            }
+            observed(h, X_FORWARDED_PROTO, in.isSSL() ? "https" : "http");
+            if (clientHost != null) {
+                observed(h, X_FORWARDED_HOST, clientHost);
+            }
+            observed(h, X_FORWARDED_PORT, forwardedPort(clientHost));
+        }
+
+        private void observed(MultiMap h, CharSequence name, String value) {
+            String sent = pr.headers().get(name);
+            // unchanged from what the client sent (or absent): the client is not trusted, use ours
+            if (sent == null || sent.equals(in.getHeader(name))) {
+                h.set(name, value);
+            }
+        }
+
+        private String forwardedPort(String clientHost) {
+            if (clientHost != null) {
+                int colon = clientHost.lastIndexOf(':');
+                if (colon > 0 && colon > clientHost.lastIndexOf(']') && colon + 1 < clientHost.length()) {
+                    String p = clientHost.substring(colon + 1);
+                    boolean digits = true;
+                    for (int i = 0; i < p.length(); i++) {
+                        digits &= Character.isDigit(p.charAt(i));
+                    }
+                    if (digits) {
+                        return p;
+                    }
+                }
+            }
+            SocketAddress local = in.localAddress();
+            return local == null ? "" : Integer.toString(local.port());
+        }
+
+        private void sendBody(HttpClientRequest req) {
+            Buffer body = ctx.body();
+            if (body != null) {
+                // read into memory (and maybe rewritten by a plugin): its length is authoritative
+                if (body.length() > 0 || pr.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                    req.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length()));
+                }
+                req.end(body);
+                req.idleTimeout(def.timeout().readMs());
+                return;
+            }
+            if (ctx.bodyRequested()) {
+                // a plugin started reading the body but it is not there: never stream a half-consumed body
+                fail(500, BODY_502_BAD, "request body not available", null);
+                return;
+            }
+            String cl = in.getHeader(HttpHeaders.CONTENT_LENGTH);
+            boolean chunked = in.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+            boolean http1 = in.version() != HttpVersion.HTTP_2;
+            boolean noBody = in.isEnded() || (http1 && !chunked && (cl == null || "0".equals(cl.trim())));
+            if (noBody) {
+                if (cl != null) {
+                    req.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+                }
+                req.end();
+                in.resume(); // let the codec consume the (empty) end of the request
+                return;
+            }
+            if (cl != null && !chunked) {
+                req.putHeader(HttpHeaders.CONTENT_LENGTH, cl.trim());
+            } else {
+                req.setChunked(true);
+            }
+            pipe(req);
+        }
+
+        /** Client body → upstream, pausing the client while the upstream's write queue is full. */
+        private void pipe(HttpClientRequest req) {
+            in.handler(chunk -> {
+                bodyConsumed = true;
+                if (done) {
+                    return;
+                }
+                req.write(chunk);
+                if (req.writeQueueFull()) {
+                    in.pause();
+                    req.drainHandler(v -> {
+                        if (!done) {
+                            in.resume();
+                        }
+                    });
+                }
+            });
+            in.endHandler(v -> {
+                if (!done) {
+                    req.end();
+                }
+            });
+            in.exceptionHandler(err -> abort());
+            in.resume();
+        }
+
+        private void responded(AsyncResult<HttpClientResponse> ar) {
+            if (done) {
+                return;
+            }
+            if (ar.failed()) {
+                failedBeforeResponse(ar.cause(), false);
+                return;
+            }
+            HttpClientResponse resp = ar.result();
+            responseStarted = true;
+            int status = resp.statusCode();
+            ctx.setVar("upstream_status", Integer.toString(status));
+            MultiMap target = out.headers();
+            for (Map.Entry<String, String> e : resp.headers()) {
+                if (!HopByHop.is(e.getKey())) {
+                    target.add(e.getKey(), e.getValue());
+                }
+            }
+            out.setStatusMessage(resp.statusMessage());
+            ctx.sendHead(status);
+            if (!target.contains(HttpHeaders.CONTENT_LENGTH) && in.version() != HttpVersion.HTTP_2
+                    && in.method() != HttpMethod.HEAD && status != 204 && status != 304) {
+                out.setChunked(true);
+            }
+            resp.handler(chunk -> {
+                if (done) {
+                    return;
+                }
+                ctx.write(chunk);
+                if (out.writeQueueFull()) {
+                    resp.pause();
+                    out.drainHandler(v -> {
+                        if (!done) {
+                            resp.resume();
+                        }
+                    });
+                }
+            });
+            resp.exceptionHandler(err -> {
+                if (done) {
+                    return;
+                }
+                // head already sent: the only honest signal left is to break the client's response
+                LOG.error("upstream {} of route {} failed mid-response: {}", currentAddr(), routeId(), describe(err));
+                recordTime();
+                done = true;
+                out.reset();
+            });
+            resp.endHandler(v -> {
+                if (done) {
+                    return;
+                }
+                done = true;
+                recordTime();
+                ctx.end(null);
+            });
+        }
+
+        private void failedBeforeResponse(Throwable cause, boolean connectPhase) {
+            if (done) {
+                return;
+            }
+            boolean timeout = isTimeout(cause);
+            boolean canRetry = connectPhase
+                    || (!timeout && !bodyConsumed && cause instanceof HttpClosedException
+                        && isIdempotent(pr.method()) && (ctx.body() != null || !streamedBody()));
+            if (canRetry && tries != null && attempts <= def.retries() && withinRetryTimeout()) {
+                tries.mark(node);
+                ctx.setVar("upstream_status", appendStatus(timeout ? "504" : "502"));
+                LOG.warn("upstream {} of route {} failed, trying the next node: {}", currentAddr(), routeId(),
+                        describe(cause));
+                upstreamReq = null;
+                attempt();
+                return;
+            }
+            recordTime();
+            if (timeout) {
+                fail(504, BODY_504, "upstream timed out", cause);
+            } else if (connectPhase || cause instanceof ConnectException) {
+                fail(502, BODY_502, "failed to connect to upstream", cause);
+            } else {
+                fail(502, BODY_502_BAD, "invalid response from upstream", cause);
+            }
+        }
+
+        private boolean streamedBody() {
+            return upstreamReq != null && upstreamReq.isChunked()
+                    || (in.getHeader(HttpHeaders.CONTENT_LENGTH) != null && !"0".equals(in.getHeader(HttpHeaders.CONTENT_LENGTH)));
+        }
+
+        private String appendStatus(String s) {
+            String prev = ctx.varString("upstream_status");
+            return prev == null ? s : prev + ", " + s;
+        }
+
+        private boolean withinRetryTimeout() {
+            return def.retryTimeoutMs() <= 0 || (System.nanoTime() - startNanos) / 1_000_000 < def.retryTimeoutMs();
+        }
+
+        private void upstreamError(Throwable err) {
+            // request-side failures surface through response() as well; only log here once finished
+            if (responseStarted || done) {
+                return;
+            }
+            failedBeforeResponse(err, false);
+        }
+
+        private void fail(int status, Buffer body, String what, Throwable cause) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (upstreamReq != null) {
+                upstreamReq.reset();
+            }
+            if (node >= 0) {
+                ctx.setVar("upstream_status", appendStatus(Integer.toString(status)));
+            }
+            if (cause != null) {
+                LOG.error("{} for route {}, upstream {}: {}", what, routeId(), currentAddr(), describe(cause));
+            } else {
+                LOG.error("{} for route {}", what, routeId());
+            }
+            if (out.ended() || out.closed() || ctx.ended()) {
+                return;
+            }
+            if (ctx.headSent()) {
+                out.reset();
+                return;
+            }
+            out.headers().clear();
+            out.headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+            ctx.sendHead(status);
+            ctx.end(body.copy());
+        }
+
+        private void clientGone() {
+            if (done) {
+                return;
+            }
+            done = true;
+            recordTime();
+            abort();
+        }
+
+        private void abort() {
+            done = true;
+            HttpClientRequest req = upstreamReq;
+            if (req != null) {
+                req.reset();
+            }
+        }
+
+        private void recordTime() {
+            if (attemptNanos == 0) {
+                return;
+            }
+            long nanos = System.nanoTime() - attemptNanos;
+            long ms = nanos / 1_000_000;
+            ctx.setVar("upstream_response_time", seconds(ms));
+            ctx.setVar("apisix_upstream_response_time", ms);
+        }
+
+        private String currentAddr() {
+            return node < 0 ? "-" : def.nodes().get(node).address();
+        }
+
+        private String routeId() {
+            return ctx.route() == null ? "-" : ctx.route().id();
+        }
+    }
+
+    /** nginx's {@code $upstream_response_time} format: seconds with millisecond resolution, "0.042". */
+    static String seconds(long ms) {
+        long frac = ms % 1000;
+        return (ms / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+    }
+
+    private static boolean isIdempotent(HttpMethod m) {
+        return m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.PUT || m == HttpMethod.DELETE
+                || m == HttpMethod.OPTIONS || m == HttpMethod.TRACE;
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,216 @@
+package dev.aigw.gateway.log;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BatchProcessorTest {
+
+    private Vertx vertx;
+    private final List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    private final List<Long> batchTimes = new CopyOnWriteArrayList<>();
+    private final List<Boolean> onVertxContext = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private BatchProcessor.Handler<Integer> recording() {
+        return (entries, max) -> {
+            batches.add(List.copyOf(entries));
+            batchTimes.add(System.nanoTime());
+            onVertxContext.add(Vertx.currentContext() != null);
+            return Future.succeededFuture();
+        };
+    }
+
+    private static BatchProcessorConfig config(int max, long inactiveMs, long bufferMs, int retries, long retryDelayMs) {
+        return new BatchProcessorConfig("test", max, inactiveMs, bufferMs, retries, retryDelayMs);
+    }
+
+    private static void await(String what, BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void sendsAFullBatchAtBatchMaxSizeAndKeepsTheRest() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        BatchProcessorConfig c = config(3, 60_000, 60_000, 0, 0);
+        for (int i = 1; i <= 7; i++) {
+            assertTrue(m.push("route-1", c, this::recording, i));
+        }
+        await("two full batches", () -> batches.size() == 2);
+        assertEquals(List.of(List.of(1, 2, 3), List.of(4, 5, 6)), batches);
+        assertEquals(1, m.pending(), "the 7th entry waits for more");
+        assertTrue(onVertxContext.stream().allMatch(b -> b), "handler runs on a Vert.x context");
+
+        m.flushAll().await(10, TimeUnit.SECONDS);
+        assertEquals(List.of(7), batches.get(2));
+        assertEquals(0, m.pending());
+    }
+
+    @Test
+    void batchMaxSizeOneSendsEachEntryAlone() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        List<Integer> maxSeen = new CopyOnWriteArrayList<>();
+        BatchProcessorConfig c = config(1, 60_000, 60_000, 0, 0);
+        for (int i = 1; i <= 3; i++) {
+            m.push("k", c, () -> (entries, max) -> {
+                maxSeen.add(max);
+                return recording().process(entries, max);
+            }, i);
+        }
+        await("three batches", () -> batches.size() == 3);
+        assertTrue(batches.stream().allMatch(b -> b.size() == 1));
+        assertEquals(List.of(1, 1, 1), maxSeen);
+    }
+
+    @Test
+    void flushesAfterInactiveTimeout() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        BatchProcessorConfig c = config(100, 400, 60_000, 0, 0);
+        m.push("k", c, this::recording, 1);
+        m.push("k", c, this::recording, 2);
+        assertTrue(batches.isEmpty(), "nothing is sent before the quiet period");
+        await("inactive flush", () -> batches.size() == 1);
+        assertEquals(List.of(1, 2), batches.get(0));
+        assertEquals(0, m.pending());
+    }
+
+    @Test
+    void flushesAfterBufferDurationEvenWhileEntriesKeepArriving() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 10_000);
+        // quiet never happens (an entry every 50 ms, inactive_timeout 1.5 s): only buffer_duration flushes
+        BatchProcessorConfig c = config(10_000, 1_500, 300, 0, 0);
+        long lastPush = 0;
+        for (int i = 0; i < 20; i++) {
+            m.push("k", c, this::recording, i);
+            lastPush = System.nanoTime();
+            Thread.sleep(50);
+        }
+        assertFalse(batches.isEmpty(), "a batch was sent while entries kept arriving");
+        assertTrue(batchTimes.get(0) <= lastPush + TimeUnit.MILLISECONDS.toNanos(60));
+        m.flushAll().await(10, TimeUnit.SECONDS);
+        int total = batches.stream().mapToInt(List::size).sum();
+        assertEquals(20, total);
+        assertTrue(batches.get(0).size() < total, "the first batch did not wait for the end of the stream");
+    }
+
+    @Test
+    void retriesAFailedBatchUpToMaxRetryCount() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        AtomicInteger attempts = new AtomicInteger();
+        List<Long> attemptTimes = new CopyOnWriteArrayList<>();
+        BatchProcessorConfig c = config(1, 60_000, 60_000, 2, 100);
+        m.push("k", c, () -> (entries, max) -> {
+            attemptTimes.add(System.nanoTime());
+            return attempts.incrementAndGet() < 3
+                    ? Future.failedFuture("broker down")
+                    : recording().process(entries, max);
+        }, 42);
+        await("success on the third attempt", () -> batches.size() == 1);
+        assertEquals(3, attempts.get());
+        assertEquals(List.of(42), batches.get(0));
+        assertTrue(attemptTimes.get(1) - attemptTimes.get(0) >= TimeUnit.MILLISECONDS.toNanos(100),
+                "retry_delay separates attempts");
+        await("backlog released", () -> m.pending() == 0);
+    }
+
+    @Test
+    void dropsABatchAfterMaxRetryCountFailures() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        AtomicInteger attempts = new AtomicInteger();
+        BatchProcessorConfig c = config(2, 60_000, 60_000, 1, 10);
+        m.push("k", c, () -> (entries, max) -> {
+            attempts.incrementAndGet();
+            throw new IllegalStateException("always failing");
+        }, 1);
+        m.push("k", c, () -> null, 2); // the processor exists: this handler supplier is not used
+        await("dropped after retries", () -> m.pending() == 0 && attempts.get() >= 2);
+        m.flushAll().await(10, TimeUnit.SECONDS);
+        assertEquals(2, attempts.get(), "one attempt plus max_retry_count retries");
+    }
+
+    @Test
+    void globalCapDropsAndCountsWithoutBlocking() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 5);
+        List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();
+        BatchProcessor.Handler<Integer> never = (entries, max) -> {
+            Promise<Void> p = Promise.promise();
+            stuck.add(p);
+            return p.future();
+        };
+        BatchProcessorConfig c = config(1, 60_000, 60_000, 0, 0);
+        List<Boolean> accepted = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            accepted.add(m.push("route-a", c, () -> never, i));
+        }
+        for (int i = 0; i < 5; i++) {
+            accepted.add(m.push("route-b", c, () -> never, i));
+        }
+        assertEquals(List.of(true, true, true, true, true, false, false, false), accepted);
+        assertEquals(3, m.dropped());
+        assertEquals(5, m.pending());
+        assertEquals(2, m.processors());
+
+        await("five batches in flight", () -> stuck.size() == 5);
+        stuck.forEach(Promise::tryComplete);
+        await("backlog drained", () -> m.pending() == 0);
+        assertTrue(m.push("route-a", c, () -> never, 99), "room again once sent");
+    }
+
+    @Test
+    void closeFlushesEverythingAcceptedAndRefusesNewEntries() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        BatchProcessorConfig c = config(100, 60_000, 60_000, 0, 0);
+        m.push("a", c, this::recording, 1);
+        m.push("b", c, this::recording, 2);
+        m.push("a", c, this::recording, 3);
+        m.close().await(10, TimeUnit.SECONDS);
+        assertEquals(2, batches.size());
+        assertTrue(batches.contains(List.of(1, 3)));
+        assertTrue(batches.contains(List.of(2)));
+        assertFalse(m.push("a", c, this::recording, 4));
+        assertEquals(0, m.pending());
+    }
+
+    @Test
+    void releaseFlushesOnlyTheMatchingProcessors() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        BatchProcessorConfig c = config(100, 60_000, 60_000, 0, 0);
+        m.push("a", c, this::recording, 1);
+        m.push("b", c, this::recording, 2);
+        m.release("a"::equals).await(10, TimeUnit.SECONDS);
+        assertEquals(List.of(List.of(1)), batches);
+        assertEquals(1, m.processors());
+        assertNotNull(m.backlog());
+        assertEquals(1, m.pending());
+    }
+}

@@ -1,0 +1,223 @@
+package dev.aigw.gateway.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static dev.aigw.gateway.store.StoreTestSupport.await;
+import static dev.aigw.gateway.store.StoreTestSupport.awaitFailure;
+import static dev.aigw.gateway.store.StoreTestSupport.next;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LocalStoreTest {
+
+    @TempDir
+    Path prefix;
+
+    private Vertx vertx;
+    private final List<LocalStore> stores = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (LocalStore s : stores) {
+            await(s.close());
+        }
+        await(vertx.close());
+    }
+
+    private LocalStore open() {
+        LocalStore s = new LocalStore(vertx, prefix, "/apisix");
+        stores.add(s);
+        return s;
+    }
+
+    private LocalStore openWithHistory(int history) {
+        LocalStore s = new LocalStore(vertx, prefix.resolve(LocalStore.FILE), "/apisix", history);
+        stores.add(s);
+        return s;
+    }
+
+    @Test
+    void crud() throws Exception {
+        LocalStore s = open();
+        assertEquals(prefix.resolve("data/store.json").toAbsolutePath(), s.file());
+        StoreSnapshot empty = await(s.load());
+        assertEquals(0, empty.revision());
+        assertTrue(empty.entries().isEmpty());
+
+        assertEquals(1L, await(s.put("/apisix/routes/2", "{\"uri\":\"/b\"}")));
+        assertEquals(2L, await(s.put("/apisix/routes/1", "{\"uri\":\"/a\"}")));
+        assertEquals(3L, await(s.put("/apisix/upstreams/1", "{}")));
+        assertEquals(4L, await(s.put("/apisix/routes/2", "{\"uri\":\"/b2\"}")));
+
+        KeyValue r2 = await(s.get("/apisix/routes/2"));
+        assertEquals(new KeyValue("/apisix/routes/2", "{\"uri\":\"/b2\"}", 1, 4), r2);
+        assertNull(await(s.get("/apisix/routes/9")));
+
+        List<KeyValue> routes = await(s.list("/apisix/routes/"));
+        assertEquals(List.of("/apisix/routes/1", "/apisix/routes/2"), routes.stream().map(KeyValue::key).toList());
+
+        assertTrue(await(s.delete("/apisix/routes/1")));
+        assertFalse(await(s.delete("/apisix/routes/1")));
+        StoreSnapshot snap = await(s.load());
+        assertEquals(5, snap.revision(), "a delete of a missing key does not bump the revision");
+        assertEquals(List.of("/apisix/routes/2", "/apisix/upstreams/1"), List.copyOf(snap.entries().keySet()));
+    }
+
+    @Test
+    void loadOnlyReturnsKeysUnderThePrefix() throws Exception {
+        LocalStore s = open();
+        await(s.put("/apisix/routes/1", "{}"));
+        await(s.put("/apisixother/routes/1", "{}"));
+        await(s.put("/other/x", "{}"));
+        assertEquals(List.of("/apisix/routes/1"), List.copyOf(await(s.load()).entries().keySet()));
+    }
+
+    @Test
+    void aCompletedPutIsOnDisk() throws Exception {
+        LocalStore s = open();
+        await(s.put("/apisix/routes/1", "{\"uri\":\"/hello\"}"));
+        JsonObject doc = new JsonObject(Files.readString(s.file()));
+        assertEquals(1L, doc.getLong("revision"));
+        assertEquals("{\"uri\":\"/hello\"}", doc.getJsonArray("entries").getJsonObject(0).getString("value"));
+        try (var files = Files.list(s.file().getParent())) {
+            assertEquals(List.of(s.file()), files.toList(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void survivesRestartAndRevisionKeepsGrowing() throws Exception {
+        LocalStore first = open();
+        await(first.put("/apisix/routes/1", "a"));
+        await(first.put("/apisix/routes/2", "b"));
+        await(first.delete("/apisix/routes/2"));
+        await(first.close());
+
+        LocalStore second = open();
+        StoreSnapshot snap = await(second.load());
+        assertEquals(3, snap.revision());
+        assertEquals(Map.of("/apisix/routes/1", new KeyValue("/apisix/routes/1", "a", 1, 1)), snap.entries());
+        assertEquals(4L, await(second.put("/apisix/routes/1", "a2")));
+        assertEquals(new KeyValue("/apisix/routes/1", "a2", 1, 4), await(second.get("/apisix/routes/1")));
+    }
+
+    @Test
+    void watchDeliversEveryChangeInOrder() throws Exception {
+        LocalStore s = open();
+        BlockingQueue<WatchEvent> q = new LinkedBlockingQueue<>();
+        s.watch(0, q::add);
+        // fire without waiting: the store must serialize them in call order
+        List<Future<?>> pending = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            pending.add(s.put("/apisix/routes/" + (i % 7), "v" + i));
+            if (i % 5 == 4) {
+                pending.add(s.delete("/apisix/routes/" + (i % 7)));
+            }
+        }
+        for (Future<?> f : pending) {
+            await(f);
+        }
+        StoreSnapshot end = await(s.load());
+        Map<String, String> view = new HashMap<>();
+        long last = 0;
+        for (int i = 0; i < end.revision(); i++) {
+            WatchEvent e = next(q);
+            assertEquals(last + 1, e.revision(), "revisions arrive in order, without gaps");
+            last = e.revision();
+            StoreTestSupport.apply(view, e);
+        }
+        assertEquals(StoreTestSupport.values(end), view);
+        assertNull(q.poll(100, TimeUnit.MILLISECONDS), "nothing extra");
+    }
+
+    @Test
+    void watchReplaysRetainedHistoryAndResetsBeyondIt() throws Exception {
+        LocalStore s = openWithHistory(3);
+        for (int i = 1; i <= 10; i++) {
+            await(s.put("/apisix/routes/" + i, "v" + i));
+        }
+        BlockingQueue<WatchEvent> recent = new LinkedBlockingQueue<>();
+        s.watch(8, recent::add);
+        WatchEvent.Put p9 = assertInstanceOf(WatchEvent.Put.class, next(recent));
+        assertEquals(9, p9.revision());
+        assertEquals("/apisix/routes/9", p9.kv().key());
+        assertEquals(10, next(recent).revision());
+
+        BlockingQueue<WatchEvent> old = new LinkedBlockingQueue<>();
+        s.watch(2, old::add);
+        WatchEvent.Reset reset = assertInstanceOf(WatchEvent.Reset.class, next(old));
+        assertEquals(10, reset.revision());
+        assertEquals(10, reset.snapshot().entries().size());
+
+        // both keep following
+        await(s.put("/apisix/routes/11", "v11"));
+        assertEquals(11, next(recent).revision());
+        assertEquals(11, next(old).revision());
+    }
+
+    @Test
+    void watchFromBeforeARestartGetsAReset() throws Exception {
+        LocalStore first = open();
+        await(first.put("/apisix/routes/1", "a"));
+        await(first.put("/apisix/routes/2", "b"));
+        await(first.close());
+
+        LocalStore second = open();
+        BlockingQueue<WatchEvent> q = new LinkedBlockingQueue<>();
+        second.watch(1, q::add);
+        WatchEvent.Reset r = assertInstanceOf(WatchEvent.Reset.class, next(q));
+        assertEquals(2, r.revision());
+        assertEquals(2, r.snapshot().entries().size());
+
+        BlockingQueue<WatchEvent> current = new LinkedBlockingQueue<>();
+        second.watch(2, current::add);
+        await(second.put("/apisix/routes/3", "c"));
+        assertEquals(3, next(current).revision(), "a watch from the current revision needs no reset");
+    }
+
+    @Test
+    void corruptFileFailsWithItsName() throws Exception {
+        Path file = prefix.resolve(LocalStore.FILE);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "{\"revision\": 3, \"entries\": [");
+        LocalStore s = open();
+        Throwable t = awaitFailure(s.load());
+        assertTrue(t.getMessage().startsWith("corrupt store file " + file.toAbsolutePath()), t.getMessage());
+        awaitFailure(s.put("/apisix/routes/1", "x"));
+        assertEquals("{\"revision\": 3, \"entries\": [", Files.readString(file), "a corrupt file is never overwritten");
+    }
+
+    @Test
+    void failedWriteIsRolledBack() throws Exception {
+        // a directory where the temporary file must go: writing it fails
+        Files.createDirectories(prefix.resolve(LocalStore.FILE + ".tmp"));
+        LocalStore s = open();
+        Throwable t = awaitFailure(s.put("/apisix/routes/1", "x"));
+        assertTrue(t.getMessage().startsWith("failed to write "), t.getMessage());
+        assertNull(await(s.get("/apisix/routes/1")));
+        assertEquals(0, await(s.load()).revision());
+    }
+}

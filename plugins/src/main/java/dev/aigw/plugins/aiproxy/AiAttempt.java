@@ -1,0 +1,398 @@
+package dev.aigw.plugins.aiproxy;
+
+import dev.aigw.gateway.context.HopByHop;
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
+import dev.aigw.plugins.aiproxy.protocol.OpenAiChat;
+import dev.aigw.plugins.aiproxy.protocol.TokenUsage;
+import dev.aigw.plugins.aiproxy.protocol.VertexPredict;
+import dev.aigw.plugins.aiproxy.sse.SseDecoder;
+import dev.aigw.plugins.aiproxy.sse.SseEvent;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One provider call whose status and headers have arrived and whose body has not been read: nothing
+ * has been written to the client yet. Either {@link #relay()} it to the client, or
+ * {@link #discard()} it (to fail over to another instance).
+ *
+ * <p>Relaying a JSON answer reads it whole (capped), extracts usage, model and text, and passes it
+ * through. Relaying an SSE answer writes each complete event to the client as it arrives, with
+ * back-pressure (the provider is paused while the client's write queue is full), reads usage from
+ * the usage chunk, and hides that chunk when the gateway asked for it on the client's behalf. A
+ * client that goes away resets the provider call; a provider that dies mid-stream ends the client's
+ * response. Confined to the request's event loop.
+ */
+public final class AiAttempt {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AiAttempt.class);
+
+    private final AiExecutor executor;
+    private final AiInstance instance;
+    private final RequestContext ctx;
+    private final AiRequest request;
+    private final HttpClientRequest upReq;
+    private final HttpClientResponse resp;
+    private final long t0;
+    private final boolean usageInjected;
+    private final boolean vertexEmbeddings;
+
+    private boolean started;
+    private boolean finished;
+    private boolean firstByte;
+    private TokenUsage usage;
+    private StringBuilder text;
+    private long timer = -1;
+    private final Promise<Void> done = Promise.promise();
+
+    AiAttempt(AiExecutor executor, AiInstance instance, RequestContext ctx, AiRequest request,
+              HttpClientRequest upReq, HttpClientResponse resp, long t0, boolean usageInjected,
+              boolean vertexEmbeddings) {
+        this.executor = executor;
+        this.instance = instance;
+        this.ctx = ctx;
+        this.request = request;
+        this.upReq = upReq;
+        this.resp = resp;
+        this.t0 = t0;
+        this.usageInjected = usageInjected;
+        this.vertexEmbeddings = vertexEmbeddings;
+        ctx.setVar(AiVars.UPSTREAM_STATUS, resp.statusCode());
+        SocketAddress remote = upReq.connection() == null ? null : upReq.connection().remoteAddress();
+        if (remote != null && remote.hostAddress() != null) {
+            ctx.setVar(AiVars.UPSTREAM_ADDR, remote.hostAddress() + ":" + remote.port());
+        }
+    }
+
+    public AiInstance instance() {
+        return instance;
+    }
+
+    /** The provider's status. */
+    public int status() {
+        return resp.statusCode();
+    }
+
+    /** The provider's response headers. */
+    public MultiMap headers() {
+        return resp.headers();
+    }
+
+    /** True when the answer is a server-sent event stream. */
+    public boolean streaming() {
+        String ct = resp.getHeader(HttpHeaders.CONTENT_TYPE);
+        return ct != null && ct.toLowerCase(Locale.ROOT).contains("text/event-stream");
+    }
+
+    /** Drops this answer without writing anything to the client (the connection is reset). */
+    public void discard() {
+        if (!started) {
+            started = true;
+            finished = true;
+            upReq.reset();
+            setTimes();
+            done.tryComplete();
+        }
+    }
+
+    /**
+     * Writes the answer to the client; the future completes when the client's response has ended
+     * (or the client went away). Never fails: errors end the response.
+     */
+    public Future<Void> relay() {
+        if (started) {
+            return done.future();
+        }
+        started = true;
+        HttpServerResponse out = ctx.response();
+        if (out.closed()) {
+            clientGone();
+            return done.future();
+        }
+        ctx.onClientClose(this::clientGone);
+        resp.exceptionHandler(this::upstreamFailed);
+        if (streaming() && resp.statusCode() < 400) {
+            relayStream(out);
+        } else {
+            relayBuffered();
+        }
+        return done.future();
+    }
+
+    // ------------------------------------------------------------------ JSON / error answers
+
+    private void relayBuffered() {
+        long cap = executor.transport().bufferCap();
+        Buffer acc = Buffer.buffer();
+        resp.handler(chunk -> {
+            if (finished) {
+                return;
+            }
+            markFirstByte();
+            if (acc.length() + (long) chunk.length() > cap) {
+                LOG.warn("ai-proxy {}: answer larger than {} bytes, aborted", instance.name(), cap);
+                fail(new AiCallException(502, "max_response_bytes exceeded"));
+                return;
+            }
+            acc.appendBuffer(chunk);
+        });
+        resp.endHandler(v -> {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            markFirstByte();
+            setTimes();
+            Buffer body = acc;
+            if (resp.statusCode() < 400) {
+                JsonObject json = parse(acc);
+                if (json != null && vertexEmbeddings) {
+                    try {
+                        json = VertexPredict.toOpenAiResponse(json, ctx.varString(AiVars.REQUEST_LLM_MODEL) != null
+                                ? ctx.varString(AiVars.REQUEST_LLM_MODEL) : ctx.varString(AiVars.LLM_MODEL));
+                        body = json.toBuffer();
+                    } catch (VertexPredict.ConversionException e) {
+                        LOG.error("ai-proxy {}: failed to convert the vertex answer: {}", instance.name(), e.getMessage());
+                        ctx.exitError(500, e.getMessage());
+                        done.tryComplete();
+                        return;
+                    }
+                }
+                observeJson(json);
+            }
+            copyHeaders();
+            ctx.sendHead(resp.statusCode());
+            ctx.end(body);
+            done.tryComplete();
+        });
+        resp.resume();
+    }
+
+    private void observeJson(JsonObject json) {
+        if (json == null) {
+            return;
+        }
+        TokenUsage u = TokenUsage.fromOpenAi(json.getValue("usage"));
+        setUsage(u == null ? new TokenUsage(0, 0, 0) : u);
+        if (ctx.var(AiVars.LLM_MODEL) == null && json.getValue("model") instanceof String m) {
+            ctx.setVar(AiVars.LLM_MODEL, m);
+        }
+        if (request.collectText() && request.protocol() == AiProtocol.CHAT) {
+            String t = OpenAiChat.responseText(json);
+            if (t != null) {
+                ctx.setVar(AiVars.LLM_RESPONSE_TEXT, t);
+            }
+        }
+    }
+
+    private static JsonObject parse(Buffer b) {
+        try {
+            return b.length() == 0 ? null : b.toJsonObject();
+        } catch (RuntimeException e) {
+            return null; // not JSON: passed through, no usage
+        }
+    }
+
+    // ------------------------------------------------------------------ SSE answers
+
+    private void relayStream(HttpServerResponse out) {
+        copyHeaders();
+        out.setChunked(true);
+        ctx.sendHead(resp.statusCode());
+        if (request.collectText()) {
+            text = new StringBuilder();
+        }
+        long maxMs = executor.transport().maxStreamDurationMs();
+        if (maxMs > 0) {
+            long left = Math.max(1, maxMs - (System.nanoTime() - t0) / 1_000_000);
+            timer = ctx.vertx().setTimer(left, id -> {
+                timer = -1;
+                if (!finished) {
+                    LOG.warn("ai-proxy {}: max_stream_duration_ms exceeded, stream cut", instance.name());
+                    upReq.reset();
+                    endStream();
+                }
+            });
+        }
+        SseDecoder decoder = new SseDecoder();
+        resp.handler(chunk -> {
+            if (finished) {
+                return;
+            }
+            markFirstByte();
+            Buffer toClient = Buffer.buffer();
+            for (SseEvent ev : decoder.feed(chunk)) {
+                Buffer b = observe(ev);
+                if (b != null) {
+                    toClient.appendBuffer(b);
+                }
+            }
+            if (toClient.length() > 0 && !out.closed()) {
+                ctx.write(toClient);
+                if (out.writeQueueFull()) {
+                    resp.pause();
+                    out.drainHandler(v -> {
+                        if (!finished) {
+                            resp.resume();
+                        }
+                    });
+                }
+            }
+        });
+        resp.endHandler(v -> {
+            if (finished) {
+                return;
+            }
+            Buffer rest = decoder.remainder();
+            if (rest.length() > 0 && !out.closed()) {
+                ctx.write(rest);
+            }
+            endStream();
+        });
+        resp.resume();
+    }
+
+    /** Looks inside one event; returns the bytes to send to the client, or null to hide the event. */
+    private Buffer observe(SseEvent ev) {
+        String d = ev.data();
+        if (d == null || d.isBlank() || "[DONE]".equals(d.trim())) {
+            return ev.raw();
+        }
+        JsonObject chunk;
+        try {
+            chunk = new JsonObject(d);
+        } catch (RuntimeException e) {
+            return ev.raw();
+        }
+        TokenUsage u = TokenUsage.fromOpenAi(chunk.getValue("usage"));
+        if (u != null) {
+            // a later report replaces an earlier one: usage is never summed, so never counted twice
+            usage = u;
+        }
+        if (text != null) {
+            OpenAiChat.appendDeltaText(chunk, text);
+        }
+        if (usageInjected && chunk.containsKey("usage")) {
+            if (OpenAiChat.isUsageOnlyChunk(chunk)) {
+                return null; // the extra chunk the client did not ask for
+            }
+            // providers add "usage": null (or the totals) to ordinary chunks once asked; the client did not ask
+            chunk.remove("usage");
+            return Buffer.buffer("data: " + chunk.encode() + "\n\n");
+        }
+        return ev.raw();
+    }
+
+    private void endStream() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancelTimer();
+        setTimes();
+        if (usage != null) {
+            setUsage(usage);
+        }
+        if (text != null) {
+            ctx.setVar(AiVars.LLM_RESPONSE_TEXT, text.toString());
+        }
+        if (!ctx.response().closed()) {
+            ctx.end(null);
+        }
+        done.tryComplete();
+    }
+
+    // ------------------------------------------------------------------ failures and common parts
+
+    private void upstreamFailed(Throwable err) {
+        if (finished) {
+            return;
+        }
+        if (ctx.headSent()) {
+            LOG.warn("ai-proxy {}: the LLM server's stream broke off: {}", instance.name(), err.getClass().getSimpleName());
+            endStream();
+        } else {
+            AiCallException e = AiCallException.transport(err);
+            LOG.error("ai-proxy {}: {} while reading the answer", instance.name(), e.getMessage());
+            fail(e);
+        }
+    }
+
+    /** Fails before anything was sent to the client: answer with a JSON error. */
+    private void fail(AiCallException e) {
+        finished = true;
+        cancelTimer();
+        upReq.reset();
+        setTimes();
+        if (!ctx.response().closed()) {
+            ctx.exitError(e.status(), e.getMessage());
+        }
+        done.tryComplete();
+    }
+
+    private void clientGone() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancelTimer();
+        LOG.info("ai-proxy {}: client went away, cancelling the LLM call", instance.name());
+        upReq.reset();
+        setTimes();
+        if (usage != null) {
+            setUsage(usage);
+        }
+        done.tryComplete();
+    }
+
+    private void cancelTimer() {
+        if (timer >= 0) {
+            ctx.vertx().cancelTimer(timer);
+            timer = -1;
+        }
+    }
+
+    private void markFirstByte() {
+        if (!firstByte) {
+            firstByte = true;
+            ctx.setVar(AiVars.LLM_TTFT, (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    private void setTimes() {
+        long nanos = System.nanoTime() - t0;
+        ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, nanos / 1_000_000);
+        ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, String.format(Locale.ROOT, "%.3f", nanos / 1e9));
+    }
+
+    private void setUsage(TokenUsage u) {
+        ctx.setVar(AiVars.LLM_PROMPT_TOKENS, u.promptTokens());
+        ctx.setVar(AiVars.LLM_COMPLETION_TOKENS, u.completionTokens());
+        ctx.setVar(AiVars.LLM_TOTAL_TOKENS, u.totalTokens());
+    }
+
+    /** Provider headers to the client, minus hop-by-hop ones and the length (the gateway frames the body). */
+    private void copyHeaders() {
+        MultiMap h = ctx.response().headers();
+        for (Map.Entry<String, String> e : resp.headers()) {
+            String n = e.getKey();
+            if (HopByHop.is(n) || n.equalsIgnoreCase("content-length")) {
+                continue;
+            }
+            h.add(n, e.getValue());
+        }
+    }
+}

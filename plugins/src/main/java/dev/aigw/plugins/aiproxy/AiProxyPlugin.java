@@ -1,0 +1,218 @@
+package dev.aigw.plugins.aiproxy;
+
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.plugin.Plugin;
+import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.plugins.aiproxy.protocol.OpenAiChat;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * APISIX's {@code ai-proxy} (priority 1040): proxies OpenAI-style chat and embeddings requests to
+ * one LLM provider, with the configured auth and options, streaming SSE answers through, and sets
+ * the LLM variables ({@code request_type}, {@code llm_model}, tokens, time to first token …).
+ *
+ * <p>{@code access} reads the (size-capped) body once, checks it is a chat or embeddings JSON body
+ * (else 400 {@code {"error_msg": …}} and nothing is sent), notes the models and the request type,
+ * and installs {@link AiUpstream}. {@code log} hands {@code llm_summary}, {@code llm_request} and
+ * {@code llm_response_text} to loggers when {@code logging} asks for them.
+ */
+public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
+
+    public static final String NAME = "ai-proxy";
+    public static final int PRIORITY = 1040;
+
+    static final String SCHEMA = """
+            {
+              "type": "object",
+              "properties": {
+                "provider": {"type": "string", "enum": %s},
+                "provider_conf": {
+                  "type": "object",
+                  "properties": {
+                    "project_id": {"type": "string"},
+                    "region": {"type": "string", "minLength": 1}
+                  }
+                },
+                "logging": {
+                  "type": "object",
+                  "properties": {
+                    "summaries": {"type": "boolean", "default": false},
+                    "payloads": {"type": "boolean", "default": false}
+                  }
+                },
+                "auth": {
+                  "type": "object",
+                  "properties": {
+                    "header": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
+                    "query": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
+                    "gcp": {
+                      "type": "object",
+                      "properties": {
+                        "service_account_json": {"type": "string"},
+                        "max_ttl": {"type": "integer", "minimum": 1},
+                        "expire_early_secs": {"type": "integer", "minimum": 0, "default": 60}
+                      }
+                    }
+                  },
+                  "additionalProperties": false
+                },
+                "options": {
+                  "type": "object",
+                  "properties": {"model": {"type": "string"}},
+                  "additionalProperties": true
+                },
+                "timeout": {"type": "integer", "minimum": 1, "maximum": 600000, "default": 30000},
+                "max_req_body_size": {"type": "integer", "minimum": 1, "default": 67108864},
+                "max_stream_duration_ms": {"type": "integer", "minimum": 1},
+                "max_response_bytes": {"type": "integer", "minimum": 1},
+                "keepalive": {"type": "boolean", "default": true},
+                "keepalive_timeout": {"type": "integer", "minimum": 1000, "default": 60000},
+                "keepalive_pool": {"type": "integer", "minimum": 1, "default": 30},
+                "streaming_flush_interval_ms": {"type": "integer", "minimum": 0, "default": 10},
+                "ssl_verify": {"type": "boolean", "default": true},
+                "override": {
+                  "type": "object",
+                  "properties": {"endpoint": {"type": "string", "minLength": 1}}
+                }
+              },
+              "required": ["provider", "auth"]
+            }
+            """.formatted(new JsonArray(dev.aigw.plugins.aiproxy.provider.Providers.names()).encode());
+
+    private final Function<String, String> env;
+
+    /** The plugin as discovered by ServiceLoader: the GCP fallback key comes from the process environment. */
+    public AiProxyPlugin() {
+        this(System::getenv);
+    }
+
+    /** With another environment (tests). */
+    public AiProxyPlugin(Function<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return PRIORITY;
+    }
+
+    @Override
+    public String schema() {
+        return SCHEMA;
+    }
+
+    @Override
+    public void init(PluginEnv pluginEnv) {
+        AiVars.register(pluginEnv.variables());
+    }
+
+    @Override
+    public AiProxyConfig parseConfig(JsonObject conf) throws PluginConfigException {
+        String provider = conf.getString("provider");
+        AiInstance instance = AiInstance.parse(NAME + "-" + provider, conf, env);
+        JsonObject logging = conf.getJsonObject("logging", new JsonObject());
+        TransportOptions transport = TransportOptions.from(conf);
+        return new AiProxyConfig(instance, transport, logging.getBoolean("summaries", false),
+                logging.getBoolean("payloads", false), new AiExecutor(transport));
+    }
+
+    @Override
+    public void release(AiProxyConfig conf) {
+        conf.executor().close();
+    }
+
+    @Override
+    public Future<Void> access(AiProxyConfig conf, RequestContext ctx) {
+        String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        if (ct != null && !ct.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            ctx.exitError(400, "unsupported content-type: " + ct + ", only application/json is supported");
+            return Future.succeededFuture();
+        }
+        // a body over client_max_body_size fails this future: the gateway answers 413
+        return ctx.readBody().map(raw -> {
+            JsonObject body = ctx.jsonBody();
+            if (body == null) {
+                ctx.exitError(400, "invalid request body: a JSON object is required");
+                return null;
+            }
+            AiRequest req = AiRequest.of(body, conf.logPayloads());
+            if (req == null) {
+                ctx.exitError(400, "no matching AI protocol for the request");
+                return null;
+            }
+            if (req.clientModel() != null) {
+                ctx.setVar(AiVars.REQUEST_LLM_MODEL, req.clientModel());
+            }
+            ctx.setVar(AiVars.REQUEST_TYPE, req.stream() ? AiVars.AI_STREAM : AiVars.AI_CHAT);
+            ctx.setVar(AiVars.LLM_STREAM, req.stream() ? "true" : "false");
+            String model = conf.instance().optionsModel() != null ? conf.instance().optionsModel() : req.clientModel();
+            if (model != null) {
+                ctx.setVar(AiVars.LLM_MODEL, model);
+            }
+            ctx.upstream(new AiUpstream(conf.executor(), conf.instance(), req, conf.logPayloads()));
+            return null;
+        });
+    }
+
+    @Override
+    public void log(AiProxyConfig conf, RequestContext ctx) {
+        if (conf.logSummaries()) {
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("request_model", ctx.var(AiVars.REQUEST_LLM_MODEL));
+            s.put("model", ctx.var(AiVars.LLM_MODEL));
+            s.put("duration", ctx.var(AiVars.LLM_TTFT));
+            s.put("prompt_tokens", ctx.var(AiVars.LLM_PROMPT_TOKENS));
+            s.put("completion_tokens", ctx.var(AiVars.LLM_COMPLETION_TOKENS));
+            s.put("total_tokens", ctx.var(AiVars.LLM_TOTAL_TOKENS));
+            s.put("upstream_response_time", ctx.var(AiVars.APISIX_UPSTREAM_RESPONSE_TIME));
+            s.put("stream", ctx.var(AiVars.LLM_STREAM));
+            ctx.logFields().put("llm_summary", s);
+        }
+        if (conf.logPayloads()) {
+            JsonObject body = ctx.jsonBody();
+            AiRequest req = body == null ? null : AiRequest.of(body, false);
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("messages", req == null ? null : plain(OpenAiChat.requestContent(req.protocol(), body)));
+            r.put("stream", AiVars.AI_STREAM.equals(ctx.varString(AiVars.REQUEST_TYPE)));
+            ctx.logFields().put("llm_request", r);
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("content", ctx.var(AiVars.LLM_RESPONSE_TEXT));
+            ctx.logFields().put("llm_response_text", t);
+        }
+    }
+
+    /** Vert.x JSON values to plain maps and lists, so any logger's serializer can encode them. */
+    static Object plain(Object v) {
+        if (v instanceof JsonObject o) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : o) {
+                m.put(e.getKey(), plain(e.getValue()));
+            }
+            return m;
+        }
+        if (v instanceof JsonArray a) {
+            List<Object> l = new ArrayList<>(a.size());
+            for (Object x : a) {
+                l.add(plain(x));
+            }
+            return l;
+        }
+        return v;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.aigw.plugins.aiproxy;
+
+import dev.aigw.gateway.context.VariableRegistry;
+
+/** The variables ai-proxy sets, under APISIX's names. */
+public final class AiVars {
+
+    public static final String REQUEST_TYPE = "request_type";
+    public static final String REQUEST_LLM_MODEL = "request_llm_model";
+    public static final String LLM_MODEL = "llm_model";
+    public static final String LLM_PROMPT_TOKENS = "llm_prompt_tokens";
+    public static final String LLM_COMPLETION_TOKENS = "llm_completion_tokens";
+    public static final String LLM_TOTAL_TOKENS = "llm_total_tokens";
+    public static final String LLM_TTFT = "llm_time_to_first_token";
+    public static final String LLM_STREAM = "llm_stream";
+    public static final String LLM_RESPONSE_TEXT = "llm_response_text";
+    public static final String APISIX_UPSTREAM_RESPONSE_TIME = "apisix_upstream_response_time";
+
+    public static final String UPSTREAM_ADDR = "upstream_addr";
+    public static final String UPSTREAM_STATUS = "upstream_status";
+    public static final String UPSTREAM_SCHEME = "upstream_scheme";
+    public static final String UPSTREAM_HOST = "upstream_host";
+    public static final String UPSTREAM_URI = "upstream_uri";
+    public static final String UPSTREAM_RESPONSE_TIME = "upstream_response_time";
+
+    public static final String TRADITIONAL_HTTP = "traditional_http";
+    public static final String AI_CHAT = "ai_chat";
+    public static final String AI_STREAM = "ai_stream";
+
+    private AiVars() {
+    }
+
+    /**
+     * Registers the LLM variables: {@code request_type} is {@code traditional_http} on requests that
+     * ai-proxy did not handle; the others are unset (null) there. Values set on a request win.
+     * The {@code upstream_*} variables belong to the core; they are registered here only if nobody did.
+     */
+    public static void register(VariableRegistry registry) {
+        registry.register(REQUEST_TYPE, ctx -> TRADITIONAL_HTTP);
+        for (String name : new String[] {REQUEST_LLM_MODEL, LLM_MODEL, LLM_PROMPT_TOKENS, LLM_COMPLETION_TOKENS,
+                LLM_TOTAL_TOKENS, LLM_TTFT, LLM_STREAM}) {
+            registry.register(name, ctx -> null);
+        }
+        for (String name : new String[] {APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
+                UPSTREAM_SCHEME, UPSTREAM_HOST, UPSTREAM_URI, UPSTREAM_RESPONSE_TIME}) {
+            if (!registry.isKnown(name)) {
+                registry.register(name, ctx -> null);
+            }
+        }
+    }
+}

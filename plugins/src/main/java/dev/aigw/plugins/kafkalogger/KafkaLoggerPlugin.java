@@ -1,0 +1,414 @@
+package dev.aigw.plugins.kafkalogger;
+
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.log.BatchProcessor;
+import dev.aigw.gateway.log.BatchProcessorBacklog;
+import dev.aigw.gateway.log.BatchProcessorConfig;
+import dev.aigw.gateway.log.BatchProcessorManager;
+import dev.aigw.gateway.log.LogEntry;
+import dev.aigw.gateway.log.LogEntryExpr;
+import dev.aigw.gateway.log.LogEntryFormat;
+import dev.aigw.gateway.plugin.Plugin;
+import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.gateway.plugin.PluginEnv;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * APISIX's {@code kafka-logger} (priority 403): in the log phase builds one entry per request —
+ * APISIX's default JSON entry, a custom {@code log_format} (route config, else plugin metadata), or
+ * with {@code meta_format: origin} the raw request text — and pushes it to a batch processor per
+ * (route, configuration). A batch is sent as one Kafka record: a single JSON object when
+ * {@code batch_max_size} is 1, else a JSON array (as APISIX).
+ *
+ * <p>Kafka I/O happens on worker threads ({@link KafkaSink}); producers are shared between routes
+ * with equal producer settings, built on first use and closed when the last route using them is
+ * released. {@link #close()} flushes everything accepted before closing the producers.
+ *
+ * <p>When Kafka is down requests are unaffected: batches fail and are retried per
+ * {@code max_retry_count}; beyond the backlog cap ({@code max_pending_entries} in the plugin
+ * metadata, 8192 by default) entries are dropped and counted. kafka-clients reconnects by itself,
+ * so new entries flow again once the broker is back.
+ */
+public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaLoggerPlugin.class);
+
+    public static final String NAME = "kafka-logger";
+    /** APISIX's batch processor name for this logger. */
+    public static final String BATCH_NAME = "kafka logger";
+
+    private static final Object REQ_BODY_WANTED = new Object();
+    private static final Object RESP_BODY = new Object();
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(30);
+
+    /** Response body being captured for {@code include_resp_body}. */
+    private static final class RespBody {
+        final Buffer acc = Buffer.buffer();
+        boolean skip;
+        boolean complete;
+    }
+
+    /** A batch processor per route and configuration instance (identity: one per route build). */
+    private static final class ProcessorKey {
+        final String routeId;
+        final KafkaLoggerConfig conf;
+
+        ProcessorKey(String routeId, KafkaLoggerConfig conf) {
+            this.routeId = routeId;
+            this.conf = conf;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ProcessorKey k && k.conf == conf && k.routeId.equals(routeId);
+        }
+
+        @Override
+        public int hashCode() {
+            return routeId.hashCode() * 31 + System.identityHashCode(conf);
+        }
+    }
+
+    private record CompiledMetadata(JsonObject source, LogEntryFormat logFormat, LogEntryFormat logFormatExtra) {
+    }
+
+    private final String schema = KafkaLoggerSchema.schema(BATCH_NAME);
+    private final String metadataSchema = KafkaLoggerSchema.metadataSchema();
+    private final AtomicReference<CompiledMetadata> metadata = new AtomicReference<>();
+
+    private volatile PluginEnv env;
+    private volatile LogEntry entries;
+    private volatile KafkaSink sink;
+    private volatile BatchProcessorManager<Object> processors;
+    private Future<Void> closing;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return 403;
+    }
+
+    @Override
+    public String schema() {
+        return schema;
+    }
+
+    @Override
+    public String metadataSchema() {
+        return metadataSchema;
+    }
+
+    @Override
+    public void init(PluginEnv env) {
+        this.env = env;
+        this.entries = LogEntry.forThisHost(version());
+        this.sink = new KafkaSink(env.vertx(), CLOSE_TIMEOUT);
+        this.processors = new BatchProcessorManager<>(env.vertx(),
+                new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
+    }
+
+    private static String version() {
+        String v = KafkaLoggerPlugin.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0" : v;
+    }
+
+    private int maxPendingEntries() {
+        JsonObject meta = env.pluginMetadata(NAME);
+        Integer v = meta == null ? null : meta.getInteger("max_pending_entries");
+        return v == null ? BatchProcessorBacklog.DEFAULT_MAX_PENDING_ENTRIES : v;
+    }
+
+    /** The batch processors (for tests and metrics): pending and dropped counts. */
+    public BatchProcessorManager<Object> processors() {
+        return processors;
+    }
+
+    /** Kafka producers currently held (for tests). */
+    int producerCount() {
+        return sink == null ? 0 : sink.producers();
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    @Override
+    public KafkaLoggerConfig parseConfig(JsonObject conf) throws PluginConfigException {
+        Set<String> bootstrap = new LinkedHashSet<>();
+        String mechanism = null;
+        String user = null;
+        String password = null;
+        JsonArray brokers = conf.getJsonArray("brokers");
+        if (brokers != null) {
+            for (Object o : brokers) {
+                JsonObject b = (JsonObject) o;
+                bootstrap.add(hostPort(b.getString("host"), b.getInteger("port")));
+                JsonObject sasl = b.getJsonObject("sasl_config");
+                if (sasl != null && mechanism == null) {
+                    // kafka-clients has one SASL setting per producer: the first broker's applies
+                    mechanism = sasl.getString("mechanism", "PLAIN");
+                    user = sasl.getString("user");
+                    password = sasl.getString("password");
+                }
+            }
+        }
+        JsonObject brokerList = conf.getJsonObject("broker_list"); // deprecated form {"host": port}
+        if (brokerList != null) {
+            for (Map.Entry<String, Object> e : brokerList) {
+                bootstrap.add(hostPort(e.getKey(), ((Number) e.getValue()).intValue()));
+            }
+        }
+        if (bootstrap.isEmpty()) {
+            throw new PluginConfigException("property \"brokers\" is required");
+        }
+        JsonObject tls = conf.getJsonObject("tls");
+        ProducerSettings producer = new ProducerSettings(String.join(",", bootstrap), mechanism, user, password,
+                conf.getInteger("required_acks", 1), conf.getInteger("timeout", 3),
+                "sync".equals(conf.getString("producer_type", "async")),
+                conf.getInteger("producer_time_linger", 1), conf.getInteger("producer_batch_size", 1048576),
+                conf.getInteger("meta_refresh_interval", 30), conf.getInteger("cluster_name", 1),
+                tls != null, tls != null && tls.getBoolean("verify", false));
+
+        return new KafkaLoggerConfig(conf.copy(), producer, conf.getString("kafka_topic"), conf.getString("key"),
+                "origin".equals(conf.getString("meta_format", "default")),
+                compileFormat(conf.getJsonObject("log_format")),
+                compileFormat(conf.getJsonObject("log_format_extra")),
+                conf.getBoolean("include_req_body", false),
+                compileExpr(conf.getJsonArray("include_req_body_expr"), "include_req_body_expr"),
+                conf.getInteger("max_req_body_bytes", 524288),
+                conf.getBoolean("include_resp_body", false),
+                compileExpr(conf.getJsonArray("include_resp_body_expr"), "include_resp_body_expr"),
+                conf.getInteger("max_resp_body_bytes", 524288),
+                BatchProcessorConfig.from(conf, BATCH_NAME));
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static LogEntryFormat compileFormat(JsonObject format) {
+        return format == null ? null : LogEntryFormat.compile(format);
+    }
+
+    private static LogEntryExpr compileExpr(JsonArray expr, String field) throws PluginConfigException {
+        if (expr == null) {
+            return null;
+        }
+        try {
+            return LogEntryExpr.compile(expr);
+        } catch (IllegalArgumentException e) {
+            throw new PluginConfigException("failed to validate the '" + field + "' expression: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void release(KafkaLoggerConfig conf) {
+        BatchProcessorManager<Object> m = processors;
+        KafkaSink s = sink;
+        if (m == null) {
+            return;
+        }
+        List<ProcessorKey> released = new ArrayList<>();
+        // flush this configuration's processors, then give their producer reference back
+        m.release(k -> {
+            if (k instanceof ProcessorKey pk && pk.conf == conf) {
+                synchronized (released) {
+                    released.add(pk);
+                }
+                return true;
+            }
+            return false;
+        }).onComplete(ar -> {
+            synchronized (released) {
+                for (ProcessorKey ignored : released) {
+                    s.release(conf.producer());
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ phases
+
+    /** Reads the request body when it is to be logged (APISIX's {@code check_and_read_req_body}). */
+    @Override
+    public Future<Void> access(KafkaLoggerConfig conf, RequestContext ctx) {
+        if (!conf.includeReqBody()) {
+            return Future.succeededFuture();
+        }
+        boolean wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ctx);
+        ctx.put(REQ_BODY_WANTED, wanted);
+        return wanted ? ctx.readBody().mapEmpty() : Future.succeededFuture();
+    }
+
+    /** Keeps up to {@code max_resp_body_bytes} of the response for {@code include_resp_body}. */
+    @Override
+    public Buffer bodyFilter(KafkaLoggerConfig conf, RequestContext ctx, Buffer chunk, boolean last) {
+        if (!conf.includeRespBody()) {
+            return chunk;
+        }
+        RespBody rb = ctx.get(RESP_BODY);
+        if (rb == null) {
+            rb = new RespBody();
+            rb.skip = conf.respBodyExpr() != null && !conf.respBodyExpr().eval(ctx);
+            ctx.put(RESP_BODY, rb);
+        }
+        if (!rb.skip && chunk != null) {
+            int room = conf.maxRespBodyBytes() - rb.acc.length();
+            if (room > 0) {
+                rb.acc.appendBuffer(chunk.length() <= room ? chunk : chunk.getBuffer(0, room));
+            }
+        }
+        if (last) {
+            rb.complete = true;
+        }
+        return chunk;
+    }
+
+    @Override
+    public void log(KafkaLoggerConfig conf, RequestContext ctx) {
+        BatchProcessorManager<Object> m = processors;
+        if (m == null) {
+            LOG.warn("kafka-logger used before init");
+            return;
+        }
+        Object entry;
+        try {
+            entry = conf.origin() ? entries.origin(ctx, requestBody(conf, ctx)) : entry(conf, ctx);
+        } catch (RuntimeException e) {
+            LOG.error("kafka-logger: cannot build the log entry: {}", e.toString());
+            return;
+        }
+        String routeId = ctx.route() == null ? "" : ctx.route().id();
+        KafkaSink s = sink;
+        m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> {
+            s.retain(conf.producer());
+            return handler(conf, s);
+        }, entry);
+    }
+
+    private static BatchProcessor.Handler<Object> handler(KafkaLoggerConfig conf, KafkaSink sink) {
+        return (batch, batchMaxSize) -> sink.send(conf.producer(), conf.topic(), conf.key(),
+                () -> encode(batch, batchMaxSize));
+    }
+
+    /** APISIX: the entry itself when batch_max_size is 1, else a JSON array of the entries. */
+    static String encode(List<Object> batch, int batchMaxSize) {
+        if (batchMaxSize == 1 && batch.size() == 1) {
+            Object e = batch.get(0);
+            return e instanceof JsonObject j ? j.encode() : String.valueOf(e);
+        }
+        return new JsonArray(new ArrayList<>(batch)).encode();
+    }
+
+    private JsonObject entry(KafkaLoggerConfig conf, RequestContext ctx) {
+        CompiledMetadata meta = metadata();
+        LogEntryFormat format = conf.logFormat() != null ? conf.logFormat()
+                : meta != null && meta.logFormat != null ? meta.logFormat : null;
+        JsonObject entry;
+        if (format != null) {
+            entry = format.render(ctx, conf.maxReqBodyBytes());
+            LogEntry.addLogFields(entry, ctx);
+            return entry;
+        }
+        entry = entries.full(ctx, requestBody(conf, ctx), responseBody(conf, ctx));
+        LogEntryFormat extra = conf.source().containsKey("log_format_extra") ? conf.logFormatExtra()
+                : meta == null ? null : meta.logFormatExtra;
+        if (extra != null) {
+            for (Map.Entry<String, Object> e : extra.renderFields(ctx, conf.maxReqBodyBytes())) {
+                if (!entry.containsKey(e.getKey())) { // never clobber a default field
+                    entry.put(e.getKey(), e.getValue());
+                }
+            }
+        }
+        return entry;
+    }
+
+    /** Plugin metadata, compiled once per metadata change (compared by identity: cheap). */
+    private CompiledMetadata metadata() {
+        JsonObject m = env.pluginMetadata(NAME);
+        if (m == null) {
+            return null;
+        }
+        CompiledMetadata cur = metadata.get();
+        if (cur != null && cur.source == m) {
+            return cur;
+        }
+        JsonObject lf = m.getJsonObject("log_format");
+        JsonObject lfe = m.getJsonObject("log_format_extra");
+        CompiledMetadata next = new CompiledMetadata(m,
+                lf == null || lf.isEmpty() ? null : LogEntryFormat.compile(lf),
+                lfe == null || lfe.isEmpty() ? null : LogEntryFormat.compile(lfe));
+        metadata.set(next);
+        return next;
+    }
+
+    private static String requestBody(KafkaLoggerConfig conf, RequestContext ctx) {
+        if (!conf.includeReqBody()) {
+            return null;
+        }
+        Boolean wanted = ctx.get(REQ_BODY_WANTED);
+        if (wanted == null) {
+            wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ctx);
+        }
+        return wanted ? LogEntry.requestBody(ctx, conf.maxReqBodyBytes()) : null;
+    }
+
+    private static String responseBody(KafkaLoggerConfig conf, RequestContext ctx) {
+        if (!conf.includeRespBody()) {
+            return null;
+        }
+        RespBody rb = ctx.get(RESP_BODY);
+        return rb == null || rb.skip || !rb.complete ? null : rb.acc.toString(StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /**
+     * Flushes every accepted entry (waiting at most 30 s for batches, retries included, and 10 s for
+     * each producer's own flush), then closes the producers and the worker pool.
+     */
+    @Override
+    public synchronized Future<Void> close() {
+        if (closing == null) {
+            closing = doClose();
+        }
+        return closing;
+    }
+
+    private Future<Void> doClose() {
+        BatchProcessorManager<Object> m = processors;
+        KafkaSink s = sink;
+        if (m == null) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> flushed = Promise.promise();
+        m.close().onComplete(ar -> flushed.tryComplete());
+        // a batch waiting for many retries must not hold shutdown forever
+        long timer = env.vertx().setTimer(FLUSH_TIMEOUT.toMillis(), id -> flushed.tryComplete());
+        return flushed.future().compose(v -> {
+            env.vertx().cancelTimer(timer);
+            if (m.pending() > 0) {
+                LOG.warn("kafka-logger: {} entries still pending at shutdown", m.pending());
+            }
+            return s.close();
+        });
+    }
+}

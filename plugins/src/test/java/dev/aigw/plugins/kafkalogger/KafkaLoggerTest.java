@@ -1,0 +1,269 @@
+package dev.aigw.plugins.kafkalogger;
+
+import dev.aigw.gateway.log.LogEntry;
+import dev.aigw.testkit.KafkaBroker;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** kafka-logger against a real broker, read back with a real KafkaConsumer. */
+class KafkaLoggerTest {
+
+    private static KafkaBroker kafka;
+    private static Vertx vertx;
+    private Harness h;
+
+    @BeforeAll
+    static void startBroker() {
+        kafka = KafkaBroker.start();
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (vertx != null) {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        h = new Harness(vertx);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        h.close();
+    }
+
+    private static JsonObject value(ConsumerRecord<String, String> r) {
+        return new JsonObject(r.value());
+    }
+
+    @Test
+    void oneDefaultEntryPerRequestWithTheKey() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("key", "key1"));
+        h.beforeAnswer.set(ctx -> ctx.logFields().put("llm_summary",
+                new JsonObject().put("model", "gpt-4o").put("prompt_tokens", 3)));
+        assertEquals(200, h.get("/hello?ab=cd&flag", "X-Trace", "t1").statusCode());
+        assertEquals(200, h.get("/hello?ab=ef").statusCode());
+
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 2);
+        assertEquals(2, recs.size());
+        for (ConsumerRecord<String, String> r : recs) {
+            assertEquals("key1", r.key());
+        }
+        JsonObject e = value(recs.stream().filter(r -> r.value().contains("ab=cd")).findFirst().orElseThrow());
+        JsonObject req = e.getJsonObject("request");
+        assertEquals("http://127.0.0.1:" + h.port + "/hello?ab=cd&flag", req.getString("url"));
+        assertEquals("/hello?ab=cd&flag", req.getString("uri"));
+        assertEquals("GET", req.getString("method"));
+        assertEquals("t1", req.getJsonObject("headers").getString("x-trace"));
+        assertEquals("cd", req.getJsonObject("querystring").getString("ab"));
+        assertEquals(Boolean.TRUE, req.getJsonObject("querystring").getValue("flag"));
+        assertTrue(req.getLong("size") > 0);
+        JsonObject resp = e.getJsonObject("response");
+        assertEquals(200, resp.getInteger("status"));
+        assertEquals("text/plain", resp.getJsonObject("headers").getString("content-type"));
+        assertTrue(resp.getLong("size") >= "hello world".length());
+        assertEquals("r1", e.getString("route_id"));
+        assertEquals("", e.getString("service_id"));
+        assertEquals("127.0.0.1", e.getString("client_ip"));
+        assertNotNull(e.getJsonObject("server").getString("hostname"));
+        assertNotNull(e.getJsonObject("server").getString("version"));
+        long now = System.currentTimeMillis();
+        assertTrue(e.getLong("start_time") <= now && e.getLong("start_time") > now - 120_000);
+        assertTrue(e.getDouble("latency") >= 0);
+        assertTrue(e.getDouble("apisix_latency") >= 0);
+        assertEquals("gpt-4o", e.getJsonObject("llm_summary").getString("model"));
+        assertFalse(e.containsKey("upstream_latency"), "no upstream on this route");
+    }
+
+    @Test
+    void secretsAreMasked() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic));
+        h.get("/hello", "Authorization", "Bearer sk-secret-1", "X-API-Key", "secret-2", "api-key", "secret-3");
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        String raw = recs.get(0).value();
+        assertFalse(raw.contains("secret-1") || raw.contains("secret-2") || raw.contains("secret-3"), raw);
+        JsonObject headers = value(recs.get(0)).getJsonObject("request").getJsonObject("headers");
+        assertEquals(LogEntry.MASK, headers.getString("authorization"));
+        assertEquals(LogEntry.MASK, headers.getString("x-api-key"));
+        assertEquals(LogEntry.MASK, headers.getString("api-key"));
+    }
+
+    @Test
+    void batchMaxSizeFiveSendsArraysOfFive() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("batch_max_size", 5));
+        for (int i = 0; i < 10; i++) {
+            assertEquals(200, h.get("/b?i=" + i).statusCode());
+        }
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 2);
+        assertEquals(2, recs.size());
+        int total = 0;
+        for (ConsumerRecord<String, String> r : recs) {
+            JsonArray a = new JsonArray(r.value());
+            assertEquals(5, a.size());
+            total += a.size();
+            assertEquals("GET", a.getJsonObject(0).getJsonObject("request").getString("method"));
+        }
+        assertEquals(10, total);
+    }
+
+    @Test
+    void inactiveTimeoutFlushesAPartialBatch() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("batch_max_size", 100).put("inactive_timeout", 1));
+        h.get("/a");
+        h.get("/b");
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        JsonArray a = new JsonArray(recs.get(0).value());
+        assertEquals(2, a.size());
+    }
+
+    @Test
+    void customLogFormat() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("log_format", new JsonObject()
+                .put("client_ip", "$remote_addr")
+                .put("req", new JsonObject().put("method", "$request_method").put("uri", "$uri"))
+                .put("auth", "$http_authorization")
+                .put("missing", "$no_such_var")
+                .put("fixed", "literal")));
+        h.get("/fmt?x=1", "Authorization", "Bearer sk-secret");
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        JsonObject e = value(recs.get(0));
+        assertEquals(new JsonObject()
+                .put("client_ip", "127.0.0.1")
+                .put("req", new JsonObject().put("method", "GET").put("uri", "/fmt"))
+                .put("auth", LogEntry.MASK)
+                .put("fixed", "literal")
+                .put("route_id", "r1"), e);
+    }
+
+    @Test
+    void pluginMetadataLogFormatAppliesWhenTheRouteHasNone() throws Exception {
+        String topic = Harness.topic();
+        h.metadata.set(new JsonObject().put("log_format", new JsonObject().put("m", "$request_method")));
+        h.bind(Harness.conf(kafka.bootstrap(), topic));
+        h.get("/meta");
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(new JsonObject().put("m", "GET").put("route_id", "r1"), value(recs.get(0)));
+    }
+
+    @Test
+    void metaFormatOriginSendsTheRawRequest() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("meta_format", "origin").put("include_req_body", true));
+        assertEquals(200, h.send("POST", "/hello?ab=cd", "abcdef", "Authorization", "Bearer sk-secret").statusCode());
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        String raw = recs.get(0).value();
+        assertTrue(raw.startsWith("POST /hello?ab=cd HTTP/1.1\r\n"), raw);
+        assertTrue(raw.contains("\r\ncontent-length: 6\r\n"), raw);
+        assertTrue(raw.contains("\r\nauthorization: " + LogEntry.MASK + "\r\n"), raw);
+        assertTrue(raw.endsWith("\r\n\r\nabcdef"), raw);
+    }
+
+    @Test
+    void includeReqBodyFollowsTheExpression() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("include_req_body", true)
+                .put("max_req_body_bytes", 8)
+                .put("include_req_body_expr", new JsonArray().add(new JsonArray().add("arg_log_body").add("==").add("yes"))));
+        assertEquals(200, h.send("POST", "/p?log_body=yes", "{\"a\":\"0123456789\"}").statusCode());
+        assertEquals(200, h.send("POST", "/p?log_body=no", "{\"b\":1}").statusCode());
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 2);
+        assertEquals(2, recs.size());
+        for (ConsumerRecord<String, String> r : recs) {
+            JsonObject req = value(r).getJsonObject("request");
+            if (req.getString("uri").contains("yes")) {
+                assertEquals("{\"a\":\"01", req.getString("body"), "cut to max_req_body_bytes");
+            } else {
+                assertNull(req.getString("body"));
+            }
+        }
+    }
+
+    @Test
+    void includeRespBodyIsCappedByMaxRespBodyBytes() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("include_resp_body", true).put("max_resp_body_bytes", 5));
+        assertEquals("hello world", h.get("/r").body());
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals("hello", value(recs.get(0)).getJsonObject("response").getString("body"));
+    }
+
+    @Test
+    void closeFlushesBufferedEntries() throws Exception {
+        String topic = Harness.topic();
+        h.bind(Harness.conf(kafka.bootstrap(), topic).put("batch_max_size", 100).put("inactive_timeout", 60));
+        h.get("/c1");
+        h.get("/c2");
+        h.get("/c3");
+        h.plugin.close().await(60, TimeUnit.SECONDS);
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        assertEquals(3, new JsonArray(recs.get(0).value()).size());
+    }
+
+    @Test
+    void routesShareOneProducerReleasedWhenUnused() throws Exception {
+        String topic = Harness.topic();
+        JsonObject conf = Harness.conf(kafka.bootstrap(), topic);
+        var b1 = h.bind(conf);
+        h.get("/x");
+        var b2 = h.bind(conf.copy());
+        h.get("/y");
+        List<ConsumerRecord<String, String>> recs = Harness.consume(kafka.bootstrap(), topic, 2);
+        assertEquals(2, recs.size());
+        assertEquals(1, h.plugin.producerCount(), "equal producer settings share one producer");
+        b1.release();
+        b2.release();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (h.plugin.producerCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, h.plugin.producerCount());
+        assertEquals(0, h.plugin.processors().processors());
+    }
+
+    @Test
+    void unreachableBrokerDoesNotAffectRequests() throws Exception {
+        String topic = Harness.topic();
+        h.bind(new JsonObject()
+                .put("brokers", new JsonArray().add(new JsonObject().put("host", "127.0.0.1").put("port", 1)))
+                .put("kafka_topic", topic).put("timeout", 1).put("batch_max_size", 1));
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, h.get("/down").statusCode());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (h.plugin.processors().pending() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, h.plugin.processors().pending(), "failed batches were dropped after max_retry_count");
+    }
+}

@@ -1,0 +1,894 @@
+package dev.aigw.testkit;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * An OpenAI-compatible mock LLM upstream for tests, on its own {@link Vertx} instance, bound to
+ * 127.0.0.1 on a free port.
+ *
+ * <p>Endpoints (path suffix based, so every provider's layout works):
+ * <ul>
+ *   <li>{@code POST .../chat/completions} (OpenAI, DeepSeek, Gemini's OpenAI layer, Vertex openapi,
+ *       Azure deployments with {@code ?api-version=}): a {@code chat.completion} object, or an SSE
+ *       stream of {@code chat.completion.chunk} events when the body has {@code "stream": true};</li>
+ *   <li>{@code POST .../embeddings}: an OpenAI embeddings list (float or base64 encoding);</li>
+ *   <li>{@code POST .../publishers/google/models/{m}:predict}: Vertex AI text-embedding predictions;</li>
+ *   <li>{@code POST .../token}: a Google OAuth2 token endpoint (JWT-bearer grant).</li>
+ * </ul>
+ *
+ * <p>Behaviour is set with fluent setters ({@link #reset()} restores the defaults) or per request
+ * with headers, which win over the setters: {@code X-Mock-Status}, {@code X-Mock-Delay-Ms} (before
+ * the headers), {@code X-Mock-Chunk-Delay-Ms}, {@code X-Mock-Chunks}, {@code X-Mock-Content},
+ * {@code X-Mock-Die-After} (close the connection after the role chunk and that many content chunks),
+ * {@code X-Mock-Drop: true} (close the connection without answering), {@code X-Mock-Prompt-Tokens},
+ * {@code X-Mock-Completion-Tokens}.
+ *
+ * <p>Every request is recorded ({@link #requests()}); every streamed answer leaves a
+ * {@link StreamTrace} with the send time of each SSE event and whether the client went away
+ * before the end ({@link #streams()}).
+ */
+public final class MockLlm implements AutoCloseable {
+
+    /** What an endpoint is for; requests are counted per kind. */
+    public enum Kind { CHAT, EMBEDDINGS, VERTEX_PREDICT, TOKEN, OTHER }
+
+    /**
+     * One request as the mock received it.
+     *
+     * @param index      0-based arrival order
+     * @param kind       endpoint kind
+     * @param method     HTTP method
+     * @param path       path without the query
+     * @param query      raw query string, or {@code null}
+     * @param headers    request headers, case-insensitive keys
+     * @param body       the body as UTF-8 text
+     * @param receivedAt when the request head arrived
+     */
+    public record RecordedRequest(int index, Kind kind, String method, String path, String query,
+                                  Map<String, List<String>> headers, String body, Instant receivedAt) {
+
+        /** First value of a header (case-insensitive), or {@code null}. */
+        public String header(String name) {
+            List<String> values = headers.get(name);
+            return values == null || values.isEmpty() ? null : values.get(0);
+        }
+
+        /** The body parsed as a JSON object (throws if it is not one). */
+        public JsonObject json() {
+            return new JsonObject(body);
+        }
+
+        /** A decoded query parameter, or {@code null}. */
+        public String queryParam(String name) {
+            return parseForm(query).get(name);
+        }
+    }
+
+    /**
+     * What happened to one streamed answer.
+     *
+     * @param requestIndex       the {@link RecordedRequest#index()} it answered
+     * @param sentAt             when each SSE event (role, content..., finish, usage, [DONE]) was
+     *                           handed to the connection, in order
+     * @param completed          whether the stream was written to its end
+     * @param clientDisconnected whether the client closed the connection before the end
+     */
+    public record StreamTrace(int requestIndex, List<Instant> sentAt, boolean completed,
+                              boolean clientDisconnected) {
+    }
+
+    /** Google's OAuth2 JWT-bearer grant type. */
+    public static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    private static final String DEFAULT_CONTENT = "Hello from the mock LLM.";
+    private static final Pattern VERTEX_PREDICT =
+            Pattern.compile(".*/publishers/google/models/([^/:]+):predict$");
+
+    private final Vertx vertx;
+    private final HttpServer server;
+    private final int port;
+
+    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final List<StreamState> streams = new CopyOnWriteArrayList<>();
+    private final List<String> tokenAssertions = new CopyOnWriteArrayList<>();
+    private final List<String> issuedTokens = new CopyOnWriteArrayList<>();
+    private final Map<Kind, AtomicInteger> counts = new EnumMap<>(Kind.class);
+    private final AtomicInteger arrivals = new AtomicInteger();
+    private final AtomicLong tokenSerial = new AtomicLong();
+
+    // Behaviour: written by the test thread, read on the event loop.
+    private volatile int status;
+    private volatile String errorBody;
+    private volatile Duration headerDelay;
+    private volatile Duration chunkDelay;
+    private volatile int dieAfterChunks;
+    private volatile boolean dropConnection;
+    private volatile int chunks;
+    private volatile String content;
+    private volatile int promptTokens;
+    private volatile int completionTokens;
+    private volatile int embeddingDimensions;
+    private volatile int embeddingTokensPerInput;
+    private volatile long tokenExpiresIn;
+    private volatile int tokenStatus;
+    private final AtomicInteger failNextCount = new AtomicInteger();
+    private volatile int failNextStatus;
+
+    /** Starts the mock on 127.0.0.1 on a free port. */
+    public MockLlm() {
+        for (Kind k : Kind.values()) {
+            counts.put(k, new AtomicInteger());
+        }
+        reset();
+        this.vertx = Vertx.vertx();
+        HttpServer s;
+        // Port 0 lets the kernel choose, which avoids the check-then-bind race of a pre-picked port.
+        try {
+            s = vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1")
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            throw new IllegalStateException("mock LLM failed to start", e);
+        }
+        this.server = s;
+        this.port = s.actualPort();
+    }
+
+    /** Base URL, {@code http://127.0.0.1:PORT} (no trailing slash). */
+    public String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** The port the mock listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** Host and port, {@code 127.0.0.1:PORT}, as an APISIX upstream node key. */
+    public String hostPort() {
+        return "127.0.0.1:" + port;
+    }
+
+    // ---------------------------------------------------------------- behaviour
+
+    /** Restores the default behaviour and forgets every recorded request, stream and token. */
+    public MockLlm reset() {
+        status = 200;
+        errorBody = null;
+        headerDelay = Duration.ZERO;
+        chunkDelay = Duration.ZERO;
+        dieAfterChunks = -1;
+        dropConnection = false;
+        chunks = 4;
+        content = DEFAULT_CONTENT;
+        promptTokens = 23;
+        completionTokens = 7;
+        embeddingDimensions = 8;
+        embeddingTokensPerInput = 5;
+        tokenExpiresIn = 3599;
+        tokenStatus = 200;
+        failNextCount.set(0);
+        failNextStatus = 500;
+        requests.clear();
+        streams.clear();
+        tokenAssertions.clear();
+        issuedTokens.clear();
+        counts.values().forEach(c -> c.set(0));
+        arrivals.set(0);
+        return this;
+    }
+
+    /** Answer every LLM request (chat, embeddings, predict) with this status and its default error body. */
+    public MockLlm status(int status) {
+        return status(status, null);
+    }
+
+    /** Answer every LLM request with this status and body ({@code null}: the provider's usual error JSON). */
+    public MockLlm status(int status, String body) {
+        this.status = status;
+        this.errorBody = body;
+        return this;
+    }
+
+    /** The next {@code count} LLM requests fail with {@code status}; later ones follow the other settings. */
+    public MockLlm failNext(int count, int status) {
+        this.failNextStatus = status;
+        this.failNextCount.set(count);
+        return this;
+    }
+
+    /** Wait this long before sending the response head. */
+    public MockLlm headerDelay(Duration delay) {
+        this.headerDelay = delay;
+        return this;
+    }
+
+    /** Wait this long between two SSE events of a stream. */
+    public MockLlm chunkDelay(Duration delay) {
+        this.chunkDelay = delay;
+        return this;
+    }
+
+    /** Close the connection after the role chunk and {@code k} content chunks ({@code -1}: never). */
+    public MockLlm dieAfterChunks(int k) {
+        this.dieAfterChunks = k;
+        return this;
+    }
+
+    /** Close the connection without answering (after reading the request). */
+    public MockLlm dropConnection(boolean drop) {
+        this.dropConnection = drop;
+        return this;
+    }
+
+    /**
+     * Number of content chunks of a stream. The content is cut into this many contiguous non-empty
+     * pieces; a content shorter than that gives one piece per character.
+     */
+    public MockLlm chunks(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("chunks must be >= 1");
+        }
+        this.chunks = n;
+        return this;
+    }
+
+    /** The assistant's answer text (whole in JSON answers, cut into chunks in streams). */
+    public MockLlm content(String text) {
+        this.content = text;
+        return this;
+    }
+
+    /** Token usage reported for chat (default 23 prompt / 7 completion). */
+    public MockLlm usage(int promptTokens, int completionTokens) {
+        this.promptTokens = promptTokens;
+        this.completionTokens = completionTokens;
+        return this;
+    }
+
+    /** Length of each embedding vector (default 8). */
+    public MockLlm embeddingDimensions(int n) {
+        this.embeddingDimensions = n;
+        return this;
+    }
+
+    /** Tokens counted per embeddings input (default 5); OpenAI usage is this times the input count. */
+    public MockLlm embeddingTokensPerInput(int n) {
+        this.embeddingTokensPerInput = n;
+        return this;
+    }
+
+    /** {@code expires_in} of issued OAuth tokens, in seconds (default 3599). */
+    public MockLlm tokenExpiresIn(long seconds) {
+        this.tokenExpiresIn = seconds;
+        return this;
+    }
+
+    /** Status of the OAuth token endpoint (non-200: Google's {@code invalid_grant} error). */
+    public MockLlm tokenStatus(int status) {
+        this.tokenStatus = status;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- what happened
+
+    /** Every request so far, in arrival order (a snapshot). */
+    public List<RecordedRequest> requests() {
+        List<RecordedRequest> copy = new ArrayList<>(requests);
+        copy.sort((a, b) -> Integer.compare(a.index(), b.index()));
+        return Collections.unmodifiableList(copy);
+    }
+
+    /** Requests of one kind, in arrival order. */
+    public List<RecordedRequest> requests(Kind kind) {
+        return requests().stream().filter(r -> r.kind() == kind).toList();
+    }
+
+    /** The last request, or {@code null} if none. */
+    public RecordedRequest lastRequest() {
+        List<RecordedRequest> all = requests();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    /** How many requests of this kind arrived. */
+    public int count(Kind kind) {
+        return counts.get(kind).get();
+    }
+
+    /** Total requests of every kind. */
+    public int count() {
+        return requests.size();
+    }
+
+    /** Every streamed answer so far (snapshots). */
+    public List<StreamTrace> streams() {
+        return streams.stream().map(StreamState::snapshot).toList();
+    }
+
+    /** The JWT assertions posted to the token endpoint, in order. */
+    public List<String> tokenAssertions() {
+        return List.copyOf(tokenAssertions);
+    }
+
+    /** The access tokens handed out, in order. */
+    public List<String> issuedTokens() {
+        return List.copyOf(issuedTokens);
+    }
+
+    /** Waits (bounded) until at least {@code n} requests arrived; returns whether they did. */
+    public boolean awaitRequests(int n, Duration timeout) {
+        return await(() -> requests.size() >= n, timeout);
+    }
+
+    /** Waits (bounded) until some stream saw its client disconnect early; returns whether one did. */
+    public boolean awaitClientDisconnect(Duration timeout) {
+        return await(() -> streams.stream().anyMatch(s -> s.clientDisconnected), timeout);
+    }
+
+    /** Waits (bounded) until {@code condition} holds, polling; returns its last value. */
+    public static boolean await(BooleanSupplier condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return condition.getAsBoolean();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return condition.getAsBoolean();
+            }
+        }
+    }
+
+    /** Stops the server and its Vert.x instance (bounded wait). */
+    @Override
+    public void close() {
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // best effort: a test must not fail in its cleanup
+        }
+    }
+
+    // ---------------------------------------------------------------- serving
+
+    /** Per-request behaviour: the setters, overridden by X-Mock-* headers. */
+    private record Behavior(int status, String errorBody, long headerDelayMs, long chunkDelayMs,
+                            int dieAfter, boolean drop, int chunks, String content,
+                            int promptTokens, int completionTokens) {
+    }
+
+    private static final class StreamState {
+        final int requestIndex;
+        final List<Instant> sentAt = new CopyOnWriteArrayList<>();
+        volatile boolean completed;
+        volatile boolean clientDisconnected;
+        volatile boolean selfClosed;
+        volatile long timerId = -1;
+
+        StreamState(int requestIndex) {
+            this.requestIndex = requestIndex;
+        }
+
+        StreamTrace snapshot() {
+            return new StreamTrace(requestIndex, List.copyOf(sentAt), completed, clientDisconnected);
+        }
+    }
+
+    private void handle(HttpServerRequest req) {
+        Instant receivedAt = Instant.now();
+        int index = arrivals.getAndIncrement();
+        req.body().onComplete(ar -> {
+            String body = ar.succeeded() ? ar.result().toString(StandardCharsets.UTF_8) : "";
+            Kind kind = classify(req.method().name(), req.path());
+            requests.add(new RecordedRequest(index, kind, req.method().name(), req.path(), req.query(),
+                    copyHeaders(req.headers()), body, receivedAt));
+            counts.get(kind).incrementAndGet();
+            if (ar.failed()) {
+                return; // the connection is gone; nothing to answer
+            }
+            try {
+                dispatch(req, kind, index, body);
+            } catch (RuntimeException e) {
+                if (!req.response().ended() && !req.response().closed()) {
+                    req.response().setStatusCode(500).end("mock error: " + e);
+                }
+            }
+        });
+    }
+
+    private static Kind classify(String method, String path) {
+        if (!"POST".equals(method)) {
+            return Kind.OTHER;
+        }
+        if (path.endsWith("/chat/completions")) {
+            return Kind.CHAT;
+        }
+        if (path.endsWith("/embeddings")) {
+            return Kind.EMBEDDINGS;
+        }
+        if (VERTEX_PREDICT.matcher(path).matches()) {
+            return Kind.VERTEX_PREDICT;
+        }
+        if (path.equals("/token") || path.endsWith("/token")) {
+            return Kind.TOKEN;
+        }
+        return Kind.OTHER;
+    }
+
+    private void dispatch(HttpServerRequest req, Kind kind, int index, String body) {
+        HttpServerResponse resp = req.response();
+        if (kind == Kind.TOKEN) {
+            answerToken(resp, body);
+            return;
+        }
+        if (kind == Kind.OTHER) {
+            sendJson(resp, 404, openAiError("Invalid URL (" + req.method() + " " + req.path() + ")",
+                    "invalid_request_error", null).encode());
+            return;
+        }
+        Behavior b = behavior(req.headers());
+        if (b.drop()) {
+            req.connection().close();
+            return;
+        }
+        Runnable answer = () -> answer(req, kind, index, body, b);
+        if (b.headerDelayMs() > 0) {
+            vertx.setTimer(b.headerDelayMs(), t -> {
+                if (!resp.closed()) {
+                    answer.run();
+                }
+            });
+        } else {
+            answer.run();
+        }
+    }
+
+    private Behavior behavior(MultiMap h) {
+        int st = this.status;
+        String err = this.errorBody;
+        int failing = failNextCount.getAndUpdate(n -> n > 0 ? n - 1 : 0);
+        if (failing > 0) {
+            st = failNextStatus;
+            err = null;
+        }
+        if (h.get("X-Mock-Status") != null) {
+            st = Integer.parseInt(h.get("X-Mock-Status").trim());
+            err = null;
+        }
+        return new Behavior(st, err,
+                headerLong(h, "X-Mock-Delay-Ms", headerDelay.toMillis()),
+                headerLong(h, "X-Mock-Chunk-Delay-Ms", chunkDelay.toMillis()),
+                (int) headerLong(h, "X-Mock-Die-After", dieAfterChunks),
+                h.get("X-Mock-Drop") != null ? Boolean.parseBoolean(h.get("X-Mock-Drop").trim()) : dropConnection,
+                Math.max(1, (int) headerLong(h, "X-Mock-Chunks", chunks)),
+                h.get("X-Mock-Content") != null ? h.get("X-Mock-Content") : content,
+                (int) headerLong(h, "X-Mock-Prompt-Tokens", promptTokens),
+                (int) headerLong(h, "X-Mock-Completion-Tokens", completionTokens));
+    }
+
+    private static long headerLong(MultiMap h, String name, long dflt) {
+        String v = h.get(name);
+        return v == null ? dflt : Long.parseLong(v.trim());
+    }
+
+    private void answer(HttpServerRequest req, Kind kind, int index, String body, Behavior b) {
+        HttpServerResponse resp = req.response();
+        if (b.status() >= 400) {
+            String errBody = b.errorBody() != null ? b.errorBody()
+                    : kind == Kind.VERTEX_PREDICT ? googleError(b.status()).encode()
+                    : defaultOpenAiError(b.status()).encode();
+            if (b.status() == 429) {
+                resp.putHeader("retry-after", "1");
+            }
+            sendJson(resp, b.status(), errBody);
+            return;
+        }
+        JsonObject json;
+        try {
+            json = body.isBlank() ? new JsonObject() : new JsonObject(body);
+        } catch (DecodeException e) {
+            sendJson(resp, 400, openAiError("We could not parse the JSON body of your request.",
+                    "invalid_request_error", null).encode());
+            return;
+        }
+        switch (kind) {
+            case CHAT -> {
+                if (json.getBoolean("stream", false)) {
+                    stream(req, index, json, b);
+                } else {
+                    sendJson(resp, 200, chatCompletion(json, b).encode());
+                }
+            }
+            case EMBEDDINGS -> sendJson(resp, 200, embeddings(json).encode());
+            case VERTEX_PREDICT -> sendJson(resp, 200, vertexPredict(json).encode());
+            default -> sendJson(resp, 404, "{}");
+        }
+    }
+
+    private static void sendJson(HttpServerResponse resp, int status, String body) {
+        if (resp.closed() || resp.ended()) {
+            return;
+        }
+        resp.setStatusCode(status)
+                .putHeader("content-type", "application/json")
+                .putHeader("x-request-id", "req_" + UUID.randomUUID().toString().replace("-", ""))
+                .end(body);
+    }
+
+    // ---------------------------------------------------------------- chat
+
+    private static String model(JsonObject req) {
+        Object m = req.getValue("model");
+        return m instanceof String s ? s : "mock-model";
+    }
+
+    private static String completionId() {
+        return "chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+    }
+
+    private static JsonObject usageJson(int prompt, int completion) {
+        return new JsonObject()
+                .put("prompt_tokens", prompt)
+                .put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion)
+                .put("prompt_tokens_details", new JsonObject().put("cached_tokens", 0).put("audio_tokens", 0))
+                .put("completion_tokens_details", new JsonObject()
+                        .put("reasoning_tokens", 0).put("audio_tokens", 0)
+                        .put("accepted_prediction_tokens", 0).put("rejected_prediction_tokens", 0));
+    }
+
+    private static JsonObject chatCompletion(JsonObject req, Behavior b) {
+        JsonObject message = new JsonObject()
+                .put("role", "assistant")
+                .put("content", b.content())
+                .putNull("refusal")
+                .put("annotations", new JsonArray());
+        return new JsonObject()
+                .put("id", completionId())
+                .put("object", "chat.completion")
+                .put("created", Instant.now().getEpochSecond())
+                .put("model", model(req))
+                .put("choices", new JsonArray().add(new JsonObject()
+                        .put("index", 0)
+                        .put("message", message)
+                        .putNull("logprobs")
+                        .put("finish_reason", "stop")))
+                .put("usage", usageJson(b.promptTokens(), b.completionTokens()))
+                .put("service_tier", "default")
+                .put("system_fingerprint", "fp_mock");
+    }
+
+    /** Cuts {@code text} into {@code n} contiguous non-empty pieces (fewer if it is shorter). */
+    static List<String> pieces(String text, int n) {
+        if (text.isEmpty()) {
+            return List.of("");
+        }
+        int parts = Math.min(n, text.length());
+        List<String> out = new ArrayList<>(parts);
+        for (int i = 0; i < parts; i++) {
+            out.add(text.substring(i * text.length() / parts, (i + 1) * text.length() / parts));
+        }
+        return out;
+    }
+
+    private void stream(HttpServerRequest req, int index, JsonObject json, Behavior b) {
+        HttpServerResponse resp = req.response();
+        boolean includeUsage = json.getJsonObject("stream_options", new JsonObject())
+                .getBoolean("include_usage", false);
+        String id = completionId();
+        long created = Instant.now().getEpochSecond();
+        String model = model(json);
+
+        List<String> events = new ArrayList<>();
+        events.add(chunk(id, created, model, new JsonObject().put("role", "assistant").put("content", "")
+                .putNull("refusal"), null, includeUsage).encode());
+        List<String> texts = pieces(b.content(), b.chunks());
+        for (String t : texts) {
+            events.add(chunk(id, created, model, new JsonObject().put("content", t), null, includeUsage).encode());
+        }
+        events.add(chunk(id, created, model, new JsonObject(), "stop", includeUsage).encode());
+        if (includeUsage) {
+            events.add(new JsonObject()
+                    .put("id", id).put("object", "chat.completion.chunk").put("created", created)
+                    .put("model", model).put("service_tier", "default").put("system_fingerprint", "fp_mock")
+                    .put("choices", new JsonArray())
+                    .put("usage", usageJson(b.promptTokens(), b.completionTokens()))
+                    .encode());
+        }
+        events.add("[DONE]");
+        // Stop after the role chunk and dieAfter content chunks, then drop the connection.
+        int stopAt = b.dieAfter() >= 0 ? Math.min(events.size(), 1 + b.dieAfter()) : -1;
+
+        StreamState state = new StreamState(index);
+        streams.add(state);
+        resp.setStatusCode(200)
+                .setChunked(true)
+                .putHeader("content-type", "text/event-stream; charset=utf-8")
+                .putHeader("cache-control", "no-cache")
+                .putHeader("x-request-id", "req_" + UUID.randomUUID().toString().replace("-", ""));
+        resp.closeHandler(v -> {
+            if (!state.completed && !state.selfClosed) {
+                state.clientDisconnected = true;
+                if (state.timerId >= 0) {
+                    vertx.cancelTimer(state.timerId);
+                }
+            }
+        });
+        writeEvent(req, state, events, 0, stopAt, b.chunkDelayMs());
+    }
+
+    /** Writes events from {@code start} on: in one go when there is no delay, else one per timer tick. */
+    private void writeEvent(HttpServerRequest req, StreamState state, List<String> events, int start,
+                            int stopAt, long delayMs) {
+        HttpServerResponse resp = req.response();
+        int i = start;
+        while (true) {
+            if (state.clientDisconnected || resp.closed()) {
+                return;
+            }
+            if (i == stopAt) {
+                state.selfClosed = true;
+                req.connection().close();
+                return;
+            }
+            if (i == events.size()) {
+                state.completed = true;
+                resp.end();
+                return;
+            }
+            state.sentAt.add(Instant.now());
+            var written = resp.write(Buffer.buffer("data: " + events.get(i) + "\n\n", "UTF-8"));
+            int next = i + 1;
+            if (next == stopAt) {
+                // Let the chunks reach the socket before the connection is cut.
+                written.onComplete(ar -> writeEvent(req, state, events, next, stopAt, delayMs));
+                return;
+            }
+            if (delayMs > 0 && next < events.size()) {
+                state.timerId = vertx.setTimer(delayMs, t -> writeEvent(req, state, events, next, stopAt, delayMs));
+                return;
+            }
+            i = next;
+        }
+    }
+
+    private static JsonObject chunk(String id, long created, String model, JsonObject delta,
+                                    String finishReason, boolean includeUsage) {
+        JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).putNull("logprobs");
+        if (finishReason == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finishReason);
+        }
+        JsonObject c = new JsonObject()
+                .put("id", id).put("object", "chat.completion.chunk").put("created", created)
+                .put("model", model).put("service_tier", "default").put("system_fingerprint", "fp_mock")
+                .put("choices", new JsonArray().add(choice));
+        if (includeUsage) {
+            c.putNull("usage");
+        }
+        return c;
+    }
+
+    // ---------------------------------------------------------------- embeddings
+
+    /** The inputs of an OpenAI embeddings request as texts (token arrays become their numbers joined). */
+    private static List<String> inputs(Object input) {
+        List<String> out = new ArrayList<>();
+        if (input instanceof String s) {
+            out.add(s);
+        } else if (input instanceof JsonArray a) {
+            if (!a.isEmpty() && a.getValue(0) instanceof Number) {
+                out.add(a.encode());
+            } else {
+                for (Object o : a) {
+                    out.add(o instanceof String s ? s : String.valueOf(o));
+                }
+            }
+        }
+        return out;
+    }
+
+    private float[] vector(String text) {
+        float[] v = new float[embeddingDimensions];
+        int seed = text.hashCode();
+        for (int j = 0; j < v.length; j++) {
+            v[j] = (float) Math.sin(seed + j * 0.7);
+        }
+        return v;
+    }
+
+    private JsonObject embeddings(JsonObject req) {
+        List<String> texts = inputs(req.getValue("input"));
+        boolean base64 = "base64".equals(req.getString("encoding_format"));
+        JsonArray data = new JsonArray();
+        for (int i = 0; i < texts.size(); i++) {
+            float[] v = vector(texts.get(i));
+            Object embedding;
+            if (base64) {
+                ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) {
+                    bb.putFloat(f);
+                }
+                embedding = Base64.getEncoder().encodeToString(bb.array());
+            } else {
+                JsonArray arr = new JsonArray();
+                for (float f : v) {
+                    arr.add((double) f);
+                }
+                embedding = arr;
+            }
+            data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", embedding));
+        }
+        int tokens = embeddingTokensPerInput * texts.size();
+        return new JsonObject()
+                .put("object", "list")
+                .put("data", data)
+                .put("model", model(req))
+                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens));
+    }
+
+    private JsonObject vertexPredict(JsonObject req) {
+        JsonArray instances = req.getJsonArray("instances", new JsonArray());
+        JsonArray predictions = new JsonArray();
+        int chars = 0;
+        for (Object o : instances) {
+            String text = o instanceof JsonObject jo ? jo.getString("content", "") : String.valueOf(o);
+            chars += text.length();
+            JsonArray values = new JsonArray();
+            for (float f : vector(text)) {
+                values.add((double) f);
+            }
+            predictions.add(new JsonObject().put("embeddings", new JsonObject()
+                    .put("statistics", new JsonObject().put("truncated", false)
+                            .put("token_count", embeddingTokensPerInput))
+                    .put("values", values)));
+        }
+        return new JsonObject()
+                .put("predictions", predictions)
+                .put("metadata", new JsonObject().put("billableCharacterCount", chars));
+    }
+
+    // ---------------------------------------------------------------- OAuth token
+
+    private void answerToken(HttpServerResponse resp, String body) {
+        Map<String, String> form = parseForm(body);
+        String assertion = form.get("assertion");
+        if (assertion != null) {
+            tokenAssertions.add(assertion);
+        }
+        if (!JWT_BEARER.equals(form.get("grant_type"))) {
+            sendJson(resp, 400, new JsonObject().put("error", "unsupported_grant_type")
+                    .put("error_description", "Invalid grant_type: " + form.get("grant_type")).encode());
+            return;
+        }
+        if (assertion == null || assertion.isEmpty()) {
+            sendJson(resp, 400, new JsonObject().put("error", "invalid_request")
+                    .put("error_description", "Missing required parameter: assertion").encode());
+            return;
+        }
+        int st = tokenStatus;
+        if (st != 200) {
+            sendJson(resp, st, new JsonObject().put("error", "invalid_grant")
+                    .put("error_description", "Invalid JWT Signature.").encode());
+            return;
+        }
+        String token = "ya29.mock-token-" + tokenSerial.incrementAndGet();
+        issuedTokens.add(token);
+        sendJson(resp, 200, new JsonObject()
+                .put("access_token", token)
+                .put("expires_in", tokenExpiresIn)
+                .put("token_type", "Bearer").encode());
+    }
+
+    static Map<String, String> parseForm(String body) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (body == null || body.isEmpty()) {
+            return out;
+        }
+        for (String pair : body.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String k = eq < 0 ? pair : pair.substring(0, eq);
+            String v = eq < 0 ? "" : pair.substring(eq + 1);
+            out.putIfAbsent(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    private static JsonObject openAiError(String message, String type, String code) {
+        JsonObject err = new JsonObject().put("message", message).put("type", type).putNull("param");
+        if (code == null) {
+            err.putNull("code");
+        } else {
+            err.put("code", code);
+        }
+        return new JsonObject().put("error", err);
+    }
+
+    /** The error body OpenAI sends for a status. */
+    private static JsonObject defaultOpenAiError(int status) {
+        return switch (status) {
+            case 400 -> openAiError("Invalid request.", "invalid_request_error", null);
+            case 401 -> openAiError("Incorrect API key provided. You can find your API key at "
+                    + "https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key");
+            case 403 -> openAiError("You are not allowed to sample from this model", "invalid_request_error", null);
+            case 404 -> openAiError("The model does not exist or you do not have access to it.",
+                    "invalid_request_error", "model_not_found");
+            case 429 -> openAiError("Rate limit reached for requests. Please try again in 1s.",
+                    "requests", "rate_limit_exceeded");
+            case 503 -> openAiError("The engine is currently overloaded, please try again later",
+                    "server_error", null);
+            default -> openAiError("The server had an error while processing your request. Sorry about that!",
+                    "server_error", null);
+        };
+    }
+
+    /** The error body Google APIs send for a status. */
+    private static JsonObject googleError(int status) {
+        String st = switch (status) {
+            case 400 -> "INVALID_ARGUMENT";
+            case 401 -> "UNAUTHENTICATED";
+            case 403 -> "PERMISSION_DENIED";
+            case 404 -> "NOT_FOUND";
+            case 429 -> "RESOURCE_EXHAUSTED";
+            case 503 -> "UNAVAILABLE";
+            default -> "INTERNAL";
+        };
+        return new JsonObject().put("error", new JsonObject()
+                .put("code", status).put("message", "mock " + st.toLowerCase(Locale.ROOT)).put("status", st));
+    }
+
+    private static Map<String, List<String>> copyHeaders(MultiMap headers) {
+        Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (String name : headers.names()) {
+            out.put(name, List.copyOf(headers.getAll(name)));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+}
