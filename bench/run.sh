@@ -4,7 +4,7 @@
 # (by PID) and writes bench/results/<date>.md with a verdict per goal.
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
-#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--routes N] [--jmh]
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--routes N] [--jmh] [--jfr]
 #
 # Environment: AIGW_BENCH_JVM_OPTS (gateway JVM flags), BENCH_KEEP_WORK=1 (keep bench/work/<run>).
 # See bench/README.md.
@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 JMH=0
+JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 JMH=0
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
 while [ $# -gt 0 ]; do
@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
     --skip-scale) SCALE=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
+    --jfr) JFR=1 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -107,8 +108,8 @@ free_port() {
 }
 
 wait_http() { # url timeout_s [header]
-  local url="$1" t="$2" h="${3:-X-Bench: 1}" i
-  for i in $(seq 1 $((t * 10))); do
+  local url="$1" t="$2" h="${3:-X-Bench: 1}" end=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
     curl -s -o /dev/null -m 1 -H "$h" "$url" && return 0
     sleep 0.1
   done
@@ -228,8 +229,10 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     fi
   } > "$dir/conf/config.yaml"
   local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"
+  local jfr=""
+  [ "$JFR" = 1 ] && jfr="-XX:StartFlightRecording=filename=$dir/gateway.jfr,settings=profile,dumponexit=true"
   # shellcheck disable=SC2086
-  $pin_cmd java $JVM_OPTS -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  $pin_cmd java $JVM_OPTS $jfr -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
   GW_PID=$!; PIDS+=("$GW_PID")
   wait_http "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes" 60 "X-API-KEY: $ADMIN_KEY" \
     || { tail -20 "$dir/logs/stdout.log" >&2; die "gateway $name did not start ($dir/logs)"; }
@@ -416,7 +419,7 @@ record_resources() {
 
 # ---------------------------------------------------------------- the suite
 meta date "$(date '+%Y-%m-%d %H:%M %Z')"
-meta machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+meta machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 meta mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
 meta passes "$PASSES"; meta duration "$DURATION"; meta warmup "$WARMUP"; meta sse_n "$SSE_N"
 meta commit "$GIT_COMMIT"; meta jvm_opts "$JVM_OPTS"; meta java "$(java -version 2>&1 | head -1)"
@@ -505,7 +508,7 @@ OUT="$BENCH/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).md"
 cp "$RAW" "${OUT%.md}.tsv"
 log "report: $OUT"
 echo
-sed -n '/^### Goals/,$p' "$OUT" | grep '^| ' | tail -n +3 | awk -F'|' '{gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $5); gsub(/^ +| +$/, "", $6); printf "%-70s %s (%s)\n", $2, $6, $5}'
+sed -n '/^### Goals/,$p' "$OUT" | grep '^| ' | tail -n +2 | awk -F'|' '{gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $5); gsub(/^ +| +$/, "", $6); printf "%-70s %s (%s)\n", $2, $6, $5}'
 
 if [ "$JMH" = 1 ]; then
   log "== JMH micro-benchmarks"

@@ -305,7 +305,10 @@ public final class BenchTool {
                         }
                     }
                     ByteArrayOutputStream body = new ByteArrayOutputStream();
-                    io.readBody(new Head(0, h), (b, n) -> body.write(b, 0, n));
+                    if (h.containsKey("content-length") || h.containsKey("transfer-encoding")) {
+                        // a request without either has no body (never close-delimited)
+                        io.readBody(new Head(0, h), (b, n) -> body.write(b, 0, n));
+                    }
                     String req = body.toString(StandardCharsets.UTF_8);
                     boolean stream = req.replace(" ", "").contains("\"stream\":true");
                     if (reqLine.startsWith("GET")) {
