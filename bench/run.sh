@@ -185,12 +185,13 @@ nginx_conf hop "
   server { listen 127.0.0.1:$HOP_PORT;     location / { proxy_pass http://mock; } }
   server { listen 127.0.0.1:$HOP_SSE_PORT; location / { proxy_pass http://sse; } }"
 
-start_nginx() { # name
+STARTED=""
+start_nginx() { # name (not in a subshell: PIDS must be this shell's)
   $PIN_SUT "$NGINX" -p "$WORK/$1" -c "$WORK/$1/nginx.conf" >"$WORK/$1/logs/stdout.log" 2>&1 &
-  local pid=$!; PIDS+=("$pid"); echo "$pid"
+  STARTED=$!; PIDS+=("$STARTED")
 }
-MOCK_PID=$(start_nginx mock)
-HOP_PID=$(start_nginx hop)
+start_nginx mock; MOCK_PID=$STARTED
+start_nginx hop; HOP_PID=$STARTED
 $PIN_SUT "${TOOL[@]}" sse-mock --port "$SSE_PORT" >"$WORK/sse-mock.log" 2>&1 &
 SSE_PID=$!; PIDS+=("$SSE_PID")
 wait_http "http://127.0.0.1:$MOCK_PORT/" 10 || die "mock nginx did not start ($WORK/mock/logs/error.log)"
@@ -201,8 +202,9 @@ log "mock :$MOCK_PORT (pid $MOCK_PID), sse mock :$SSE_PORT (pid $SSE_PID), nginx
 # ---------------------------------------------------------------- the gateway
 GW_PID="" GW_PORT="" GW_ADMIN=""
 start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
-  local name="$1" provider="$2" pin="$3" etcd="${4:-}" dir="$WORK/$1"
+  local name="$1" provider="$2" pin="$3" etcd="${4:-}" keep="${5:-}" dir="$WORK/$1"
   mkdir -p "$dir/conf" "$dir/logs"
+  if [ "$keep" != keep ]; then
   GW_PORT=$(free_port); GW_ADMIN=$(free_port)
   {
     echo "apisix:"
@@ -228,6 +230,7 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
       echo "    prefix: /apisix-bench-$STAMP"
     fi
   } > "$dir/conf/config.yaml"
+  fi
   local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"
   local jfr=""
   [ "$JFR" = 1 ] && jfr="-XX:StartFlightRecording=filename=$dir/gateway.jfr,settings=profile,dumponexit=true"
@@ -391,29 +394,21 @@ propagation() { # label
   log "propagation $1: p50=${v[p50]}us p99=${v[p99]}us max=${v[max]}us errors=${v[errors]} $(grep '^PROP first_error' <<<"$out")"
 }
 
-load_scale_routes() { # label
-  local out line t0
-  log "loading $SCALE_ROUTES routes through the Admin API"
-  out=$(timeout 1300 $PIN_LOAD "${TOOL[@]}" routes --admin-port "$GW_ADMIN" --key "$ADMIN_KEY" --count "$SCALE_ROUTES" \
-    --concurrency 8 --upstream "127.0.0.1:$MOCK_PORT" --timeout 1200 2>&1)
-  line=$(grep '^ROUTES count' <<<"$out")
-  log "$1: $line $(grep '^ROUTES first_error' <<<"$out")"
-  meta "scale_load_ms_$1" "$(sed 's/.*millis=//' <<<"$line")"
-  [ "$1" = builtin ] && meta scale_load_ms "$(sed 's/.*millis=//' <<<"$line")" && meta scale_load_failed "$(sed 's/.*failed=\([0-9]*\).*/\1/' <<<"$line")"
-  # the data plane learns of them through the watch: wait until the last one answers
-  local last=$(( (SCALE_ROUTES - 1) / 4 * 4 ))
+wait_scale_visible() { # label: the data plane learns of them through the watch
+  local last=$(( (SCALE_ROUTES - 1) / 4 * 4 )) t0
   t0=$(date +%s%N)
-  wait_http "http://127.0.0.1:$GW_PORT/bench/exact/$last/v1/chat/completions" 120 \
-    || log "$1: route bench-scale-$last not visible on the proxy port after 120 s"
-  log "$1: routes visible on the proxy port $(( ($(date +%s%N) - t0) / 1000000 )) ms after the last PUT returned"
+  wait_http "http://127.0.0.1:$GW_PORT/bench/exact/$last/v1/chat/completions" 180 \
+    || log "$1: route bench-scale-$last not visible on the proxy port after 180 s"
+  meta "scale_visible_ms_$1" "$(( ($(date +%s%N) - t0) / 1000000 ))"
+  log "$1: $SCALE_ROUTES routes visible on the proxy port after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
-record_resources() {
-  local st="/proc/$GW_PID/status"
+record_resources() { # pass
+  local st="/proc/$GW_PID/status" pass="${1:-1}"
   [ -r "$st" ] || return 0
-  raw res 1 gateway vmhwm_kb "$(awk '/^VmHWM/{print $2}' "$st")"
-  raw res 1 gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
-  raw res 1 gateway threads "$(awk '/^Threads/{print $2}' "$st")"
+  raw res "$pass" gateway vmhwm_kb "$(awk '/^VmHWM/{print $2}' "$st")"
+  raw res "$pass" gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
+  raw res "$pass" gateway threads "$(awk '/^Threads/{print $2}' "$st")"
   log "gateway resources: $(grep -E '^(VmHWM|VmRSS|Threads)' "$st" | tr -s ' \t\n' ' ')"
 }
 
@@ -453,15 +448,23 @@ propagation builtin-small
 
 GW_TARGETS=()
 for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
+record_resources 1
+stop_gateway
 if [ "$SCALE" = 1 ]; then
-  log "== scale: $SCALE_ROUTES routes"
-  load_scale_routes builtin
-  warm_up 4 1
+  log "== scale: $SCALE_ROUTES routes written into the stopped gateway's store, then a restart"
+  timeout 120 "${TOOL[@]}" store-append --file "$WORK/gw-builtin/data/store.json" --count "$SCALE_ROUTES" \
+    --upstream "127.0.0.1:$MOCK_PORT" | tee -a "$LOG" || die "store-append failed"
+  start_gateway gw-builtin builtin 1 "" keep
+  wait_scale_visible builtin
+  check_targets
+  GW_TARGETS=()
+  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
+  warm_up "$WARMUP" 1
   [ "${#GW_TARGETS[@]}" -gt 0 ] && load_passes scale "$PASSES" 1 "${GW_TARGETS[@]}"
   propagation builtin-10k
+  record_resources 2
+  stop_gateway
 fi
-record_resources
-stop_gateway
 
 if [ "$UNPINNED" = 1 ]; then
   log "== unpinned (a fresh gateway; nginx and mocks free to use both CPUs)"
@@ -492,8 +495,11 @@ if [ "$ETCD" = 1 ]; then
     start_gateway gw-etcd etcd 1 "http://127.0.0.1:$ETCD_PORT"
     propagation etcd-small
     if [ "$SCALE" = 1 ]; then
-      load_scale_routes etcd
+      log "putting $SCALE_ROUTES routes into etcd: $(timeout 400 "${TOOL[@]}" etcd-load --etcd "http://127.0.0.1:$ETCD_PORT" \
+        --prefix "/apisix-bench-$STAMP" --count "$SCALE_ROUTES" --upstream "127.0.0.1:$MOCK_PORT" 2>&1 | tail -1)"
+      wait_scale_visible etcd
       propagation etcd-10k
+      record_resources 3
     fi
     stop_gateway
     stop_pid "$ETCD_PID"; forget_pid "$ETCD_PID"
