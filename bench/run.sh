@@ -390,7 +390,7 @@ propagation() { # label
   if [ -z "$line" ]; then log "propagation $1: no result: $(tail -3 <<<"$out" | tr '\n' ' ')"; raw prop 1 "$1" errors "$PROP_N"; return; fi
   declare -A v=()
   for kv in ${line#PROP }; do v[${kv%%=*}]="${kv#*=}"; done
-  for m in p50 p90 p99 max errors samples; do raw prop 1 "$1" "$m" "${v[$m]}"; done
+  for m in p50 p90 p99 max errors samples put_p50 put_p99; do raw prop 1 "$1" "$m" "${v[$m]}"; done
   log "propagation $1: p50=${v[p50]}us p99=${v[p99]}us max=${v[max]}us errors=${v[errors]} $(grep '^PROP first_error' <<<"$out")"
 }
 
