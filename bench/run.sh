@@ -99,7 +99,7 @@ CLK_TCK="$(getconf CLK_TCK)"
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
     if ! ss -Htln "sport = :$p" | grep -q . && ! grep -qx "$p" "$WORK/ports" 2>/dev/null; then
       echo "$p" >> "$WORK/ports"; echo "$p"; return 0
     fi
@@ -410,6 +410,11 @@ record_resources() { # pass
   raw res "$pass" gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
   raw res "$pass" gateway threads "$(awk '/^Threads/{print $2}' "$st")"
   log "gateway resources: $(grep -E '^(VmHWM|VmRSS|Threads)' "$st" | tr -s ' \t\n' ' ')"
+  # with -XX:NativeMemoryTracking=summary in AIGW_BENCH_JVM_OPTS: where the resident memory goes
+  case "$JVM_OPTS" in
+    *NativeMemoryTracking*) timeout 30 jcmd "$GW_PID" VM.native_memory summary > "$WORK/nmt-$pass.txt" 2>&1
+                            timeout 30 jcmd "$GW_PID" GC.heap_info >> "$WORK/nmt-$pass.txt" 2>&1 ;;
+  esac
 }
 
 # ---------------------------------------------------------------- the suite
