@@ -72,7 +72,7 @@ public final class Bootstrap {
             case "upstreams" -> schemas.validateUpstream(doc);
             case "global_rules" -> schemas.validateGlobalRule(doc);
             default -> null;
-        });
+        }, upstreams::retainOnly);
         this.holder = new RuntimeConfigHolder(vertx, builder);
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
         List<RequestLogSink> sinks = accessLog == null ? List.of() : List.of(accessLog);

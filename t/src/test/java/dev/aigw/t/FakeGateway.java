@@ -36,7 +36,7 @@ public final class FakeGateway {
         Path prefix = Path.of(args[1]);
         String conf = Files.readString(prefix.resolve("conf/config.yaml"));
         String mode = find(conf, "fake_mode:\\s*\"?(\\w+)", "normal");
-        int nodePort = Integer.parseInt(find(conf, "node_listen:\\s*\\n\\s*-\\s*(\\d+)", null));
+        int nodePort = Integer.parseInt(find(conf, "node_listen:[\\s\\S]*?port:\\s*\"?(\\d+)", null));
         int adminPort = Integer.parseInt(find(conf, "admin_listen:\\s*\\n\\s*ip:.*\\n\\s*port:\\s*(\\d+)", null));
         String adminKey = find(conf, "\\bkey:\\s*\"([^\"]*)\"", null);
         Path errorLog = prefix.resolve("logs/error.log");

@@ -169,7 +169,8 @@ class GatewayProcessTest {
                 .rawYaml("plugin_attr:\n  prometheus:\n    export_uri: /metrics\n");
         Map<String, Object> y = new ObjectMapper(new YAMLFactory()).readValue(c.toYaml(), Map.class);
 
-        assertEquals(List.of(c.nodePort()), ((Map<String, Object>) y.get("apisix")).get("node_listen"));
+        assertEquals(List.of(Map.of("ip", "127.0.0.1", "port", c.nodePort())),
+                ((Map<String, Object>) y.get("apisix")).get("node_listen"));
         Map<String, Object> dep = (Map<String, Object>) y.get("deployment");
         assertEquals("traditional", dep.get("role"));
         assertEquals(Map.of("config_provider", "etcd"), dep.get("role_traditional"));

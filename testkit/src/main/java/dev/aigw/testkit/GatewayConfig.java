@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * Builder for the {@code conf/config.yaml} a test gives the gateway, in APISIX's keys:
  * <pre>
- * apisix:     node_listen: [PORT]
+ * apisix:     node_listen: [{ip: 127.0.0.1, port: PORT}]
  * deployment: role: traditional, role_traditional.config_provider: builtin|etcd,
  *             admin: {admin_key: [{name: admin, key: KEY, role: admin}], allow_admin: [127.0.0.0/24],
  *                     admin_listen: {ip: 127.0.0.1, port: PORT}},
@@ -121,7 +121,11 @@ public final class GatewayConfig {
     /** The config as a nested map (before the raw YAML). */
     public Map<String, Object> toMap() {
         Map<String, Object> root = new LinkedHashMap<>();
-        child(root, "apisix").put("node_listen", List.of(nodePort));
+        // loopback only: tests never listen on other addresses
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("ip", "127.0.0.1");
+        node.put("port", nodePort);
+        child(root, "apisix").put("node_listen", List.of(node));
 
         Map<String, Object> deployment = child(root, "deployment");
         deployment.put("role", "traditional");

@@ -291,9 +291,15 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** A random cluster id in Kafka's Uuid text form: 16 bytes, URL-safe base64 without padding. */
     private static String clusterId() {
-        UUID u = UUID.randomUUID();
-        ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+        while (true) {
+            UUID u = UUID.randomUUID();
+            ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            // as Kafka's own Uuid.randomUuid(): an id starting with '-' reads as an option on a command line
+            if (!id.startsWith("-")) {
+                return id;
+            }
+        }
     }
 
     private synchronized void launch() {

@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -47,18 +49,23 @@ public final class RouteTableBuilder {
     private final PluginRegistry registry;
     private final Function<JsonObject, UpstreamHandler> upstreams;
     private final Validator validator;
+    private final Consumer<Collection<UpstreamHandler>> retainUpstreams;
     private Map<String, PluginBinding<?>> bindings = new HashMap<>();
 
     /**
      * @param prefix    the store key prefix ({@code /apisix})
-     * @param upstreams returns the (shared, pooled) handler for an upstream definition
+     * @param upstreams       returns the (shared, pooled) handler for an upstream definition
+     * @param retainUpstreams told, after each build, which upstream handlers the new table uses, so
+     *                        that pools no longer used can be closed
      */
     public RouteTableBuilder(String prefix, PluginRegistry registry,
-                             Function<JsonObject, UpstreamHandler> upstreams, Validator validator) {
+                             Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
+                             Consumer<Collection<UpstreamHandler>> retainUpstreams) {
         this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
         this.registry = registry;
         this.upstreams = upstreams;
         this.validator = validator;
+        this.retainUpstreams = retainUpstreams;
     }
 
     /** A stored entry as last seen: its text, the parsed document (null if not JSON), and whether it passed its schema. */
@@ -150,6 +157,13 @@ public final class RouteTableBuilder {
         }
         RouteTable table = RouteTable.build(routes);
         checked = nextChecked;
+        List<UpstreamHandler> used = new ArrayList<>();
+        for (Route r : routes) {
+            if (r.upstream() != null) {
+                used.add(r.upstream());
+            }
+        }
+        retainUpstreams.accept(used);
 
         releaseUnused(next);
         bindings = next;

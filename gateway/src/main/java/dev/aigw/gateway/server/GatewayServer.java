@@ -62,7 +62,8 @@ public final class GatewayServer {
                 .setCompressionSupported(false)
                 .setIdleTimeout(60)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS);
-        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle);
+        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle)
+                .invalidRequestHandler(this::invalid);
         return server.listen().map(s -> {
             synchronized (servers) {
                 servers.add(s);
@@ -88,11 +89,18 @@ public final class GatewayServer {
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
-        req.response().endHandler(v -> finish(ctx, req.response().getStatusCode()));
+        // Vert.x also calls the end handler when the connection closes before the response was
+        // ended (before the close handler): that is a client abort, logged 499 as nginx does
+        req.response().endHandler(v -> {
+            if (req.response().ended()) {
+                finish(ctx, req.response().getStatusCode());
+            } else {
+                clientClosed(ctx);
+            }
+        });
         req.response().closeHandler(v -> {
             if (!req.response().ended()) {
-                ctx.fireClientClosed();
-                finish(ctx, 499);
+                clientClosed(ctx);
             }
         });
 
@@ -109,6 +117,17 @@ public final class GatewayServer {
         } else {
             matched.onComplete(ar -> onMatched(ctx, ar.result(), ar.cause()));
         }
+    }
+
+    /**
+     * A request the HTTP codec refused (bad header bytes, a line or headers too long): Vert.x answers
+     * it (400 / 414 / 431, connection closed); it is logged like any other request, as nginx does.
+     */
+    void invalid(HttpServerRequest req) {
+        RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
+        ctx.requestId(RequestIds.next());
+        req.response().endHandler(v -> finish(ctx, req.response().ended() ? req.response().getStatusCode() : 499));
+        HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
     }
 
     private void onMatched(RequestContext ctx, Route route, Throwable failure) {
@@ -215,6 +234,15 @@ public final class GatewayServer {
         }
         ctx.response().headers().clear();
         ctx.exit(500, new JsonObject().put("error_msg", "500 Internal Server Error"));
+    }
+
+    /** The client went away first: cancel upstream work (which records its times), then log 499. */
+    private void clientClosed(RequestContext ctx) {
+        if (ctx.endNanos() != 0) {
+            return;
+        }
+        ctx.fireClientClosed();
+        finish(ctx, 499);
     }
 
     private void finish(RequestContext ctx, int status) {

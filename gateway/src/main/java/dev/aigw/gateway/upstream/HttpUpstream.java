@@ -40,6 +40,8 @@ import java.util.concurrent.TimeoutException;
  * another node when no connection could be made, which is always before any request byte was
  * consumed; and, for an idempotent method whose body is in memory or empty, when a pooled connection
  * was closed before the answer started (a stale keep-alive connection).
+ *
+ * <p>A client going away resets the upstream request (through {@link RequestContext#onClientClose}).
  */
 public final class HttpUpstream implements UpstreamHandler {
 
@@ -132,7 +134,7 @@ public final class HttpUpstream implements UpstreamHandler {
 
         void start() {
             // the client going away aborts the upstream exchange (frees the upstream's work and our pool slot)
-            out.closeHandler(v -> clientGone());
+            ctx.onClientClose(this::clientGone);
             ctx.setVar("upstream_scheme", scheme);
             ctx.setVar("upstream_uri", pr.uri());
             attempt();
@@ -189,8 +191,19 @@ public final class HttpUpstream implements UpstreamHandler {
             }
             addForwarded(h);
             req.idleTimeout(def.timeout().readMs());
-            req.exceptionHandler(this::upstreamError);
-            req.response().onComplete(this::responded);
+            // callbacks of a request abandoned for a retry must not act on the exchange any more
+            req.exceptionHandler(err -> {
+                if (upstreamReq == req) {
+                    upstreamError(err);
+                }
+            });
+            req.response().onComplete(r -> {
+                if (upstreamReq == req) {
+                    responded(r);
+                } else if (r.succeeded()) {
+                    req.reset();
+                }
+            });
             sendBody(req);
         }
 

@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Upstreams {
 
+    private static final long RETIRE_DELAY_MS = 5_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(Upstreams.class);
 
     /** Fields that do not change how requests are proxied. */
@@ -90,10 +92,17 @@ public final class Upstreams {
             dropped.add(e.getValue());
             return true;
         });
-        for (HttpUpstream u : dropped) {
-            u.client().shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS)
-                    .onFailure(err -> LOG.warn("closing an upstream pool failed: {}", err.toString()));
+        if (dropped.isEmpty()) {
+            return;
         }
+        // A request that read the previous route table just before the swap may still be about to
+        // use one of these pools: retire them only after such requests have surely started.
+        vertx.setTimer(RETIRE_DELAY_MS, t -> {
+            for (HttpUpstream u : dropped) {
+                u.client().shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS)
+                        .onFailure(err -> LOG.warn("closing an upstream pool failed: {}", err.toString()));
+            }
+        });
     }
 
     /** Number of distinct upstream configurations (pools) currently open. */

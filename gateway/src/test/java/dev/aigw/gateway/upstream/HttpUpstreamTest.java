@@ -49,6 +49,7 @@ class HttpUpstreamTest {
 
     private static Vertx vertx;
     private static HttpClient client;
+    private static io.vertx.core.Context loop;
     private Upstreams upstreams;
     private final List<HttpServer> servers = new ArrayList<>();
     private final List<ProxyHarness> harnesses = new ArrayList<>();
@@ -57,6 +58,7 @@ class HttpUpstreamTest {
     static void startVertx() {
         vertx = Vertx.vertx();
         client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+        loop = vertx.getOrCreateContext();
     }
 
     @AfterAll
@@ -115,14 +117,13 @@ class HttpUpstreamTest {
 
     private Reply send(int port, HttpMethod method, String uri, MultiMap headers, String body) throws Exception {
         RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(port).setMethod(method).setURI(uri);
-        Future<Reply> f = client.request(o).compose(req -> {
+        return ProxyHarness.onLoop(loop, () -> client.request(o).compose(req -> {
             if (headers != null) {
                 req.headers().addAll(headers);
             }
             return (body == null ? req.send() : req.send(body))
                     .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())));
-        });
-        return await(f);
+        }));
     }
 
     private Reply get(int port, String uri) throws Exception {
@@ -274,7 +275,7 @@ class HttpUpstreamTest {
         ProxyHarness gw = gateway(nodes(a));
         Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
         RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setMethod(HttpMethod.POST).setURI("/up");
-        Future<String> answer = client.request(o).compose(req -> {
+        String answer = ProxyHarness.onLoop(loop, () -> client.request(o).compose(req -> {
             req.putHeader("Content-Length", Long.toString(total));
             Future<HttpClientResponse> resp = req.response();
             // send the first MiB, then the rest only once the backend has seen bytes: a gateway that
@@ -282,8 +283,8 @@ class HttpUpstreamTest {
             writeChunks(req, chunk, MIB, () -> backendSawBytes.future().onSuccess(v ->
                     writeChunks(req, chunk, total - MIB, req::end)));
             return resp.compose(r -> r.body().map(Buffer::toString));
-        });
-        assertEquals(Long.toString(total), await(answer));
+        }));
+        assertEquals(Long.toString(total), answer);
         assertEquals(total, backendTotal.get(TIMEOUT_S, TimeUnit.SECONDS));
     }
 
@@ -317,7 +318,7 @@ class HttpUpstreamTest {
         });
         ProxyHarness gw = gateway(nodes(a));
         RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/down");
-        Future<Long> received = client.request(o).compose(HttpClientRequest::send).compose(resp -> {
+        long received = ProxyHarness.onLoop(loop, () -> client.request(o).compose(HttpClientRequest::send).compose(resp -> {
             Promise<Long> p = Promise.promise();
             AtomicLong n = new AtomicLong();
             resp.handler(b -> {
@@ -327,8 +328,8 @@ class HttpUpstreamTest {
             resp.endHandler(v -> p.complete(n.get()));
             resp.exceptionHandler(p::tryFail);
             return p.future();
-        });
-        assertEquals(total, await(received));
+        }));
+        assertEquals(total, received);
         assertTrue(backendEnded.get(TIMEOUT_S, TimeUnit.SECONDS));
     }
 
@@ -419,7 +420,7 @@ class HttpUpstreamTest {
         HttpClient oneShot = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
         try {
             RequestOptions o = new RequestOptions().setHost("127.0.0.1").setPort(gw.port).setURI("/stream");
-            Future<Void> gotFirst = oneShot.request(o).compose(HttpClientRequest::send).compose(resp -> {
+            ProxyHarness.onLoop(loop, () -> oneShot.request(o).compose(HttpClientRequest::send).compose(resp -> {
                 Promise<Void> p = Promise.promise();
                 resp.handler(b -> {
                     if (p.tryComplete()) {
@@ -427,8 +428,7 @@ class HttpUpstreamTest {
                     }
                 });
                 return p.future();
-            });
-            await(gotFirst);
+            }));
             assertTrue(backendSawClose.get(TIMEOUT_S, TimeUnit.SECONDS));
         } finally {
             await(oneShot.close());
@@ -451,6 +451,20 @@ class HttpUpstreamTest {
         assertEquals("/v?x=1", ctx.varString("upstream_uri"));
         assertTrue(ctx.varString("upstream_response_time").matches("\\d+\\.\\d{3}"), ctx.varString("upstream_response_time"));
         assertTrue(ctx.var("apisix_upstream_response_time") instanceof Long);
+    }
+
+    @Test
+    void sequentialRequestsReuseOneUpstreamConnection() throws Exception {
+        Set<String> clientPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        int a = backend(req -> {
+            clientPorts.add(req.remoteAddress().toString());
+            req.response().end("ok");
+        });
+        ProxyHarness gw = gateway(nodes(a));
+        for (int i = 0; i < 300; i++) {
+            assertEquals("ok", get(gw.port, "/k" + i).body);
+        }
+        assertEquals(1, clientPorts.size(), "keep-alive: one pooled connection for sequential requests");
     }
 
     @Test

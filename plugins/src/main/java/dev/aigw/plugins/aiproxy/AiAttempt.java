@@ -102,10 +102,46 @@ public final class AiAttempt {
         if (!started) {
             started = true;
             finished = true;
+            resp.exceptionHandler(err -> { }); // the reset below is ours: nothing to report
             upReq.reset();
             setTimes();
             done.tryComplete();
         }
+    }
+
+    /**
+     * Reads the answer's body without writing anything to the client, keeping at most {@code cap}
+     * bytes (the rest is read and dropped): for a caller that answers with its own error after a
+     * failed attempt (ai-proxy-multi when every instance failed). Completes with what was read, also
+     * when the provider breaks off; never fails.
+     */
+    public Future<Buffer> readBody(long cap) {
+        if (started) {
+            return Future.succeededFuture(Buffer.buffer());
+        }
+        started = true;
+        Promise<Buffer> result = Promise.promise();
+        Buffer acc = Buffer.buffer();
+        resp.handler(chunk -> {
+            long room = cap - acc.length();
+            if (room > 0) {
+                acc.appendBuffer(chunk, 0, (int) Math.min(room, chunk.length()));
+            }
+        });
+        resp.exceptionHandler(err -> {
+            finished = true;
+            setTimes();
+            done.tryComplete();
+            result.tryComplete(acc);
+        });
+        resp.endHandler(v -> {
+            finished = true;
+            setTimes();
+            done.tryComplete();
+            result.tryComplete(acc);
+        });
+        resp.resume();
+        return result.future();
     }
 
     /**

@@ -110,7 +110,9 @@ public final class AiExecutor {
             ctx.setVar(AiVars.LLM_MODEL, out.model());
         }
         ctx.setVar(AiVars.UPSTREAM_SCHEME, out.scheme());
-        ctx.setVar(AiVars.UPSTREAM_HOST, out.host());
+        // the Host header the provider gets: with the port unless it is the scheme's default
+        boolean defaultPort = out.port() == ("https".equals(out.scheme()) ? 443 : 80);
+        ctx.setVar(AiVars.UPSTREAM_HOST, defaultPort ? out.host() : out.host() + ":" + out.port());
         ctx.setVar(AiVars.UPSTREAM_URI, out.path());
 
         HttpClient c;

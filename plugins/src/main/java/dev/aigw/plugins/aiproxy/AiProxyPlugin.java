@@ -139,6 +139,27 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
 
     @Override
     public Future<Void> access(AiProxyConfig conf, RequestContext ctx) {
+        return readRequest(ctx, conf.logPayloads()).map(req -> {
+            if (req == null) {
+                return null;
+            }
+            String model = conf.instance().optionsModel() != null ? conf.instance().optionsModel() : req.clientModel();
+            if (model != null) {
+                ctx.setVar(AiVars.LLM_MODEL, model);
+            }
+            ctx.upstream(new AiUpstream(conf.executor(), conf.instance(), req, conf.logPayloads()));
+            return null;
+        });
+    }
+
+    /**
+     * The access-phase reading shared with ai-proxy-multi: checks the content type, reads the
+     * (size-capped) body once, detects the protocol and sets {@code request_llm_model},
+     * {@code request_type} and {@code llm_stream}. Completes with null when the request was answered
+     * with a 400 (not JSON, no known protocol); fails when the body is too large (the gateway
+     * answers 413).
+     */
+    public static Future<AiRequest> readRequest(RequestContext ctx, boolean collectText) {
         String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
         if (ct != null && !ct.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             ctx.exitError(400, "unsupported content-type: " + ct + ", only application/json is supported");
@@ -151,7 +172,7 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
                 ctx.exitError(400, "invalid request body: a JSON object is required");
                 return null;
             }
-            AiRequest req = AiRequest.of(body, conf.logPayloads());
+            AiRequest req = AiRequest.of(body, collectText);
             if (req == null) {
                 ctx.exitError(400, "no matching AI protocol for the request");
                 return null;
@@ -161,18 +182,22 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
             }
             ctx.setVar(AiVars.REQUEST_TYPE, req.stream() ? AiVars.AI_STREAM : AiVars.AI_CHAT);
             ctx.setVar(AiVars.LLM_STREAM, req.stream() ? "true" : "false");
-            String model = conf.instance().optionsModel() != null ? conf.instance().optionsModel() : req.clientModel();
-            if (model != null) {
-                ctx.setVar(AiVars.LLM_MODEL, model);
-            }
-            ctx.upstream(new AiUpstream(conf.executor(), conf.instance(), req, conf.logPayloads()));
-            return null;
+            return req;
         });
     }
 
     @Override
     public void log(AiProxyConfig conf, RequestContext ctx) {
-        if (conf.logSummaries()) {
+        addLogFields(ctx, conf.logSummaries(), conf.logPayloads());
+    }
+
+    /**
+     * Adds {@code llm_summary} ({@code logging.summaries}) and {@code llm_request} /
+     * {@code llm_response_text} ({@code logging.payloads}) to the entries loggers build; shared with
+     * ai-proxy-multi.
+     */
+    public static void addLogFields(RequestContext ctx, boolean summaries, boolean payloads) {
+        if (summaries) {
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("request_model", ctx.var(AiVars.REQUEST_LLM_MODEL));
             s.put("model", ctx.var(AiVars.LLM_MODEL));
@@ -184,7 +209,7 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
             s.put("stream", ctx.var(AiVars.LLM_STREAM));
             ctx.logFields().put("llm_summary", s);
         }
-        if (conf.logPayloads()) {
+        if (payloads) {
             JsonObject body = ctx.jsonBody();
             AiRequest req = body == null ? null : AiRequest.of(body, false);
             Map<String, Object> r = new LinkedHashMap<>();

@@ -164,7 +164,7 @@ class AiProxyJsonTest {
             assertEquals(200, ctx.var("upstream_status"));
             assertEquals("127.0.0.1:" + mock.port, ctx.var("upstream_addr"));
             assertEquals("http", ctx.var("upstream_scheme"));
-            assertEquals("127.0.0.1", ctx.var("upstream_host"));
+            assertEquals("127.0.0.1:" + mock.port, ctx.var("upstream_host"), "the Host header sent, port included");
             assertEquals("/v1/chat/completions", ctx.var("upstream_uri"));
             assertTrue(ctx.varString("upstream_response_time").matches("\\d+\\.\\d{3}"), ctx.varString("upstream_response_time"));
             assertTrue(((Long) ctx.var("llm_time_to_first_token")) >= 0);

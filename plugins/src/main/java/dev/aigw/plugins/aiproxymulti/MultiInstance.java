@@ -1,0 +1,25 @@
+package dev.aigw.plugins.aiproxymulti;
+
+import dev.aigw.plugins.aiproxy.AiInstance;
+
+/**
+ * One entry of {@code instances}, parsed once.
+ *
+ * @param index     position in {@code instances}
+ * @param name      {@code name}, unique in the route
+ * @param priority  {@code priority}: higher groups are tried first
+ * @param weight    {@code weight} inside its priority group (0: never chosen by the balancer)
+ * @param instance  the provider call settings, as ai-proxy parses them
+ * @param healthKey the identity under which health is shared between routes: provider, address,
+ *                  a fingerprint of the auth (never the key itself) and of the checks
+ * @param active    {@code checks.active}, or null
+ * @param passive   passive health settings
+ */
+public record MultiInstance(int index, String name, int priority, int weight, AiInstance instance,
+                            String healthKey, ActiveCheck active, PassiveCheck passive) {
+
+    @Override
+    public String toString() {
+        return "MultiInstance[" + name + ", " + instance.provider().name() + "]";
+    }
+}

@@ -1,0 +1,203 @@
+package dev.aigw.t.aiproxy;
+
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import dev.aigw.t.GatewayExtension;
+import dev.aigw.testkit.GatewayProcess;
+import dev.aigw.testkit.HttpResult;
+import dev.aigw.testkit.MockLlm;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Map;
+
+import static dev.aigw.t.aiproxy.AiProxyEnv.aiProxy;
+import static dev.aigw.t.aiproxy.AiProxyEnv.awaitLogEntry;
+import static dev.aigw.t.aiproxy.AiProxyEnv.bearer;
+import static dev.aigw.t.aiproxy.AiProxyEnv.putRoute;
+import static dev.aigw.t.aiproxy.AiProxyEnv.sdk;
+import static dev.aigw.t.aiproxy.AiProxyEnv.testId;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each provider, sent to the mock through {@code override.endpoint}: the path, the auth header or
+ * query and the body that reach it; {@code options} (model override) merged over the client's body;
+ * the client's own credentials never forwarded.
+ */
+class AiProxyProvidersTest {
+
+    @RegisterExtension
+    static final GatewayExtension ENV = AiProxyEnv.extension();
+
+    private static final String CLIENT_KEY = "sk-client-providers-77aa";
+
+    /**
+     * One provider case.
+     *
+     * @param provider     APISIX provider name
+     * @param endpointPath path (and query) appended to the mock's URL in {@code override.endpoint}
+     * @param auth         ai-proxy's {@code auth}
+     * @param expectPath   the path the mock must see
+     * @param authHeader   the header that must carry the key (null: key in the query)
+     * @param authValue    its expected value
+     * @param expectQuery  expected query parameters
+     * @param modelInBody  whether the body keeps {@code model} (Azure drops it: the deployment selects it)
+     */
+    record Case(String provider, String endpointPath, JsonObject auth, String expectPath, String authHeader,
+                String authValue, Map<String, String> expectQuery, boolean modelInBody) {
+        @Override
+        public String toString() {
+            return provider;
+        }
+    }
+
+    static List<Case> cases() {
+        return List.of(
+                new Case("openai", "", bearer("sk-openai-k1"), "/v1/chat/completions",
+                        "Authorization", "Bearer sk-openai-k1", Map.of(), true),
+                new Case("deepseek", "", bearer("sk-deepseek-k2"), "/chat/completions",
+                        "Authorization", "Bearer sk-deepseek-k2", Map.of(), true),
+                new Case("azure-openai", "/openai/deployments/gpt4o-dep/chat/completions?api-version=2024-10-21",
+                        new JsonObject().put("header", new JsonObject().put("api-key", "azure-key-k3")),
+                        "/openai/deployments/gpt4o-dep/chat/completions", "api-key", "azure-key-k3",
+                        Map.of("api-version", "2024-10-21"), false),
+                new Case("gemini", "", new JsonObject().put("query", new JsonObject().put("key", "gemini-key-k4")),
+                        "/v1beta/openai/chat/completions", null, null, Map.of("key", "gemini-key-k4"), true),
+                new Case("anthropic", "", new JsonObject().put("header", new JsonObject().put("x-api-key", "ant-key-k5")),
+                        "/v1/chat/completions", "x-api-key", "ant-key-k5", Map.of(), true),
+                new Case("openrouter", "", bearer("or-key-k6"), "/api/v1/chat/completions",
+                        "Authorization", "Bearer or-key-k6", Map.of(), true),
+                new Case("aimlapi", "", bearer("aiml-key-k7"), "/chat/completions",
+                        "Authorization", "Bearer aiml-key-k7", Map.of(), true),
+                new Case("openai-compatible", "/custom/llm/chat/completions?tenant=blue",
+                        new JsonObject().put("query", new JsonObject().put("api_key", "compat-key-k8")),
+                        "/custom/llm/chat/completions", null, null, Map.of("tenant", "blue", "api_key", "compat-key-k8"),
+                        true));
+    }
+
+    @BeforeAll
+    static void routes() {
+        for (Case c : cases()) {
+            putRoute(ENV.gateway(), "p-" + c.provider(), "/p/" + c.provider() + "/*",
+                    aiProxy(c.provider(), ENV.mock().url() + c.endpointPath(), c.auth()));
+        }
+        JsonObject overridden = aiProxy("openai", ENV.mock().url(), bearer("sk-override-k9"))
+                .put("options", new JsonObject().put("model", "gpt-4o-mini").put("temperature", 0.25)
+                        .put("max_tokens", 64));
+        putRoute(ENV.gateway(), "p-options", "/options/*", overridden);
+    }
+
+    private static GatewayProcess gw() {
+        return ENV.gateway();
+    }
+
+    private static MockLlm mock() {
+        return ENV.mock();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void chatReachesTheProviderAsItExpects(Case c) {
+        String id = testId();
+        ChatCompletion resp = sdk(gw(), "/p/" + c.provider() + "/v1", CLIENT_KEY, id).chat().completions()
+                .create(ChatCompletionCreateParams.builder().model("client-model").addUserMessage("ping").build());
+        assertEquals("Hello from the mock LLM.", resp.choices().get(0).message().content().orElseThrow());
+
+        assertEquals(1, mock().count(), "one provider call");
+        MockLlm.RecordedRequest up = mock().lastRequest();
+        assertEquals("POST", up.method());
+        assertEquals(c.expectPath(), up.path());
+        if (c.authHeader() != null) {
+            assertEquals(c.authValue(), up.header(c.authHeader()));
+        }
+        c.expectQuery().forEach((k, v) -> assertEquals(v, up.queryParam(k), "query " + k + " in " + up.query()));
+        int params = up.query() == null ? 0 : up.query().split("&").length;
+        assertEquals(c.expectQuery().size(), params, "query " + up.query());
+        assertTrue(up.header("Content-Type").startsWith("application/json"));
+
+        JsonObject body = up.json();
+        assertEquals("ping", body.getJsonArray("messages").getJsonObject(0).getString("content"));
+        if (c.modelInBody()) {
+            assertEquals("client-model", body.getString("model"));
+        } else {
+            assertFalse(body.containsKey("model"), "model removed: " + body);
+        }
+        assertClientKeyAbsent(up);
+
+        Map<String, String> log = awaitLogEntry(gw(), id);
+        assertEquals("200", log.get("status"));
+        assertEquals(c.expectPath(), log.get("upstream_uri"));
+        assertEquals("client-model", log.get("request_llm_model"));
+    }
+
+    @Test
+    void optionsOverrideTheClientModelAndFields() {
+        String id = testId();
+        ChatCompletion resp = sdk(gw(), "/options/v1", CLIENT_KEY, id).chat().completions()
+                .create(ChatCompletionCreateParams.builder().model("gpt-4o").temperature(1.5).addUserMessage("hi").build());
+        JsonObject body = mock().lastRequest().json();
+        assertEquals("gpt-4o-mini", body.getString("model"));
+        assertEquals(0.25, body.getDouble("temperature"));
+        assertEquals(64, body.getInteger("max_tokens"));
+        assertEquals("gpt-4o-mini", resp.model(), "the provider answered for the configured model");
+
+        Map<String, String> log = awaitLogEntry(gw(), id);
+        assertEquals("gpt-4o", log.get("request_llm_model"), "what the client asked for");
+        assertEquals("gpt-4o-mini", log.get("llm_model"), "what was used");
+    }
+
+    @Test
+    void embeddingsPathPerProvider() {
+        String id = testId();
+        CreateEmbeddingResponse r = sdk(gw(), "/p/gemini/v1", CLIENT_KEY, id).embeddings().create(
+                EmbeddingCreateParams.builder().model("text-embedding-004").input("abc").build());
+        assertEquals(1, r.data().size());
+        MockLlm.RecordedRequest up = mock().lastRequest();
+        assertEquals("/v1beta/openai/embeddings", up.path());
+        assertEquals("gemini-key-k4", up.queryParam("key"));
+        assertEquals("abc", up.json().getString("input"));
+    }
+
+    @Test
+    void providerWithoutEmbeddingsRefusesThemWithoutCallingIt() {
+        HttpResult r = gw().http("POST", "/p/deepseek/v1/embeddings",
+                "{\"model\":\"deepseek-embed\",\"input\":\"abc\"}");
+        assertEquals(400, r.status(), r.toString());
+        assertTrue(r.jsonObject().getString("error_msg").contains("embeddings"), r.body());
+        assertEquals(0, mock().count());
+    }
+
+    @Test
+    void noClientCredentialIsForwarded() {
+        String id = testId();
+        HttpResult r = gw().http("POST", "/p/anthropic/v1/chat/completions",
+                "{\"model\":\"claude\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "Authorization", "Bearer " + CLIENT_KEY, "api-key", CLIENT_KEY, "x-api-key", CLIENT_KEY,
+                "x-goog-api-key", CLIENT_KEY, "X-Test-Id", id);
+        assertEquals(200, r.status(), r.toString());
+        MockLlm.RecordedRequest up = mock().lastRequest();
+        assertEquals("ant-key-k5", up.header("x-api-key"), "the configured key replaces the client's");
+        assertNull(up.header("Authorization"));
+        assertNull(up.header("api-key"));
+        assertNull(up.header("x-goog-api-key"));
+        assertClientKeyAbsent(up);
+        assertEquals(id, up.header("X-Test-Id"));
+    }
+
+    private static void assertClientKeyAbsent(MockLlm.RecordedRequest up) {
+        up.headers().forEach((name, values) -> values.forEach(v ->
+                assertFalse(v.contains(CLIENT_KEY), "client key forwarded in header " + name)));
+        assertFalse(up.query() != null && up.query().contains(CLIENT_KEY), "client key in the query");
+        assertFalse(up.body().contains(CLIENT_KEY), "client key in the body");
+    }
+}
