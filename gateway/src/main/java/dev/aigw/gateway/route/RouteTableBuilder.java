@@ -68,12 +68,6 @@ public final class RouteTableBuilder {
         this.retainUpstreams = retainUpstreams;
     }
 
-    /** A stored entry as last seen: its text, the parsed document (null if not JSON), and whether it passed its schema. */
-    private record Checked(String value, JsonObject doc, boolean valid) {
-    }
-
-    private Map<String, Checked> checked = new HashMap<>();
-
     /** Builds the runtime configuration for a snapshot. Call from a worker thread, never concurrently. */
     public synchronized RuntimeConfig build(StoreSnapshot snapshot) {
         Map<String, JsonObject> routeDocs = new LinkedHashMap<>();
@@ -82,7 +76,6 @@ public final class RouteTableBuilder {
         List<JsonObject> globalRules = new ArrayList<>();
         Map<String, JsonObject> metadata = new HashMap<>();
 
-        Map<String, Checked> nextChecked = new HashMap<>(Math.max(16, checked.size() * 2));
         for (KeyValue kv : snapshot.entries().values()) {
             String rest = relative(kv.key());
             if (rest == null) {
@@ -94,38 +87,24 @@ public final class RouteTableBuilder {
             }
             String kind = rest.substring(0, slash);
             String id = rest.substring(slash + 1);
-            // An unchanged entry (same stored text) is neither parsed nor validated again: with many
-            // routes, re-validating every one of them on every change dominated the rebuild.
-            Checked prev = checked.get(kv.key());
-            Checked c;
-            if (prev != null && prev.value.equals(kv.value())) {
-                c = prev;
-            } else {
-                JsonObject parsed = parse(kv);
-                boolean ok = parsed != null && (kind.equals("plugin_metadata")
-                        || !(kind.equals("routes") || kind.equals("upstreams") || kind.equals("global_rules"))
-                        || valid(kind, kv.key(), parsed));
-                c = new Checked(kv.value(), parsed, ok);
-            }
-            nextChecked.put(kv.key(), c);
-            JsonObject doc = c.doc;
+            JsonObject doc = parse(kv);
             if (doc == null) {
                 continue;
             }
             switch (kind) {
                 case "routes" -> {
-                    if (c.valid) {
+                    if (valid(kind, kv.key(), doc)) {
                         routeDocs.put(id, doc);
                         routeRevisions.put(id, kv.modRevision());
                     }
                 }
                 case "upstreams" -> {
-                    if (c.valid) {
+                    if (valid(kind, kv.key(), doc)) {
                         upstreamDocs.put(id, doc);
                     }
                 }
                 case "global_rules" -> {
-                    if (c.valid) {
+                    if (valid(kind, kv.key(), doc)) {
                         globalRules.add(doc);
                     }
                 }
@@ -156,7 +135,6 @@ public final class RouteTableBuilder {
             }
         }
         RouteTable table = RouteTable.build(routes);
-        checked = nextChecked;
         List<UpstreamHandler> used = new ArrayList<>();
         for (Route r : routes) {
             if (r.upstream() != null) {
