@@ -68,6 +68,12 @@ public final class RouteTableBuilder {
         this.retainUpstreams = retainUpstreams;
     }
 
+    /** A stored entry as last seen: its text, the parsed document (null if not JSON), and whether it passed its schema. */
+    private record Checked(String value, JsonObject doc, boolean valid) {
+    }
+
+    private Map<String, Checked> checked = new HashMap<>();
+
     /** Builds the runtime configuration for a snapshot. Call from a worker thread, never concurrently. */
     public synchronized RuntimeConfig build(StoreSnapshot snapshot) {
         Map<String, JsonObject> routeDocs = new LinkedHashMap<>();
@@ -76,6 +82,7 @@ public final class RouteTableBuilder {
         List<JsonObject> globalRules = new ArrayList<>();
         Map<String, JsonObject> metadata = new HashMap<>();
 
+        Map<String, Checked> nextChecked = new HashMap<>(Math.max(16, checked.size() * 2));
         for (KeyValue kv : snapshot.entries().values()) {
             String rest = relative(kv.key());
             if (rest == null) {
@@ -87,24 +94,38 @@ public final class RouteTableBuilder {
             }
             String kind = rest.substring(0, slash);
             String id = rest.substring(slash + 1);
-            JsonObject doc = parse(kv);
+            // An unchanged entry (same stored text) is neither parsed nor validated again: with many
+            // routes, re-validating every one of them on every change dominated the rebuild.
+            Checked prev = checked.get(kv.key());
+            Checked c;
+            if (prev != null && prev.value.equals(kv.value())) {
+                c = prev;
+            } else {
+                JsonObject parsed = parse(kv);
+                boolean ok = parsed != null && (kind.equals("plugin_metadata")
+                        || !(kind.equals("routes") || kind.equals("upstreams") || kind.equals("global_rules"))
+                        || valid(kind, kv.key(), parsed));
+                c = new Checked(kv.value(), parsed, ok);
+            }
+            nextChecked.put(kv.key(), c);
+            JsonObject doc = c.doc;
             if (doc == null) {
                 continue;
             }
             switch (kind) {
                 case "routes" -> {
-                    if (valid(kind, kv.key(), doc)) {
+                    if (c.valid) {
                         routeDocs.put(id, doc);
                         routeRevisions.put(id, kv.modRevision());
                     }
                 }
                 case "upstreams" -> {
-                    if (valid(kind, kv.key(), doc)) {
+                    if (c.valid) {
                         upstreamDocs.put(id, doc);
                     }
                 }
                 case "global_rules" -> {
-                    if (valid(kind, kv.key(), doc)) {
+                    if (c.valid) {
                         globalRules.add(doc);
                     }
                 }
@@ -135,6 +156,7 @@ public final class RouteTableBuilder {
             }
         }
         RouteTable table = RouteTable.build(routes);
+        checked = nextChecked;
         List<UpstreamHandler> used = new ArrayList<>();
         for (Route r : routes) {
             if (r.upstream() != null) {

@@ -1,0 +1,527 @@
+#!/usr/bin/env bash
+# aigw performance suite: builds the gateway, starts a mock LLM upstream, an nginx reference hop and
+# the gateway on 127.0.0.1, drives them with wrk and small Java clients, stops everything it started
+# (by PID) and writes bench/results/<date>.md with a verdict per goal.
+#
+#   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--routes N] [--jmh] [--jfr]
+#
+# Environment: AIGW_BENCH_JVM_OPTS (gateway JVM flags), BENCH_KEEP_WORK=1 (keep bench/work/<run>).
+# See bench/README.md.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+cd "$ROOT"
+
+JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 JMH=0
+SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 PROP_N=200
+SET_PASSES="" SET_DURATION="" SET_WARMUP=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --no-build) BUILD=0 ;;
+    --passes) SET_PASSES="$2"; shift ;;
+    --duration) SET_DURATION="$2"; shift ;;
+    --warmup) SET_WARMUP="$2"; shift ;;
+    --skip-unpinned) UNPINNED=0 ;;
+    --skip-etcd) ETCD=0 ;;
+    --skip-scale) SCALE=0 ;;
+    --routes) SCALE_ROUTES="$2"; shift ;;
+    --jmh) JMH=1 ;;
+    --jfr) JFR=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$QUICK" = 1 ]; then
+  PASSES=1 DURATION=3 WARMUP=10 SSE_N=20 SSE_WARM=5 PROP_N=50
+fi
+PASSES="${SET_PASSES:-$PASSES}" DURATION="${SET_DURATION:-$DURATION}" WARMUP="${SET_WARMUP:-$WARMUP}"
+
+# Gateway JVM flags (documented in bench/README.md): a small fixed heap and the serial collector, as
+# a one-core container would get by default anyway, with the direct-memory and code-cache caps that
+# keep the resident set predictable.
+JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms64m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:+ExitOnOutOfMemoryError}"
+ADMIN_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+STAMP="$(date +%Y-%m-%d-%H%M%S)"
+WORK="$BENCH/work/$STAMP"
+RAW="$WORK/raw.tsv"
+META="$WORK/meta.txt"
+mkdir -p "$WORK" "$BENCH/results"
+: > "$RAW"; : > "$META"
+LOG="$WORK/run.log"
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$LOG" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+meta() { printf '%s=%s\n' "$1" "$2" >> "$META"; }
+raw() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
+
+# ---------------------------------------------------------------- processes (stopped by PID only)
+PIDS=()
+stop_pid() {
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  log "pid $pid still alive after 10 s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null
+}
+cleanup() {
+  local i
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do stop_pid "${PIDS[$i]}"; done
+  PIDS=()
+  if [ "${BENCH_KEEP_WORK:-0}" != 1 ]; then
+    find "$WORK" -name 'access.log*' -delete 2>/dev/null
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+forget_pid() { local p="$1" n=(); for x in "${PIDS[@]}"; do [ "$x" != "$p" ] && n+=("$x"); done; PIDS=("${n[@]}"); }
+
+# ---------------------------------------------------------------- prerequisites
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx || ! need taskset || ! need curl || ! need etcd; then
+  log "installing wrk, nginx-light, etcd-server, curl (apt-get)"
+  for i in 1 2 3; do
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light etcd-server curl util-linux \
+      && break
+    sleep 5
+  done
+fi
+for t in wrk nginx taskset curl java javac mvn; do need "$t" || die "$t not found"; done
+NGINX="$(command -v nginx)"
+CPUS="$(nproc)"
+if [ "$CPUS" -ge 2 ]; then PIN_LOAD="taskset -c 0"; PIN_SUT="taskset -c 1"; else PIN_LOAD=""; PIN_SUT=""; fi
+CLK_TCK="$(getconf CLK_TCK)"
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768+)
+    if ! ss -Htln "sport = :$p" | grep -q . && ! grep -qx "$p" "$WORK/ports" 2>/dev/null; then
+      echo "$p" >> "$WORK/ports"; echo "$p"; return 0
+    fi
+  done
+  die "no free port"
+}
+
+wait_http() { # url timeout_s [header]
+  local url="$1" t="$2" h="${3:-X-Bench: 1}" end=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    curl -s -o /dev/null -m 1 -H "$h" "$url" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# CPU ticks (user+system) of a process and its children (nginx workers).
+cpu_ticks() {
+  local total=0 p kids
+  for p in "$@"; do
+    kids="$(cat /proc/"$p"/task/*/children 2>/dev/null)"
+    for q in $p $kids; do
+      [ -r /proc/"$q"/stat ] || continue
+      total=$(( total + $(sed 's/.*) //' /proc/"$q"/stat | awk '{print $12 + $13}') ))
+    done
+  done
+  echo "$total"
+}
+
+# ---------------------------------------------------------------- build
+GIT_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ "$BUILD" = 1 ]; then
+  log "building the gateway (mvn -B -o -q package -DskipTests)"
+  timeout 900 mvn -B -o -q package -DskipTests >"$WORK/build.log" 2>&1 \
+    || timeout 900 mvn -B -q package -DskipTests >"$WORK/build.log" 2>&1 \
+    || { tail -30 "$WORK/build.log" >&2; die "build failed (see $WORK/build.log)"; }
+fi
+JAR="$ROOT/dist/target/aigw.jar"
+[ -f "$JAR" ] || die "$JAR missing (run without --no-build)"
+TOOLS="$WORK/tools"
+mkdir -p "$TOOLS"
+javac -d "$TOOLS" "$BENCH/tools/BenchTool.java" || die "javac BenchTool failed"
+TOOL=(java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$TOOLS" BenchTool)
+
+# ---------------------------------------------------------------- mock upstream and nginx hop
+MOCK_PORT=$(free_port); SSE_PORT=$(free_port); HOP_PORT=$(free_port); HOP_SSE_PORT=$(free_port)
+ANSWER_JSON="$("${TOOL[@]}" answer)"
+
+nginx_conf() { # name body
+  local dir="$WORK/$1"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  cat > "$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body; proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fcgi; uwsgi_temp_path $dir/tmp/uwsgi; scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  client_body_buffer_size 16k;
+$2
+}
+EOF
+}
+nginx_conf mock "
+  server {
+    listen 127.0.0.1:$MOCK_PORT;
+    location / {
+      default_type application/json;
+      return 200 '$ANSWER_JSON';
+    }
+  }"
+nginx_conf hop "
+  upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
+  upstream sse  { server 127.0.0.1:$SSE_PORT; keepalive 16; }
+  proxy_http_version 1.1;
+  proxy_set_header Connection \"\";
+  proxy_buffering off;
+  server { listen 127.0.0.1:$HOP_PORT;     location / { proxy_pass http://mock; } }
+  server { listen 127.0.0.1:$HOP_SSE_PORT; location / { proxy_pass http://sse; } }"
+
+STARTED=""
+start_nginx() { # name (not in a subshell: PIDS must be this shell's)
+  $PIN_SUT "$NGINX" -p "$WORK/$1" -c "$WORK/$1/nginx.conf" >"$WORK/$1/logs/stdout.log" 2>&1 &
+  STARTED=$!; PIDS+=("$STARTED")
+}
+start_nginx mock; MOCK_PID=$STARTED
+start_nginx hop; HOP_PID=$STARTED
+$PIN_SUT "${TOOL[@]}" sse-mock --port "$SSE_PORT" >"$WORK/sse-mock.log" 2>&1 &
+SSE_PID=$!; PIDS+=("$SSE_PID")
+wait_http "http://127.0.0.1:$MOCK_PORT/" 10 || die "mock nginx did not start ($WORK/mock/logs/error.log)"
+wait_http "http://127.0.0.1:$HOP_PORT/" 10 || die "nginx hop did not start ($WORK/hop/logs/error.log)"
+wait_http "http://127.0.0.1:$SSE_PORT/" 20 || die "sse mock did not start ($WORK/sse-mock.log)"
+log "mock :$MOCK_PORT (pid $MOCK_PID), sse mock :$SSE_PORT (pid $SSE_PID), nginx hop :$HOP_PORT/:$HOP_SSE_PORT (pid $HOP_PID)"
+
+# ---------------------------------------------------------------- the gateway
+GW_PID="" GW_PORT="" GW_ADMIN=""
+start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
+  local name="$1" provider="$2" pin="$3" etcd="${4:-}" keep="${5:-}" dir="$WORK/$1"
+  mkdir -p "$dir/conf" "$dir/logs"
+  if [ "$keep" != keep ]; then
+  GW_PORT=$(free_port); GW_ADMIN=$(free_port)
+  {
+    echo "apisix:"
+    echo "  node_listen:"
+    echo "    - {ip: 127.0.0.1, port: $GW_PORT}"
+    echo "  enable_admin: true"
+    echo "nginx_config:"
+    echo "  http:"
+    echo "    enable_access_log: true"
+    echo "    access_log: logs/access.log"
+    echo "deployment:"
+    echo "  role: traditional"
+    echo "  role_traditional:"
+    echo "    config_provider: $provider"
+    echo "  admin:"
+    echo "    admin_key:"
+    echo "      - {name: admin, key: $ADMIN_KEY, role: admin}"
+    echo "    allow_admin: [127.0.0.0/24]"
+    echo "    admin_listen: {ip: 127.0.0.1, port: $GW_ADMIN}"
+    if [ "$provider" = etcd ]; then
+      echo "  etcd:"
+      echo "    host: [\"$etcd\"]"
+      echo "    prefix: /apisix-bench-$STAMP"
+    fi
+  } > "$dir/conf/config.yaml"
+  fi
+  local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"
+  local jfr=""
+  [ "$JFR" = 1 ] && jfr="-XX:StartFlightRecording=filename=$dir/gateway.jfr,settings=profile,dumponexit=true"
+  # shellcheck disable=SC2086
+  $pin_cmd java $JVM_OPTS $jfr -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  GW_PID=$!; PIDS+=("$GW_PID")
+  wait_http "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes" 60 "X-API-KEY: $ADMIN_KEY" \
+    || { tail -20 "$dir/logs/stdout.log" >&2; die "gateway $name did not start ($dir/logs)"; }
+  wait_http "http://127.0.0.1:$GW_PORT/" 10 || die "gateway $name: no proxy port"
+  log "gateway $name ($provider, pinned=$pin) :$GW_PORT admin :$GW_ADMIN pid $GW_PID"
+}
+stop_gateway() { stop_pid "$GW_PID"; forget_pid "$GW_PID"; GW_PID=""; }
+
+put_route() { # id json
+  local code
+  code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X PUT -H "X-API-KEY: $ADMIN_KEY" \
+    -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes/$1")
+  [ "$code" = 200 ] || [ "$code" = 201 ] || { log "PUT route $1: $code $(head -c 300 "$WORK/put.out")"; return 1; }
+}
+ai_route() { # uri endpoint_port
+  printf '{"uri":"%s","plugins":{"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$2"
+}
+plain_route() { # uri port
+  printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
+}
+setup_routes() {
+  put_route bench-ai "$(ai_route /v1/chat/completions "$MOCK_PORT")" || log "ai-proxy route refused"
+  put_route bench-plain "$(plain_route /plain/v1/chat/completions "$MOCK_PORT")" || log "plain route refused"
+  put_route bench-ai-sse "$(ai_route /sse/v1/chat/completions "$SSE_PORT")" || log "ai-proxy SSE route refused"
+  put_route bench-plain-sse "$(plain_route /plain-sse/v1/chat/completions "$SSE_PORT")" || log "plain SSE route refused"
+}
+
+url_of() { # target
+  case "$1" in
+    direct) echo "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" ;;
+    nginx) echo "http://127.0.0.1:$HOP_PORT/v1/chat/completions" ;;
+    plain) echo "http://127.0.0.1:$GW_PORT/plain/v1/chat/completions" ;;
+    ai) echo "http://127.0.0.1:$GW_PORT/v1/chat/completions" ;;
+  esac
+}
+sse_of() { # target → "port path"
+  case "$1" in
+    direct) echo "$SSE_PORT /v1/chat/completions" ;;
+    nginx) echo "$HOP_SSE_PORT /v1/chat/completions" ;;
+    plain) echo "$GW_PORT /plain-sse/v1/chat/completions" ;;
+    ai) echo "$GW_PORT /sse/v1/chat/completions" ;;
+  esac
+}
+pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; *) echo "$GW_PID" ;; esac; }
+
+# A target answers when a POST gets 200 and a body with usage; otherwise it is left out (and said so).
+TARGETS=()
+check_targets() {
+  TARGETS=()
+  local t code
+  for t in direct nginx plain ai; do
+    code=$(curl -s -o "$WORK/smoke-$t.out" -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
+      --data-binary @"$BENCH/load/chat.json" "$(url_of "$t")")
+    if [ "$code" = 200 ] && grep -q '"prompt_tokens"' "$WORK/smoke-$t.out"; then
+      TARGETS+=("$t")
+    else
+      log "target $t unavailable: HTTP $code $(head -c 200 "$WORK/smoke-$t.out")"
+      meta "skip_$t" "HTTP $code at smoke check"
+    fi
+  done
+  log "targets: ${TARGETS[*]}"
+}
+
+truncate_access_log() { [ -n "$GW_PID" ] && for f in "$WORK"/gw-*/logs/access.log; do [ -f "$f" ] && : > "$f"; done; return 0; }
+
+run_wrk() { # section pass target profile pinned(1|0) [url]
+  local section="$1" pass="$2" target="$3" profile="$4" pinned="$5" url="${6:-}" t c pin="" out c0 c1 line
+  [ -z "$url" ] && url="$(url_of "$target")"
+  if [ "$profile" = c50 ]; then t=2 c=50; else t=1 c=1; fi
+  [ "$pinned" = 1 ] && pin="$PIN_LOAD"
+  truncate_access_log
+  c0=$(cpu_ticks "$(pid_of "$target")")
+  out=$(BENCH_BODY="$BENCH/load/chat.json" timeout $((DURATION + 30)) $pin wrk -t$t -c$c -d"${DURATION}s" \
+    --timeout 5s -s "$BENCH/load/post.lua" "$url" 2>&1)
+  c1=$(cpu_ticks "$(pid_of "$target")")
+  line=$(grep '^WRK ' <<<"$out")
+  if [ -z "$line" ]; then
+    log "wrk $section/$target/$profile produced no summary: $(tail -3 <<<"$out" | tr '\n' ' ')"
+    raw "$section" "$pass" "$target" "${profile}_errors" 1
+    return
+  fi
+  declare -A v=()
+  local kv
+  for kv in ${line#WRK }; do v[${kv%%=*}]="${kv#*=}"; done
+  local errs=$(( v[err_connect] + v[err_read] + v[err_write] + v[err_status] + v[err_timeout] ))
+  local cpu_us
+  cpu_us=$(awk -v d="$((c1 - c0))" -v n="${v[requests]}" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.2f", d*1e6/hz/n; else print "nan" }')
+  raw "$section" "$pass" "$target" "${profile}_rps" "${v[rps]}"
+  raw "$section" "$pass" "$target" "${profile}_p50" "${v[p50]}"
+  raw "$section" "$pass" "$target" "${profile}_p90" "${v[p90]}"
+  raw "$section" "$pass" "$target" "${profile}_p99" "${v[p99]}"
+  raw "$section" "$pass" "$target" "${profile}_max" "${v[max]}"
+  raw "$section" "$pass" "$target" "${profile}_errors" "$errs"
+  raw "$section" "$pass" "$target" "${profile}_cpu_us" "$cpu_us"
+  log "$(printf '%-8s pass %s %-6s %-4s rps=%-9s p50=%-6s p99=%-6s cpu/req=%sus errors=%s' \
+    "$section" "$pass" "$target" "$profile" "${v[rps]}" "${v[p50]}" "${v[p99]}" "$cpu_us" "$errs")"
+}
+
+warm_up() { # seconds pinned
+  local s="$1" pinned="$2" pin="" t n=0
+  [ "$pinned" = 1 ] && pin="$PIN_LOAD"
+  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) n=$((n + 1)) ;; esac; done
+  [ "$n" -gt 0 ] || return 0
+  for t in "${TARGETS[@]}"; do
+    case "$t" in
+      plain|ai)
+        log "warm-up $t $((s / n)) s (discarded)"
+        BENCH_BODY="$BENCH/load/chat.json" timeout $((s / n + 30)) $pin wrk -t2 -c50 -d"$((s / n))s" --timeout 5s \
+          -s "$BENCH/load/post.lua" "$(url_of "$t")" >/dev/null 2>&1 ;;
+      *)
+        BENCH_BODY="$BENCH/load/chat.json" timeout 30 $pin wrk -t2 -c50 -d2s -s "$BENCH/load/post.lua" "$(url_of "$t")" \
+          >/dev/null 2>&1 ;;
+    esac
+  done
+  truncate_access_log
+}
+
+load_passes() { # section passes pinned targets...
+  local section="$1" passes="$2" pinned="$3" pass profile t
+  shift 3
+  for pass in $(seq 1 "$passes"); do
+    for profile in c50 c1; do
+      for t in "$@"; do run_wrk "$section" "$pass" "$t" "$profile" "$pinned"; done
+    done
+  done
+}
+
+sse_passes() {
+  local pass t out port path line kv
+  for pass in $(seq 1 "$PASSES"); do
+    for t in "${SSE_TARGETS[@]}"; do
+      read -r port path <<<"$(sse_of "$t")"
+      out=$(timeout 300 $PIN_LOAD "${TOOL[@]}" sse-client --port "$port" --path "$path" --n "$SSE_N" \
+        --warm "$SSE_WARM" --body "$BENCH/load/chat-stream.json" --timeout 240 2>&1)
+      line=$(grep '^SSE samples' <<<"$out")
+      if [ -z "$line" ]; then
+        log "sse $t: no result: $(tail -3 <<<"$out" | tr '\n' ' ')"; raw sse "$pass" "$t" errors "$SSE_N"; continue
+      fi
+      declare -A v=()
+      for kv in ${line#SSE }; do v[${kv%%=*}]="${kv#*=}"; done
+      for m in ttft_p50 ttft_p90 ttft_p99 total_p50 total_p90 errors samples; do raw sse "$pass" "$t" "$m" "${v[$m]}"; done
+      log "sse      pass $pass $(printf '%-6s' "$t") ttft p50=${v[ttft_p50]}us p90=${v[ttft_p90]}us total p50=${v[total_p50]}us errors=${v[errors]} $(grep '^SSE first_error' <<<"$out")"
+    done
+  done
+}
+
+propagation() { # label
+  local out line kv
+  out=$(timeout 1200 $PIN_LOAD "${TOOL[@]}" propagation --admin-port "$GW_ADMIN" --proxy-port "$GW_PORT" \
+    --key "$ADMIN_KEY" --upstream "127.0.0.1:$MOCK_PORT" --n "$PROP_N" --timeout-ms 5000 2>&1)
+  line=$(grep '^PROP samples' <<<"$out")
+  if [ -z "$line" ]; then log "propagation $1: no result: $(tail -3 <<<"$out" | tr '\n' ' ')"; raw prop 1 "$1" errors "$PROP_N"; return; fi
+  declare -A v=()
+  for kv in ${line#PROP }; do v[${kv%%=*}]="${kv#*=}"; done
+  for m in p50 p90 p99 max errors samples put_p50 put_p99; do raw prop 1 "$1" "$m" "${v[$m]}"; done
+  log "propagation $1: p50=${v[p50]}us p99=${v[p99]}us max=${v[max]}us errors=${v[errors]} $(grep '^PROP first_error' <<<"$out")"
+}
+
+wait_scale_visible() { # label: the data plane learns of them through the watch
+  local last=$(( (SCALE_ROUTES - 1) / 4 * 4 )) t0
+  t0=$(date +%s%N)
+  wait_http "http://127.0.0.1:$GW_PORT/bench/exact/$last/v1/chat/completions" 180 \
+    || log "$1: route bench-scale-$last not visible on the proxy port after 180 s"
+  meta "scale_visible_ms_$1" "$(( ($(date +%s%N) - t0) / 1000000 ))"
+  log "$1: $SCALE_ROUTES routes visible on the proxy port after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+}
+
+record_resources() { # pass
+  local st="/proc/$GW_PID/status" pass="${1:-1}"
+  [ -r "$st" ] || return 0
+  raw res "$pass" gateway vmhwm_kb "$(awk '/^VmHWM/{print $2}' "$st")"
+  raw res "$pass" gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
+  raw res "$pass" gateway threads "$(awk '/^Threads/{print $2}' "$st")"
+  log "gateway resources: $(grep -E '^(VmHWM|VmRSS|Threads)' "$st" | tr -s ' \t\n' ' ')"
+  # with -XX:NativeMemoryTracking=summary in AIGW_BENCH_JVM_OPTS: where the resident memory goes
+  case "$JVM_OPTS" in
+    *NativeMemoryTracking*) timeout 30 jcmd "$GW_PID" VM.native_memory summary > "$WORK/nmt-$pass.txt" 2>&1
+                            timeout 30 jcmd "$GW_PID" GC.heap_info >> "$WORK/nmt-$pass.txt" 2>&1 ;;
+  esac
+}
+
+# ---------------------------------------------------------------- the suite
+meta date "$(date '+%Y-%m-%d %H:%M %Z')"
+meta machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+meta mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
+meta passes "$PASSES"; meta duration "$DURATION"; meta warmup "$WARMUP"; meta sse_n "$SSE_N"
+meta commit "$GIT_COMMIT"; meta jvm_opts "$JVM_OPTS"; meta java "$(java -version 2>&1 | head -1)"
+meta body_bytes "$(wc -c < "$BENCH/load/chat.json")"; meta answer_bytes "${#ANSWER_JSON}"; meta scale_routes "$SCALE_ROUTES"
+meta load "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), nginx $("$NGINX" -v 2>&1 | sed 's/.*\///')"
+
+start_gateway gw-builtin builtin 1
+setup_routes
+sleep 0.5
+check_targets
+SSE_TARGETS=()
+for t in "${TARGETS[@]}"; do
+  read -r port path <<<"$(sse_of "$t")"
+  if timeout 20 "${TOOL[@]}" sse-client --port "$port" --path "$path" --n 1 --warm 0 \
+      --body "$BENCH/load/chat-stream.json" --timeout 10 2>&1 | grep -q 'samples=1 errors=0'; then
+    SSE_TARGETS+=("$t")
+  else
+    log "streaming target $t unavailable"
+  fi
+done
+
+log "== pinned: warm-up ${WARMUP} s, then $PASSES pass(es) of ${DURATION} s runs (targets ${TARGETS[*]})"
+warm_up "$WARMUP" 1
+load_passes pinned "$PASSES" 1 "${TARGETS[@]}"
+
+log "== streaming (targets ${SSE_TARGETS[*]})"
+sse_passes
+
+log "== propagation, built-in store"
+propagation builtin-small
+
+GW_TARGETS=()
+for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
+record_resources 1
+stop_gateway
+if [ "$SCALE" = 1 ]; then
+  log "== scale: $SCALE_ROUTES routes written into the stopped gateway's store, then a restart"
+  timeout 120 "${TOOL[@]}" store-append --file "$WORK/gw-builtin/data/store.json" --count "$SCALE_ROUTES" \
+    --upstream "127.0.0.1:$MOCK_PORT" | tee -a "$LOG" || die "store-append failed"
+  start_gateway gw-builtin builtin 1 "" keep
+  wait_scale_visible builtin
+  check_targets
+  GW_TARGETS=()
+  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
+  warm_up "$WARMUP" 1
+  [ "${#GW_TARGETS[@]}" -gt 0 ] && load_passes scale "$PASSES" 1 "${GW_TARGETS[@]}"
+  propagation builtin-10k
+  record_resources 2
+  stop_gateway
+fi
+
+if [ "$UNPINNED" = 1 ]; then
+  log "== unpinned (a fresh gateway; nginx and mocks free to use both CPUs)"
+  for p in "$MOCK_PID" "$HOP_PID" "$SSE_PID"; do
+    for q in $p $(cat /proc/"$p"/task/*/children 2>/dev/null); do taskset -a -p -c 0-$((CPUS - 1)) "$q" >/dev/null 2>&1; done
+  done
+  start_gateway gw-unpinned builtin 0
+  setup_routes
+  sleep 0.5
+  warm_up "$WARMUP" 0
+  load_passes unpinned 1 0 "${TARGETS[@]}"
+  stop_gateway
+  for p in "$MOCK_PID" "$HOP_PID" "$SSE_PID"; do
+    for q in $p $(cat /proc/"$p"/task/*/children 2>/dev/null); do taskset -a -p -c $((CPUS > 1 ? 1 : 0)) "$q" >/dev/null 2>&1; done
+  done
+fi
+
+if [ "$ETCD" = 1 ]; then
+  if need etcd; then
+    log "== etcd: propagation"
+    ETCD_PORT=$(free_port); ETCD_PEER=$(free_port)
+    etcd --name bench --data-dir "$WORK/etcd-data" --logger=zap --log-level=warn \
+      --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+      --listen-peer-urls "http://127.0.0.1:$ETCD_PEER" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
+      --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER" >"$WORK/etcd.log" 2>&1 &
+    ETCD_PID=$!; PIDS+=("$ETCD_PID")
+    wait_http "http://127.0.0.1:$ETCD_PORT/health" 20 || die "etcd did not start ($WORK/etcd.log)"
+    start_gateway gw-etcd etcd 1 "http://127.0.0.1:$ETCD_PORT"
+    propagation etcd-small
+    if [ "$SCALE" = 1 ]; then
+      log "putting $SCALE_ROUTES routes into etcd: $(timeout 400 "${TOOL[@]}" etcd-load --etcd "http://127.0.0.1:$ETCD_PORT" \
+        --prefix "/apisix-bench-$STAMP" --count "$SCALE_ROUTES" --upstream "127.0.0.1:$MOCK_PORT" 2>&1 | tail -1)"
+      wait_scale_visible etcd
+      propagation etcd-10k
+      record_resources 3
+    fi
+    stop_gateway
+    stop_pid "$ETCD_PID"; forget_pid "$ETCD_PID"
+  else
+    log "etcd not installed: etcd propagation skipped"
+  fi
+fi
+
+# ---------------------------------------------------------------- report
+OUT="$BENCH/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).md"
+"${TOOL[@]}" report --raw "$RAW" --meta "$META" --out "$OUT" > "$WORK/report.out" 2>&1 || die "report failed"
+cp "$RAW" "${OUT%.md}.tsv"
+log "report: $OUT"
+echo
+sed -n '/^### Goals/,$p' "$OUT" | grep '^| ' | tail -n +2 | awk -F'|' '{gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $5); gsub(/^ +| +$/, "", $6); printf "%-70s %s (%s)\n", $2, $6, $5}'
+
+if [ "$JMH" = 1 ]; then
+  log "== JMH micro-benchmarks"
+  "$BENCH/jmh/run.sh" || log "JMH failed"
+fi
