@@ -21,6 +21,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The access log: {@link #log} formats the line on the event loop (cheap) and offers it to a bounded
@@ -51,6 +52,7 @@ public final class AccessLogWriter implements RequestLogSink, AutoCloseable {
 
     private static final int MAX_BATCH = 4096;
     private static final long POLL_MILLIS = 200;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long CLOSE_TIMEOUT_MILLIS = 30_000;
 
@@ -220,6 +222,12 @@ public final class AccessLogWriter implements RequestLogSink, AutoCloseable {
                     first = queue.poll();
                 }
                 if (first != null) {
+                    if (first != stop && !closing) {
+                        // linger a moment so the lines of the next requests join this batch: without it
+                        // every request costs a thread wake-up and a write(2) of one line, on the very
+                        // core that serves the requests
+                        LockSupport.parkNanos(LINGER_NANOS);
+                    }
                     batch.add(first);
                     queue.drainTo(batch, MAX_BATCH - 1);
                     if (batch.remove(stop)) {
