@@ -351,6 +351,9 @@ public final class AiAttempt {
         if (d == null || d.isBlank() || "[DONE]".equals(d.trim())) {
             return ev.raw();
         }
+        if (text == null && certainlyNoUsage(d)) {
+            return ev.raw(); // nothing to collect and no usage key: not worth a JSON parse
+        }
         JsonObject chunk;
         try {
             chunk = new JsonObject(d);
@@ -374,6 +377,14 @@ public final class AiAttempt {
             return Buffer.buffer("data: " + chunk.encode() + "\n\n");
         }
         return ev.raw();
+    }
+
+    /**
+     * True when {@code data} certainly has no {@code usage} key: the word does not occur, and no
+     * {@code \\u} escape could spell it in a key. Only then may the event go by unparsed.
+     */
+    static boolean certainlyNoUsage(String data) {
+        return data.indexOf("usage") < 0 && data.indexOf("\\u") < 0;
     }
 
     private void endStream() {
@@ -469,7 +480,14 @@ public final class AiAttempt {
     private void setTimes() {
         long nanos = System.nanoTime() - t0;
         ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, nanos / 1_000_000);
-        ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, String.format(Locale.ROOT, "%.3f", nanos / 1e9));
+        ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, seconds(nanos));
+    }
+
+    /** Seconds with three decimals, rounded half up as {@code %.3f} did, without a formatter per request. */
+    static String seconds(long nanos) {
+        long ms = (nanos + 500_000) / 1_000_000;
+        long frac = ms % 1000;
+        return (ms / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
     }
 
     private void setUsage(TokenUsage u) {

@@ -169,7 +169,9 @@ public final class AiExecutor {
             throw new AiCallException(400, "provider " + provider.name() + " does not support "
                     + protocol.apisixName() + " protocol");
         }
-        JsonObject body = req.body().copy();
+        // shallow: only top-level keys change below (stream_options, the one nested object written to,
+        // is copied); the client's body stays as it was, for failover and the loggers
+        JsonObject body = new JsonObject(new java.util.LinkedHashMap<>(req.body().getMap()));
         for (Map.Entry<String, Object> e : inst.options()) {
             Object v = e.getValue();
             body.put(e.getKey(), v instanceof JsonObject o ? o.copy()
@@ -180,7 +182,7 @@ public final class AiExecutor {
         boolean injected = false;
         if (req.stream() && provider.acceptsStreamOptions() && !req.clientAskedUsage()) {
             // tokens must always be counted: ask for the usage chunk and hide it from the client
-            JsonObject so = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
+            JsonObject so = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
             so.put("include_usage", true);
             body.put("stream_options", so);
             injected = true;
