@@ -60,6 +60,10 @@ public final class GatewayServer {
                 .setTcpNoDelay(true)
                 .setReuseAddress(true)
                 .setCompressionSupported(false)
+                // the gateway does not serve WebSockets: without these, every request passes through
+                // Netty's WebSocket extension handler, which inspects its headers for an upgrade
+                .setPerFrameWebSocketCompressionSupported(false)
+                .setPerMessageWebSocketCompressionSupported(false)
                 .setIdleTimeout(60)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS);
         HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle)
