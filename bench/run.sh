@@ -15,7 +15,7 @@ BENCH="$ROOT/bench"
 cd "$ROOT"
 
 JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 JMH=0
-SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 PROP_N=200
+SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -363,8 +363,26 @@ load_passes() { # section passes pinned targets...
   done
 }
 
+# The streaming path runs code the JSON load never touches: warm it up too (discarded), with parallel
+# clients so that the JIT sees a few thousand events in seconds rather than minutes.
+sse_warm_up() {
+  local t port path i pids=()
+  for t in "${SSE_TARGETS[@]}"; do
+    [ "$t" = plain ] || [ "$t" = ai ] || continue
+    read -r port path <<<"$(sse_of "$t")"
+    for i in $(seq 1 "$SSE_WARM_PAR"); do
+      timeout 120 $PIN_LOAD "${TOOL[@]}" sse-client --port "$port" --path "$path" --n "$SSE_WARM" \
+        --warm 0 --body "$BENCH/load/chat-stream.json" --timeout 100 >/dev/null 2>&1 &
+      pids+=($!)
+    done
+  done
+  log "sse warm-up: ${#pids[@]} parallel clients x $SSE_WARM streams (discarded)"
+  for i in "${pids[@]}"; do wait "$i" || true; done
+}
+
 sse_passes() {
   local pass t out port path line kv
+  sse_warm_up
   for pass in $(seq 1 "$PASSES"); do
     for t in "${SSE_TARGETS[@]}"; do
       read -r port path <<<"$(sse_of "$t")"
