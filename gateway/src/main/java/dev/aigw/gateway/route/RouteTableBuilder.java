@@ -47,6 +47,7 @@ public final class RouteTableBuilder {
             (a, b) -> Integer.compare(b.priority(), a.priority());
 
     private final String prefix;
+    private final String prefixSlash;
     private final PluginRegistry registry;
     private final Function<JsonObject, UpstreamHandler> upstreams;
     private final Validator validator;
@@ -63,6 +64,7 @@ public final class RouteTableBuilder {
                              Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
                              Consumer<Collection<UpstreamHandler>> retainUpstreams) {
         this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        this.prefixSlash = this.prefix + "/";
         this.registry = registry;
         this.upstreams = upstreams;
         this.validator = validator;
@@ -346,10 +348,10 @@ public final class RouteTableBuilder {
     }
 
     private String relative(String key) {
-        if (!key.startsWith(prefix + "/")) {
+        if (!key.startsWith(prefixSlash)) {
             return null;
         }
-        return key.substring(prefix.length() + 1);
+        return key.substring(prefixSlash.length());
     }
 
     private static JsonObject parse(KeyValue kv) {
