@@ -3,6 +3,7 @@ package dev.aigw.gateway.route;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.route.match.RouteConditions;
 import dev.aigw.gateway.store.KeyValue;
 import dev.aigw.gateway.store.StoreSnapshot;
 import dev.aigw.gateway.upstream.UpstreamHandler;
@@ -46,6 +47,7 @@ public final class RouteTableBuilder {
             (a, b) -> Integer.compare(b.priority(), a.priority());
 
     private final String prefix;
+    private final String prefixSlash;
     private final PluginRegistry registry;
     private final Function<JsonObject, UpstreamHandler> upstreams;
     private final Validator validator;
@@ -62,6 +64,7 @@ public final class RouteTableBuilder {
                              Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
                              Consumer<Collection<UpstreamHandler>> retainUpstreams) {
         this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        this.prefixSlash = this.prefix + "/";
         this.registry = registry;
         this.upstreams = upstreams;
         this.validator = validator;
@@ -74,9 +77,25 @@ public final class RouteTableBuilder {
 
     private Map<String, Checked> checked = new HashMap<>();
 
+    /**
+     * A route as built last time, with what it was built from: reused as is while its stored entry
+     * (same {@link Checked} instance, same revision), its {@code upstream_id} document (same
+     * instance) and the global rules' bindings are unchanged. {@code cond} is null when the matching
+     * fields cannot be compiled (logged once, when compiled).
+     */
+    private record Built(Checked entry, long revision, JsonObject upstreamDoc, Route route,
+                         Map<String, PluginBinding<?>> ownBindings, RouteConditions cond, boolean condFailed) {
+    }
+
+    private Map<String, Built> built = new HashMap<>();
+    private List<PluginBinding<?>> lastGlobals = List.of();
+    /** Upstream handler per upstream document instance of the last build: spares the canonical key. */
+    private Map<JsonObject, UpstreamHandler> upstreamByDoc = new IdentityHashMap<>();
+
     /** Builds the runtime configuration for a snapshot. Call from a worker thread, never concurrently. */
     public synchronized RuntimeConfig build(StoreSnapshot snapshot) {
-        Map<String, JsonObject> routeDocs = new LinkedHashMap<>();
+        Map<String, Checked> routeEntries = new LinkedHashMap<>();
+        Map<String, Checked> upstreamEntries = new HashMap<>();
         Map<String, Long> routeRevisions = new HashMap<>();
         Map<String, JsonObject> upstreamDocs = new HashMap<>();
         List<JsonObject> globalRules = new ArrayList<>();
@@ -115,13 +134,14 @@ public final class RouteTableBuilder {
             switch (kind) {
                 case "routes" -> {
                     if (c.valid) {
-                        routeDocs.put(id, doc);
+                        routeEntries.put(id, c);
                         routeRevisions.put(id, kv.modRevision());
                     }
                 }
                 case "upstreams" -> {
                     if (c.valid) {
                         upstreamDocs.put(id, doc);
+                        upstreamEntries.put(id, c);
                     }
                 }
                 case "global_rules" -> {
@@ -148,15 +168,50 @@ public final class RouteTableBuilder {
             }
         }
 
-        List<Route> routes = new ArrayList<>(routeDocs.size());
-        for (Map.Entry<String, JsonObject> e : routeDocs.entrySet()) {
-            Route r = buildRoute(e.getKey(), e.getValue(), routeRevisions.get(e.getKey()), upstreamDocs, globals, next);
-            if (r != null) {
-                routes.add(r);
+        List<PluginBinding<?>> globalList = List.copyOf(globals.values());
+        // identity of the bindings: a changed global rule yields a new binding, so every route rebuilds
+        boolean globalsSame = globalList.size() == lastGlobals.size();
+        for (int i = 0; globalsSame && i < globalList.size(); i++) {
+            globalsSame = globalList.get(i) == lastGlobals.get(i);
+        }
+        Map<String, Built> nextBuilt = new HashMap<>(Math.max(16, routeEntries.size() * 2));
+        Map<JsonObject, UpstreamHandler> nextUpstreamByDoc = new IdentityHashMap<>();
+        List<Route> routes = new ArrayList<>(routeEntries.size());
+        List<RouteConditions> conds = new ArrayList<>(routeEntries.size());
+        for (Map.Entry<String, Checked> e : routeEntries.entrySet()) {
+            String id = e.getKey();
+            Checked entry = e.getValue();
+            long revision = routeRevisions.get(id);
+            JsonObject upDoc = upstreamDocOf(entry.doc, upstreamDocs);
+            Built prev = built.get(id);
+            Built b;
+            if (prev != null && globalsSame && prev.entry == entry && prev.revision == revision
+                    && prev.upstreamDoc == upDoc) {
+                b = prev;
+                next.putAll(b.ownBindings);
+            } else {
+                b = buildRoute(id, entry, revision, upDoc, globals, next, nextUpstreamByDoc,
+                        prev != null && prev.entry == entry ? prev : null);
+                if (b == null) {
+                    continue;
+                }
+            }
+            nextBuilt.put(id, b);
+            if (b.condFailed) {
+                continue;
+            }
+            routes.add(b.route);
+            conds.add(b.cond);
+            JsonObject effectiveUp = upDoc != null ? upDoc : entry.doc.getJsonObject("upstream");
+            if (effectiveUp != null && b.route.upstream() != null) {
+                nextUpstreamByDoc.put(effectiveUp, b.route.upstream());
             }
         }
-        RouteTable table = RouteTable.build(routes);
+        RouteTable table = RouteTable.build(routes, conds);
         checked = nextChecked;
+        built = nextBuilt;
+        lastGlobals = globalList;
+        upstreamByDoc = nextUpstreamByDoc;
         List<UpstreamHandler> used = new ArrayList<>();
         for (Route r : routes) {
             if (r.upstream() != null) {
@@ -170,15 +225,29 @@ public final class RouteTableBuilder {
         return new RuntimeConfig(table, Map.copyOf(metadata), snapshot.revision());
     }
 
-    private Route buildRoute(String id, JsonObject doc, long revision, Map<String, JsonObject> upstreamDocs,
-                             Map<String, PluginBinding<?>> globals, Map<String, PluginBinding<?>> next) {
+    /** The document of the route's {@code upstream_id}, or null (inline or no upstream, or a missing id). */
+    private static JsonObject upstreamDocOf(JsonObject doc, Map<String, JsonObject> upstreamDocs) {
+        if (doc.getValue("upstream") != null || doc.getValue("upstream_id") == null) {
+            return null;
+        }
+        return upstreamDocs.get(String.valueOf(doc.getValue("upstream_id")));
+    }
+
+    private Built buildRoute(String id, Checked entry, long revision, JsonObject upDoc,
+                             Map<String, PluginBinding<?>> globals, Map<String, PluginBinding<?>> next,
+                             Map<JsonObject, UpstreamHandler> resolvedNow, Built sameText) {
+        JsonObject doc = entry.doc;
         Map<String, PluginBinding<?>> merged = new LinkedHashMap<>(globals);
+        Map<String, PluginBinding<?>> own = new HashMap<>();
         JsonObject plugins = doc.getJsonObject("plugins", new JsonObject());
         for (String name : plugins.fieldNames()) {
-            PluginBinding<?> b = bind(name, plugins.getJsonObject(name), next, "route " + id);
+            JsonObject conf = plugins.getJsonObject(name);
+            String key = bindingKey(name, conf);
+            PluginBinding<?> b = bind(name, conf, next, "route " + id);
             if (b == null) {
                 return null; // a route whose plugin cannot run must not run without it
             }
+            own.put(key, b);
             merged.put(name, b);
         }
         List<PluginBinding<?>> list = new ArrayList<>(merged.values());
@@ -187,27 +256,52 @@ public final class RouteTableBuilder {
         UpstreamHandler upstream = null;
         JsonObject up = doc.getJsonObject("upstream");
         if (up == null && doc.getValue("upstream_id") != null) {
-            String upId = String.valueOf(doc.getValue("upstream_id"));
-            up = upstreamDocs.get(upId);
+            up = upDoc;
             if (up == null) {
-                LOG.error("route {} skipped: upstream_id {} does not exist", id, upId);
+                LOG.error("route {} skipped: upstream_id {} does not exist", id, doc.getValue("upstream_id"));
                 return null;
             }
         }
         if (up != null) {
-            try {
-                upstream = upstreams.apply(up);
-            } catch (RuntimeException ex) {
-                LOG.error("route {} skipped: bad upstream: {}", id, ex.getMessage());
-                return null;
+            // the same document instance (an unchanged upstream_id entry) resolves to the same
+            // handler: spares computing its canonical key again
+            upstream = resolvedNow.get(up);
+            if (upstream == null) {
+                upstream = upstreamByDoc.get(up);
+            }
+            if (upstream == null) {
+                try {
+                    upstream = upstreams.apply(up);
+                } catch (RuntimeException ex) {
+                    LOG.error("route {} skipped: bad upstream: {}", id, ex.getMessage());
+                    return null;
+                }
             }
         }
-        return new Route(id, doc.getString("name"), doc, List.copyOf(list), upstream, revision);
+        Route route = new Route(id, doc.getString("name"), doc, List.copyOf(list), upstream, revision);
+        RouteConditions cond = null;
+        boolean failed = false;
+        if (sameText != null) {
+            cond = sameText.cond;
+            failed = sameText.condFailed;
+        } else {
+            try {
+                cond = RouteConditions.compile(doc);
+            } catch (RuntimeException e) {
+                LOG.warn("route {} skipped: {}", id, e.getMessage());
+                failed = true;
+            }
+        }
+        return new Built(entry, revision, upDoc, route, Map.copyOf(own), cond, failed);
+    }
+
+    private static String bindingKey(String name, JsonObject conf) {
+        return name + '\n' + (conf == null ? new JsonObject() : conf).encode();
     }
 
     private PluginBinding<?> bind(String name, JsonObject conf, Map<String, PluginBinding<?>> next, String where) {
         JsonObject c = conf == null ? new JsonObject() : conf;
-        String key = name + '\n' + c.encode();
+        String key = bindingKey(name, c);
         PluginBinding<?> b = next.get(key);
         if (b == null) {
             b = bindings.get(key);
@@ -238,17 +332,26 @@ public final class RouteTableBuilder {
         }
     }
 
+    /** The route built for {@code id} by the last build (also one left out of the table), or null; for tests. */
+    synchronized Route builtRoute(String id) {
+        Built b = built.get(id);
+        return b == null ? null : b.route;
+    }
+
     /** Releases every binding (at shutdown). */
     public synchronized void releaseAll() {
         releaseUnused(Map.of());
         bindings = new HashMap<>();
+        built = new HashMap<>();
+        lastGlobals = List.of();
+        upstreamByDoc = new IdentityHashMap<>();
     }
 
     private String relative(String key) {
-        if (!key.startsWith(prefix + "/")) {
+        if (!key.startsWith(prefixSlash)) {
             return null;
         }
-        return key.substring(prefix.length() + 1);
+        return key.substring(prefixSlash.length());
     }
 
     private static JsonObject parse(KeyValue kv) {

@@ -30,6 +30,8 @@ public final class ConfigWatcher implements AutoCloseable {
     private final TreeMap<String, KeyValue> working = new TreeMap<>();
     private long revision;
     private boolean dirty;
+    /** A Reset arrived since the last flush: only then can the new state equal the old one. */
+    private boolean resetSeen;
     private boolean flushScheduled;
     private volatile boolean closed;
     private volatile StoreSnapshot current;
@@ -83,8 +85,11 @@ public final class ConfigWatcher implements AutoCloseable {
             }
             working.put(p.kv().key(), p.kv());
         } else if (e instanceof WatchEvent.Delete d) {
-            working.remove(d.key());
+            if (working.remove(d.key()) == null) {
+                resetSeen = true; // nothing deleted: compare before calling onChange
+            }
         } else if (e instanceof WatchEvent.Reset r) {
+            resetSeen = true;
             working.clear();
             working.putAll(r.snapshot().entries());
         }
@@ -110,9 +115,13 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         dirty = false;
         StoreSnapshot prev = current;
+        // copying a sorted map is linear but cheap; comparing every entry is only needed after a
+        // Reset, since an applied put or delete always changes the state
         StoreSnapshot next = new StoreSnapshot(revision, Collections.unmodifiableMap(new TreeMap<>(working)));
         current = next;
-        if (prev != null && prev.entries().equals(next.entries())) {
+        boolean compare = resetSeen;
+        resetSeen = false;
+        if (compare && prev != null && prev.entries().equals(next.entries())) {
             return;
         }
         try {

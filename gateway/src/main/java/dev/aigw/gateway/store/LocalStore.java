@@ -6,6 +6,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,10 +40,14 @@ import java.util.concurrent.RejectedExecutionException;
  * etcd's (starts at 0 for an empty store, +1 per change, survives restarts).
  *
  * <p>All work runs on one private writer thread, so changes are applied and written in the order they
- * were submitted and never on an event loop. A change is written to a temporary file, fsynced and
- * renamed over the store file (then the directory is fsynced): a crash leaves either the old or the
- * new file, never a torn one. {@link #put} and {@link #delete} complete only once the file is durable;
- * if the write fails the change is rolled back in memory and the future fails. Futures complete, and
+ * were submitted and never on an event loop. Changes are group-committed: the writer takes every
+ * change queued so far (each with its own revision) and makes the batch durable with one write: an
+ * fsynced append to {@code store.json.journal} while that stays small next to the store file,
+ * otherwise the whole store is written to a temporary file, fsynced and renamed over the store file
+ * (then the directory is fsynced) and the journal emptied. A crash leaves either the old or the new
+ * file, never a torn one; a journal line cut short by a crash is dropped on load (its change was
+ * never acknowledged). Closing the store folds the journal into the file. {@link #put} and {@link #delete} complete only once their
+ * change is durable; if the write fails the batch is rolled back in memory and its futures fail. Futures complete, and
  * watch events are delivered, on the Vert.x context of the caller ({@code vertx.getOrCreateContext()}).
  *
  * <p>The last {@value #DEFAULT_HISTORY} changes are kept in memory so a watcher can resume from a
@@ -56,6 +62,8 @@ public final class LocalStore implements ConfigStore {
     /** The store file, relative to the installation prefix. */
     public static final String FILE = "data/store.json";
     static final int DEFAULT_HISTORY = 1000;
+    /** The journal may always grow to this size before the store file is written again. */
+    static final long JOURNAL_MIN_BYTES = 64 * 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
 
@@ -71,11 +79,25 @@ public final class LocalStore implements ConfigStore {
     private final ArrayDeque<WatchEvent> history = new ArrayDeque<>();
     private final List<Watcher> watchers = new ArrayList<>();
     private long revision;
+    /** Bytes of the last full write of the store file, and of the journal since then. */
+    private long snapshotBytes;
+    private long journalBytes;
     private RuntimeException loadFailure;
     private boolean closed;
 
     private record Watcher(Context context, Handler<WatchEvent> handler) {
     }
+
+    /** A put ({@code value} set) or delete ({@code value} null) waiting for the next group commit. */
+    private record Change(String key, String value, Context context, Promise<Object> promise) {
+    }
+
+    /**
+     * Changes submitted but not yet written. Each put/delete also queues a {@link #commitBatch} task;
+     * the first of those to run takes every queued change, so a burst of N changes costs one file
+     * write, not N (group commit).
+     */
+    private final ConcurrentLinkedQueue<Change> queued = new ConcurrentLinkedQueue<>();
 
     /**
      * Opens (or will create) {@code <installPrefix>/data/store.json}. The file is read on the writer
@@ -128,41 +150,12 @@ public final class LocalStore implements ConfigStore {
 
     @Override
     public Future<Long> put(String key, String value) {
-        return submit(() -> {
-            long rev = revision + 1;
-            KeyValue old = data.get(key);
-            KeyValue kv = new KeyValue(key, value, old == null ? rev : old.createRevision(), rev);
-            data.put(key, kv);
-            try {
-                persist(rev);
-            } catch (IOException e) {
-                restore(key, old);
-                throw new IllegalStateException("failed to write " + file + ": " + e.getMessage(), e);
-            }
-            revision = rev;
-            publish(new WatchEvent.Put(kv, rev));
-            return rev;
-        });
+        return enqueue(key, value).map(r -> (Long) r);
     }
 
     @Override
     public Future<Boolean> delete(String key) {
-        return submit(() -> {
-            KeyValue old = data.remove(key);
-            if (old == null) {
-                return false;
-            }
-            long rev = revision + 1;
-            try {
-                persist(rev);
-            } catch (IOException e) {
-                restore(key, old);
-                throw new IllegalStateException("failed to write " + file + ": " + e.getMessage(), e);
-            }
-            revision = rev;
-            publish(new WatchEvent.Delete(key, rev));
-            return true;
-        });
+        return enqueue(key, null).map(r -> r != null);
     }
 
     @Override
@@ -197,6 +190,14 @@ public final class LocalStore implements ConfigStore {
             writer.execute(() -> {
                 closed = true;
                 watchers.clear();
+                if (journalBytes > 0 && loadFailure == null) {
+                    // leave one self-contained file behind (tools may edit it while we are stopped)
+                    try {
+                        persist(revision);
+                    } catch (IOException e) {
+                        LOG.warn("could not fold the journal into {}: {}", file, e.getMessage());
+                    }
+                }
                 ctx.runOnContext(v -> done.complete());
             });
             writer.shutdown();
@@ -235,6 +236,90 @@ public final class LocalStore implements ConfigStore {
         return promise.future();
     }
 
+    private Future<Object> enqueue(String key, String value) {
+        Context ctx = vertx.getOrCreateContext();
+        Promise<Object> promise = Promise.promise();
+        Change change = new Change(key, value, ctx, promise);
+        queued.add(change);
+        try {
+            writer.execute(this::commitBatch);
+        } catch (RejectedExecutionException e) {
+            queued.remove(change);
+            return Future.failedFuture(new IllegalStateException("store closed"));
+        }
+        return promise.future();
+    }
+
+    /**
+     * Applies every queued change in submission order, each with its own revision, writes the file
+     * once, and only then publishes the events and completes the futures. A failed write rolls the
+     * whole batch back and fails every future of the batch.
+     */
+    private void commitBatch() {
+        List<Change> batch = new ArrayList<>();
+        for (Change c; (c = queued.poll()) != null; ) {
+            batch.add(c);
+        }
+        if (batch.isEmpty()) {
+            return; // an earlier task took these changes
+        }
+        RuntimeException refused = closed ? new IllegalStateException("store closed") : loadFailure;
+        if (refused != null) {
+            for (Change c : batch) {
+                c.context().runOnContext(v -> c.promise().fail(refused));
+            }
+            return;
+        }
+        long rev = revision;
+        KeyValue[] olds = new KeyValue[batch.size()];
+        Object[] results = new Object[batch.size()];
+        List<WatchEvent> events = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            Change c = batch.get(i);
+            if (c.value() != null) {
+                rev++;
+                KeyValue old = data.get(c.key());
+                KeyValue kv = new KeyValue(c.key(), c.value(), old == null ? rev : old.createRevision(), rev);
+                olds[i] = old;
+                data.put(c.key(), kv);
+                events.add(new WatchEvent.Put(kv, rev));
+                results[i] = rev;
+            } else {
+                KeyValue old = data.remove(c.key());
+                olds[i] = old;
+                if (old != null) {
+                    rev++;
+                    events.add(new WatchEvent.Delete(c.key(), rev));
+                    results[i] = Boolean.TRUE;
+                }
+            }
+        }
+        if (!events.isEmpty()) {
+            try {
+                persistBatch(rev, events);
+            } catch (IOException e) {
+                for (int i = batch.size() - 1; i >= 0; i--) {
+                    restore(batch.get(i).key(), olds[i]);
+                }
+                IllegalStateException failure =
+                        new IllegalStateException("failed to write " + file + ": " + e.getMessage(), e);
+                for (Change c : batch) {
+                    c.context().runOnContext(v -> c.promise().fail(failure));
+                }
+                return;
+            }
+            revision = rev;
+            for (WatchEvent e : events) {
+                publish(e);
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Change c = batch.get(i);
+            Object r = results[i];
+            c.context().runOnContext(v -> c.promise().complete(r));
+        }
+    }
+
     private void readFile() {
         byte[] bytes;
         try {
@@ -262,24 +347,165 @@ public final class LocalStore implements ConfigStore {
             }
             data.putAll(read);
             revision = rev;
+            snapshotBytes = bytes.length;
             LOG.info("built-in store {} loaded: {} entries, revision {}", file, data.size(), revision);
         } catch (DecodeException | ClassCastException | NullPointerException | IllegalStateException e) {
             loadFailure = new IllegalStateException("corrupt store file " + file + " (fix or remove it): "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+            return;
+        }
+        try {
+            replayJournal();
+        } catch (IOException e) {
+            loadFailure = new IllegalStateException("cannot read store journal " + journal() + ": " + e.getMessage(), e);
+        } catch (DecodeException | ClassCastException | NullPointerException | IllegalStateException e) {
+            loadFailure = new IllegalStateException("corrupt store journal " + journal() + " (fix or remove it): "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Makes a batch durable: appended to the journal (fsynced) while the journal stays small next
+     * to the store file, so a change costs the size of the change, not of the store; otherwise the
+     * whole store is written again and the journal emptied. The rewrite happens once the journal
+     * has grown to half the store file, which keeps its cost per change constant on average.
+     */
+    private void persistBatch(long rev, List<WatchEvent> events) throws IOException {
+        if (snapshotBytes == 0 || !Files.exists(file)) {
+            persist(rev);
+            return;
+        }
+        StringBuilder sb = new StringBuilder(events.size() * 256);
+        for (WatchEvent e : events) {
+            if (e instanceof WatchEvent.Put p) {
+                sb.append("{\"r\":").append(p.revision()).append(",\"k\":").append(Json.encode(p.kv().key()))
+                        .append(",\"v\":").append(Json.encode(p.kv().value()))
+                        .append(",\"c\":").append(p.kv().createRevision()).append("}\n");
+            } else if (e instanceof WatchEvent.Delete d) {
+                sb.append("{\"r\":").append(d.revision()).append(",\"k\":").append(Json.encode(d.key()))
+                        .append(",\"d\":true}\n");
+            }
+        }
+        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        if (journalBytes + bytes.length > Math.max(JOURNAL_MIN_BYTES, snapshotBytes / 2)) {
+            persist(rev);
+            return;
+        }
+        Path journal = journal();
+        boolean created = !Files.exists(journal);
+        try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            if (ch.size() != journalBytes) {
+                ch.truncate(journalBytes); // a failed append left bytes behind
+            }
+            ch.position(journalBytes);
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            try {
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(false);
+            } catch (IOException e) {
+                try {
+                    ch.truncate(journalBytes);
+                } catch (IOException ignored) {
+                    // the next append truncates again; on load an incomplete batch never completed
+                }
+                throw e;
+            }
+        }
+        if (created) {
+            syncDir(journal.getParent());
+        }
+        journalBytes += bytes.length;
+    }
+
+    private Path journal() {
+        return file.resolveSibling(file.getFileName() + ".journal");
+    }
+
+    private static void syncDir(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // best effort: not every platform can open a directory
+        }
+    }
+
+    /**
+     * Replays the journal over the store file just read: lines with a revision above the file's.
+     * A last line without its newline is a batch whose write never completed (its change was never
+     * acknowledged): it is cut off. Any other unreadable line is corruption.
+     */
+    private void replayJournal() throws IOException {
+        Path journal = journal();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(journal);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        int start = 0;
+        int applied = 0;
+        while (start < bytes.length) {
+            int nl = start;
+            while (nl < bytes.length && bytes[nl] != '\n') {
+                nl++;
+            }
+            if (nl == bytes.length) {
+                LOG.warn("{}: dropping an incomplete last change ({} bytes)", journal, bytes.length - start);
+                break;
+            }
+            JsonObject line = new JsonObject(new String(bytes, start, nl - start, StandardCharsets.UTF_8));
+            long r = line.getLong("r");
+            String key = line.getString("k");
+            if (key == null) {
+                throw new IllegalStateException("journal line without key");
+            }
+            if (r > revision) {
+                if (Boolean.TRUE.equals(line.getBoolean("d"))) {
+                    data.remove(key);
+                } else {
+                    String v = line.getString("v");
+                    if (v == null) {
+                        throw new IllegalStateException("journal line without value");
+                    }
+                    data.put(key, new KeyValue(key, v, line.getLong("c"), r));
+                }
+                revision = r;
+                applied++;
+            }
+            start = nl + 1;
+        }
+        if (start < bytes.length) {
+            try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.WRITE)) {
+                ch.truncate(start);
+                ch.force(false);
+            }
+        }
+        journalBytes = start;
+        if (applied > 0) {
+            LOG.info("built-in store {}: {} changes replayed from its journal, revision {}", file, applied, revision);
         }
     }
 
     private void persist(long rev) throws IOException {
-        JsonArray entries = new JsonArray();
+        // compact JSON, written straight into one builder: with 10 000 routes the pretty-printed
+        // document tree cost more than the write itself
+        StringBuilder sb = new StringBuilder(Math.max(1024, data.size() * 256));
+        sb.append("{\"revision\":").append(rev).append(",\"entries\":[");
+        boolean first = true;
         for (KeyValue kv : data.values()) {
-            entries.add(new JsonObject()
-                    .put("key", kv.key())
-                    .put("value", kv.value())
-                    .put("create_revision", kv.createRevision())
-                    .put("mod_revision", kv.modRevision()));
+            if (!first) {
+                sb.append(',');
+            }
+            first = false;
+            sb.append("\n{\"key\":").append(Json.encode(kv.key()))
+                    .append(",\"value\":").append(Json.encode(kv.value()))
+                    .append(",\"create_revision\":").append(kv.createRevision())
+                    .append(",\"mod_revision\":").append(kv.modRevision()).append('}');
         }
-        byte[] bytes = new JsonObject().put("revision", rev).put("entries", entries).encodePrettily()
-                .getBytes(StandardCharsets.UTF_8);
+        sb.append("]}\n");
+        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
         Path dir = file.getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
@@ -296,11 +522,19 @@ public final class LocalStore implements ConfigStore {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }
-        // make the rename itself durable; not every platform can open a directory, which is harmless
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // best effort
+        // make the rename itself durable
+        syncDir(dir);
+        snapshotBytes = bytes.length;
+        if (journalBytes > 0 || Files.exists(journal())) {
+            // everything in the journal is in the file now (a crash before this truncation is
+            // harmless: replay skips revisions the file already has)
+            try (FileChannel ch = FileChannel.open(journal(), StandardOpenOption.WRITE)) {
+                ch.truncate(0);
+                ch.force(false);
+            } catch (NoSuchFileException ignored) {
+                // nothing to empty
+            }
+            journalBytes = 0;
         }
     }
 

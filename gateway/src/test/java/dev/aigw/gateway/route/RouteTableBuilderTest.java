@@ -1,0 +1,173 @@
+package dev.aigw.gateway.route;
+
+import dev.aigw.gateway.plugin.Plugin;
+import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.store.KeyValue;
+import dev.aigw.gateway.store.StoreSnapshot;
+import dev.aigw.gateway.upstream.UpstreamHandler;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Reuse of unchanged routes across builds, and rebuilds of the routes a change concerns. */
+class RouteTableBuilderTest {
+
+    /** A plugin whose configuration is its JSON; counts releases. */
+    static final class Tag implements Plugin<JsonObject> {
+        final List<JsonObject> released = new ArrayList<>();
+
+        @Override
+        public String name() {
+            return "tag";
+        }
+
+        @Override
+        public int priority() {
+            return 1;
+        }
+
+        @Override
+        public String schema() {
+            return "{\"type\":\"object\"}";
+        }
+
+        @Override
+        public JsonObject parseConfig(JsonObject conf) {
+            return conf.copy();
+        }
+
+        @Override
+        public void release(JsonObject conf) {
+            released.add(conf);
+        }
+    }
+
+    private final Tag tag = new Tag();
+    private final List<JsonObject> upstreamCalls = new ArrayList<>();
+    private final Function<JsonObject, UpstreamHandler> upstreams = json -> {
+        upstreamCalls.add(json);
+        return (UpstreamHandler) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[]{UpstreamHandler.class}, (p, m, a) -> m.getName().equals("toString") ? json.encode() : null);
+    };
+    private final RouteTableBuilder builder = new RouteTableBuilder("/apisix",
+            PluginRegistry.of(List.of(tag), null), upstreams, (kind, doc) -> null, used -> { });
+
+    private final TreeMap<String, KeyValue> store = new TreeMap<>();
+    private long rev;
+
+    private void put(String key, String json) {
+        rev++;
+        KeyValue old = store.get(key);
+        store.put(key, new KeyValue(key, json, old == null ? rev : old.createRevision(), rev));
+    }
+
+    private Map<String, Route> build() {
+        RuntimeConfig cfg = builder.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        return routesOf(cfg);
+    }
+
+    /** The routes the last build made, by id; checks the table holds exactly them. */
+    private Map<String, Route> routesOf(RuntimeConfig cfg) {
+        Map<String, Route> out = new TreeMap<>();
+        for (String key : store.keySet()) {
+            if (key.startsWith("/apisix/routes/")) {
+                Route r = lastRoute(key.substring("/apisix/routes/".length()));
+                if (r != null) {
+                    out.put(r.id(), r);
+                }
+            }
+        }
+        assertEquals(out.size(), cfg.table().size());
+        return out;
+    }
+
+    private Route lastRoute(String id) {
+        return builder.builtRoute(id);
+    }
+
+    @Test
+    void unchangedRoutesAreReusedAndChangedOnesRebuilt() {
+        put("/apisix/upstreams/u1", "{\"nodes\":{\"127.0.0.1:1\":1},\"type\":\"roundrobin\"}");
+        put("/apisix/routes/a", "{\"uri\":\"/a\",\"upstream_id\":\"u1\",\"plugins\":{\"tag\":{\"v\":1}}}");
+        put("/apisix/routes/b", "{\"uri\":\"/b\",\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1},\"type\":\"roundrobin\"}}");
+        put("/apisix/routes/c", "{\"uri\":\"/c\",\"upstream_id\":\"u1\"}");
+        Map<String, Route> first = build();
+        assertEquals(3, first.size());
+        assertEquals(2, upstreamCalls.size(), "one handler per distinct upstream document");
+
+        // a change to route b only: a and c are the very same objects
+        put("/apisix/routes/b", "{\"uri\":\"/b2\",\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1},\"type\":\"roundrobin\"}}");
+        Map<String, Route> second = build();
+        assertSame(first.get("a"), second.get("a"));
+        assertSame(first.get("c"), second.get("c"));
+        assertNotSame(first.get("b"), second.get("b"));
+        assertEquals("/b2", second.get("b").definition().getString("uri"));
+        assertTrue(tag.released.isEmpty(), "route a's binding is still in use");
+
+        // the upstream changes: the routes using it are rebuilt with the new upstream, b is not
+        put("/apisix/upstreams/u1", "{\"nodes\":{\"127.0.0.1:3\":1},\"type\":\"roundrobin\"}");
+        int calls = upstreamCalls.size();
+        Map<String, Route> third = build();
+        assertNotSame(second.get("a"), third.get("a"));
+        assertNotSame(second.get("c"), third.get("c"));
+        assertSame(second.get("b"), third.get("b"));
+        assertTrue(third.get("a").upstream().toString().contains("127.0.0.1:3"));
+        assertEquals(calls + 1, upstreamCalls.size(), "the new upstream document is resolved once");
+
+        // a global rule: every route is rebuilt and carries it
+        put("/apisix/global_rules/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"global\":true}}}");
+        Map<String, Route> fourth = build();
+        for (String id : List.of("a", "b", "c")) {
+            assertNotSame(third.get(id), fourth.get(id), id);
+            assertEquals(1, fourth.get(id).plugins().size(), id);
+        }
+        // route a's own tag config overrides the global one of the same name
+        assertEquals(1, ((JsonObject) fourth.get("a").plugins().get(0).config()).getInteger("v"));
+        assertEquals(true, ((JsonObject) fourth.get("c").plugins().get(0).config()).getBoolean("global"));
+
+        // the global rule changes again: every route picks up the new config, the old one is released
+        put("/apisix/global_rules/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"global\":false}}}");
+        Map<String, Route> fifth = build();
+        assertEquals(false, ((JsonObject) fifth.get("c").plugins().get(0).config()).getBoolean("global"));
+        assertEquals(1, tag.released.size());
+        assertEquals(true, tag.released.get(0).getBoolean("global"));
+
+        // nothing changes: everything is reused
+        Map<String, Route> sixth = build();
+        for (String id : List.of("a", "b", "c")) {
+            assertSame(fifth.get(id), sixth.get(id), id);
+        }
+    }
+
+    @Test
+    void sameTextStoredAgainGetsTheNewRevision() {
+        put("/apisix/routes/a", "{\"uri\":\"/a\"}");
+        Route first = build().get("a");
+        put("/apisix/routes/a", "{\"uri\":\"/a\"}");
+        Route second = build().get("a");
+        assertEquals(rev, second.revision());
+        assertTrue(second.revision() > first.revision());
+    }
+
+    @Test
+    void aRouteWithUnusableMatchFieldsStaysOutUntilFixed() {
+        put("/apisix/routes/bad", "{\"uri\":\"/x\",\"methods\":[\"FETCH\"]}");
+        put("/apisix/routes/ok", "{\"uri\":\"/ok\"}");
+        assertEquals(1, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
+        put("/apisix/routes/ok2", "{\"uri\":\"/ok2\"}");
+        assertEquals(2, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
+        put("/apisix/routes/bad", "{\"uri\":\"/x\",\"methods\":[\"GET\"]}");
+        assertEquals(3, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
+    }
+}
