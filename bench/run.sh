@@ -43,7 +43,7 @@ PASSES="${SET_PASSES:-$PASSES}" DURATION="${SET_DURATION:-$DURATION}" WARMUP="${
 # Gateway JVM flags (documented in bench/README.md): a small fixed heap and the serial collector, as
 # a one-core container would get by default anyway, with the direct-memory and code-cache caps that
 # keep the resident set predictable.
-JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms32m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -Xss256k -XX:+ExitOnOutOfMemoryError}"
+JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms32m -Xmx96m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m -Xss256k -XX:+ExitOnOutOfMemoryError}"
 # glibc gives each thread that mallocs its own 64 MiB arena by default; the JVM needs only a couple
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 ADMIN_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
