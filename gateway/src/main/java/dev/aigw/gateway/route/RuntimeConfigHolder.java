@@ -29,7 +29,7 @@ public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consu
     private final Object lock = new Object();
     private StoreSnapshot pending;
     private boolean building;
-    private Promise<Void> firstBuild = Promise.promise();
+    private final Promise<Void> firstBuild = Promise.promise();
 
     public RuntimeConfigHolder(Vertx vertx, RouteTableBuilder builder) {
         this.vertx = vertx;

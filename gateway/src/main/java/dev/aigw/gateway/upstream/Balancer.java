@@ -14,6 +14,16 @@ sealed interface Balancer permits RoundRobinBalancer, ChashBalancer {
      */
     int pick(RequestContext ctx, Tries tries);
 
+    /** Greatest common divisor, to reduce node weights before building a schedule or a ring. */
+    static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+
     /** Per-request retry state: which nodes failed already, plus the balancer's cursor for retries. */
     final class Tries {
         final boolean[] tried;

@@ -34,7 +34,7 @@ final class ChashBalancer implements Balancer {
         this.headerAlt = key == null ? null : key.replace('_', '-');
         long gcd = 0;
         for (Node n : nodes) {
-            gcd = gcd(gcd, n.weight());
+            gcd = Balancer.gcd(gcd, n.weight());
         }
         if (gcd == 0) {
             gcd = 1;
@@ -61,15 +61,6 @@ final class ChashBalancer implements Balancer {
             ring[i] = used[i][0];
             owner[i] = (int) used[i][1];
         }
-    }
-
-    private static long gcd(long a, long b) {
-        while (b != 0) {
-            long t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
     }
 
     static long crc32(String s) {

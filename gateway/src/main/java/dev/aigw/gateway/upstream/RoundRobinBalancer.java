@@ -49,7 +49,7 @@ final class RoundRobinBalancer implements Balancer {
         long sum = 0;
         for (int i = 0; i < members.length; i++) {
             w[i] = nodes.get(members[i]).weight();
-            gcd = gcd(gcd, w[i]);
+            gcd = Balancer.gcd(gcd, w[i]);
         }
         for (int i = 0; i < w.length; i++) {
             w[i] /= gcd;
@@ -78,15 +78,6 @@ final class RoundRobinBalancer implements Balancer {
             seq[s] = members[best];
         }
         return seq;
-    }
-
-    private static long gcd(long a, long b) {
-        while (b != 0) {
-            long t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
     }
 
     @Override
