@@ -1,6 +1,6 @@
 package dev.aigw.gateway.route;
 
-import dev.aigw.gateway.store.StoreSnapshot;
+import dev.aigw.gateway.store.StoreUpdate;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,12 +13,11 @@ import java.util.function.Supplier;
 /**
  * Holds the current {@link RuntimeConfig} and replaces it on every store change.
  *
- * <p>Builds run on a worker thread, one at a time; snapshots that arrive while a build runs are
- * coalesced so that only the newest is built next (a burst of 1000 changes costs a few builds, not
- * 1000). The finished configuration is published with one volatile write; a request reads it once.
+ * <p>Builds run on a worker thread, one at a time; updates that arrive while a build runs are
+ * merged into one, applied next (a burst of 1000 changes costs a few builds, not 1000). The finished configuration is published with one volatile write; a request reads it once.
  * A failed build keeps the previous configuration.
  */
-public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consumer<StoreSnapshot> {
+public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consumer<StoreUpdate> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeConfigHolder.class);
 
@@ -27,7 +26,7 @@ public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consu
     private volatile RuntimeConfig current = RuntimeConfig.EMPTY;
 
     private final Object lock = new Object();
-    private StoreSnapshot pending;
+    private final StoreUpdate.Pending pending = new StoreUpdate.Pending();
     private boolean building;
     private final Promise<Void> firstBuild = Promise.promise();
 
@@ -41,16 +40,16 @@ public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consu
         return current;
     }
 
-    /** Completes once the first snapshot has been built and published. */
+    /** Completes once the first update has been applied and published. */
     public Future<Void> ready() {
         return firstBuild.future();
     }
 
-    /** Accepts a new snapshot (from the store watcher); returns at once, the build runs on a worker. */
+    /** Accepts a store update (from the store watcher); returns at once, the build runs on a worker. */
     @Override
-    public void accept(StoreSnapshot snapshot) {
+    public void accept(StoreUpdate update) {
         synchronized (lock) {
-            pending = snapshot;
+            pending.add(update);
             if (building) {
                 return;
             }
@@ -60,22 +59,22 @@ public final class RuntimeConfigHolder implements Supplier<RuntimeConfig>, Consu
     }
 
     private void buildNext() {
-        StoreSnapshot snap;
+        StoreUpdate next;
         synchronized (lock) {
-            snap = pending;
-            pending = null;
-            if (snap == null) {
+            // the first update is applied even when empty: an empty store is a configuration too
+            if (pending.isEmpty() && firstBuild.future().isComplete()) {
                 building = false;
                 return;
             }
+            next = pending.take();
         }
-        vertx.executeBlocking(() -> builder.build(snap), false).onComplete(ar -> {
+        vertx.executeBlocking(() -> builder.apply(next), false).onComplete(ar -> {
             if (ar.succeeded()) {
                 current = ar.result();
-                LOG.debug("configuration at revision {} applied: {} routes", snap.revision(), ar.result().table().size());
+                LOG.debug("configuration at revision {} applied: {} routes", next.revision(), ar.result().table().size());
             } else {
-                LOG.error("building the configuration at revision {} failed; keeping the previous one",
-                        snap.revision(), ar.cause());
+                LOG.error("applying the configuration change at revision {} failed; keeping the previous one",
+                        next.revision(), ar.cause());
             }
             firstBuild.tryComplete();
             buildNext();

@@ -6,55 +6,54 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Keeps an immutable view of everything under the store's prefix and hands a fresh
- * {@link StoreSnapshot} to {@code onChange} after each batch of changes.
+ * Follows a store: loads everything, then turns its watch events into {@link StoreUpdate}s (what was
+ * put and what was deleted) handed to {@code onChange}.
  *
  * <p>Events that arrive together (one etcd watch response, or several built-in store changes queued
  * on the context before the watcher runs) are coalesced into one call. {@code onChange} is called on
  * the Vert.x context the store delivers watch events on, never concurrently with itself; it must not
  * block (rebuild the route table off the event loop if that is expensive). A {@link WatchEvent.Reset}
- * that changes nothing (same entries, e.g. after a reconnect) does not call {@code onChange}.
+ * (after a compaction or a broken watch) is compared with what was known, so only real differences
+ * are passed on, and a Reset that changes nothing does not call {@code onChange} at all.
+ *
+ * <p>The watcher keeps one mutable map of the current entries for that comparison and never copies
+ * it: a change costs the size of the change, whatever the number of routes.
  */
 public final class ConfigWatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
 
-    private final Consumer<StoreSnapshot> onChange;
+    private final Consumer<StoreUpdate> onChange;
     // working state, only touched from the store's watch context
-    private final TreeMap<String, KeyValue> working = new TreeMap<>();
-    private long revision;
-    private boolean dirty;
-    /** A Reset arrived since the last flush: only then can the new state equal the old one. */
-    private boolean resetSeen;
+    private final Map<String, KeyValue> working = new HashMap<>();
+    private final StoreUpdate.Pending pending = new StoreUpdate.Pending();
     private boolean flushScheduled;
+    private volatile long revision;
     private volatile boolean closed;
-    private volatile StoreSnapshot current;
 
-    private ConfigWatcher(Consumer<StoreSnapshot> onChange) {
+    private ConfigWatcher(Consumer<StoreUpdate> onChange) {
         this.onChange = onChange;
     }
 
     /**
-     * Loads everything, delivers it to {@code onChange}, then follows the store's watch.
+     * Loads everything, delivers it to {@code onChange} as one update, then follows the store's watch.
      *
-     * @return completes once the initial snapshot has been delivered; fails when the initial load
+     * @return completes once the initial update has been delivered; fails when the initial load
      *         fails (e.g. a corrupt store file, etcd unreachable past its timeout) or onChange throws on it
      */
-    public static Future<ConfigWatcher> start(ConfigStore store, Consumer<StoreSnapshot> onChange) {
+    public static Future<ConfigWatcher> start(ConfigStore store, Consumer<StoreUpdate> onChange) {
         ConfigWatcher w = new ConfigWatcher(onChange);
         return store.load().compose(snap -> {
             w.working.putAll(snap.entries());
             w.revision = snap.revision();
-            StoreSnapshot first = new StoreSnapshot(snap.revision(), Collections.unmodifiableMap(new TreeMap<>(snap.entries())));
-            w.current = first;
             try {
-                onChange.accept(first);
+                onChange.accept(StoreUpdate.of(snap));
             } catch (RuntimeException e) {
                 return Future.failedFuture(e);
             }
@@ -63,9 +62,9 @@ public final class ConfigWatcher implements AutoCloseable {
         });
     }
 
-    /** The latest snapshot delivered to onChange (or the latest state, if a Reset changed nothing). */
-    public StoreSnapshot current() {
-        return current;
+    /** The store revision of the latest event seen (also of a Reset that changed nothing). */
+    public long revision() {
+        return revision;
     }
 
     /** Stops calling onChange. The store's watch itself ends when the store is closed. */
@@ -83,21 +82,24 @@ public final class ConfigWatcher implements AutoCloseable {
             if (old != null && old.modRevision() >= p.kv().modRevision()) {
                 return; // a replay of something we already have
             }
-            working.put(p.kv().key(), p.kv());
+            put(p.kv());
         } else if (e instanceof WatchEvent.Delete d) {
-            if (working.remove(d.key()) == null) {
-                resetSeen = true; // nothing deleted: compare before calling onChange
-            }
+            remove(d.key());
         } else if (e instanceof WatchEvent.Reset r) {
-            resetSeen = true;
-            working.clear();
-            working.putAll(r.snapshot().entries());
+            Map<String, KeyValue> now = r.snapshot().entries();
+            for (String key : List.copyOf(working.keySet())) {
+                if (!now.containsKey(key)) {
+                    remove(key);
+                }
+            }
+            for (KeyValue kv : now.values()) {
+                if (!kv.equals(working.get(kv.key()))) {
+                    put(kv);
+                }
+            }
         }
-        revision = Math.max(revision, e.revision());
-        if (e instanceof WatchEvent.Reset) {
-            revision = e.revision(); // a reset is authoritative, even if it goes backwards
-        }
-        dirty = true;
+        // a reset is authoritative, even if it goes backwards
+        revision = e instanceof WatchEvent.Reset ? e.revision() : Math.max(revision, e.revision());
         Context ctx = Vertx.currentContext();
         if (ctx == null) {
             flush(); // a store delivering outside Vert.x: no batching possible
@@ -108,26 +110,28 @@ public final class ConfigWatcher implements AutoCloseable {
         }
     }
 
+    private void put(KeyValue kv) {
+        working.put(kv.key(), kv);
+        pending.put(kv);
+    }
+
+    private void remove(String key) {
+        if (working.remove(key) != null) {
+            pending.delete(key);
+        }
+    }
+
     private void flush() {
         flushScheduled = false;
-        if (!dirty || closed) {
+        if (closed || pending.isEmpty()) {
             return;
         }
-        dirty = false;
-        StoreSnapshot prev = current;
-        // copying a sorted map is linear but cheap; comparing every entry is only needed after a
-        // Reset, since an applied put or delete always changes the state
-        StoreSnapshot next = new StoreSnapshot(revision, Collections.unmodifiableMap(new TreeMap<>(working)));
-        current = next;
-        boolean compare = resetSeen;
-        resetSeen = false;
-        if (compare && prev != null && prev.entries().equals(next.entries())) {
-            return;
-        }
+        pending.revision(revision);
+        StoreUpdate update = pending.take();
         try {
-            onChange.accept(next);
+            onChange.accept(update);
         } catch (RuntimeException ex) {
-            LOG.error("configuration change at revision {} could not be applied", revision, ex);
+            LOG.error("configuration change at revision {} could not be applied", update.revision(), ex);
         }
     }
 }

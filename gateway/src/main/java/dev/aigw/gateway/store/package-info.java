@@ -3,6 +3,6 @@
  * {@link dev.aigw.gateway.store.LocalStore} (default) and {@link dev.aigw.gateway.store.EtcdStore};
  * {@link dev.aigw.gateway.store.ConfigStores#create} picks one from the configuration, and
  * {@link dev.aigw.gateway.store.ConfigWatcher} turns a store's load + watch into a stream of
- * immutable snapshots for the route table builder.
+ * {@link dev.aigw.gateway.store.StoreUpdate}s (what changed) for the route table builder.
  */
 package dev.aigw.gateway.store;

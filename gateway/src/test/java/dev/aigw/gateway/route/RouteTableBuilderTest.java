@@ -10,8 +10,11 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -169,5 +172,115 @@ class RouteTableBuilderTest {
         assertEquals(2, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
         put("/apisix/routes/bad", "{\"uri\":\"/x\",\"methods\":[\"GET\"]}");
         assertEquals(3, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
+    }
+
+    private void delete(String key) {
+        rev++;
+        store.remove(key);
+    }
+
+    @Test
+    void deletionsAndMissingUpstreamsAreFollowed() {
+        put("/apisix/routes/a", "{\"uri\":\"/a\",\"upstream_id\":\"u1\"}");
+        put("/apisix/routes/b", "{\"uri\":\"/b\"}");
+        Map<String, Route> first = build();
+        assertEquals(Set.of("b"), first.keySet(), "a waits for its upstream");
+
+        put("/apisix/upstreams/u1", "{\"nodes\":{\"127.0.0.1:1\":1},\"type\":\"roundrobin\"}");
+        Map<String, Route> second = build();
+        assertEquals(Set.of("a", "b"), second.keySet(), "the upstream arrived: a is built");
+        assertSame(first.get("b"), second.get("b"));
+
+        delete("/apisix/upstreams/u1");
+        assertEquals(Set.of("b"), build().keySet(), "a is out again with its upstream gone");
+
+        delete("/apisix/routes/b");
+        assertEquals(Set.of(), build().keySet());
+        assertEquals(0, builder.build(new StoreSnapshot(rev, Map.copyOf(store))).table().size());
+    }
+
+    @Test
+    void sharedBindingsAreReleasedWhenTheLastRouteLetsGo() {
+        List<Collection<UpstreamHandler>> retained = new ArrayList<>();
+        RouteTableBuilder b = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(tag), null), upstreams,
+                (kind, doc) -> null, used -> retained.add(List.copyOf(used)));
+        put("/apisix/routes/a", "{\"uri\":\"/a\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:1\":1}}}");
+        put("/apisix/routes/b", "{\"uri\":\"/b\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1}}}");
+        b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertSame(b.builtRoute("a").plugins().get(0), b.builtRoute("b").plugins().get(0), "one binding for one config");
+
+        delete("/apisix/routes/a");
+        b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertTrue(tag.released.isEmpty(), "b still uses the binding");
+        assertEquals(1, retained.size(), "a's upstream is no longer used");
+        assertEquals(List.of(b.builtRoute("b").upstream()), List.copyOf(retained.get(0)));
+
+        put("/apisix/routes/b", "{\"uri\":\"/b\",\"plugins\":{\"tag\":{\"v\":2}},\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1}}}");
+        b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertEquals(List.of(new JsonObject().put("v", 1)), tag.released, "the old config is released once");
+        assertEquals(1, retained.size(), "b's upstream did not change");
+
+        b.releaseAll();
+        assertEquals(2, tag.released.size());
+    }
+
+    /**
+     * Random puts and deletes of routes, upstreams and global rules, applied one small update at a
+     * time: after every step the incremental builder's table holds the same routes, with the same
+     * plugins, upstream and revision, as a builder that builds the whole store from scratch.
+     */
+    @Test
+    void incrementalUpdatesEqualAFullBuild() {
+        Random rnd = new Random(42);
+        for (int step = 0; step < 400; step++) {
+            int what = rnd.nextInt(10);
+            if (what < 6) {
+                String id = "r" + rnd.nextInt(40);
+                if (rnd.nextInt(5) == 0) {
+                    delete("/apisix/routes/" + id);
+                } else {
+                    String up = rnd.nextBoolean()
+                            ? "\"upstream_id\":\"u" + rnd.nextInt(4) + "\""
+                            : "\"upstream\":{\"nodes\":{\"127.0.0.1:" + (1 + rnd.nextInt(3)) + "\":1}}";
+                    String plugins = rnd.nextBoolean() ? ",\"plugins\":{\"tag\":{\"v\":" + rnd.nextInt(3) + "}}" : "";
+                    String uri = rnd.nextBoolean() ? "/p" + rnd.nextInt(10) : "/p" + rnd.nextInt(10) + "/*";
+                    String status = rnd.nextInt(8) == 0 ? ",\"status\":0" : "";
+                    put("/apisix/routes/" + id, "{\"uri\":\"" + uri + "\"," + up + plugins + status + "}");
+                }
+            } else if (what < 9) {
+                String id = "u" + rnd.nextInt(4);
+                if (rnd.nextInt(4) == 0) {
+                    delete("/apisix/upstreams/" + id);
+                } else {
+                    put("/apisix/upstreams/" + id, "{\"nodes\":{\"127.0.0.1:" + (10 + rnd.nextInt(3)) + "\":1}}");
+                }
+            } else if (rnd.nextBoolean()) {
+                put("/apisix/global_rules/g" + rnd.nextInt(2), "{\"plugins\":{\"tag\":{\"g\":" + rnd.nextInt(2) + "}}}");
+            } else {
+                delete("/apisix/global_rules/g" + rnd.nextInt(2));
+            }
+            RuntimeConfig inc = builder.build(new StoreSnapshot(rev, Map.copyOf(store)));
+            RouteTableBuilder fresh = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(new Tag()), null),
+                    upstreams, (kind, doc) -> null, used -> { });
+            RuntimeConfig full = fresh.build(new StoreSnapshot(rev, Map.copyOf(store)));
+            assertEquals(full.table().size(), inc.table().size(), "step " + step);
+            for (int i = 0; i < 40; i++) {
+                Route a = builder.builtRoute("r" + i);
+                Route b = fresh.builtRoute("r" + i);
+                assertEquals(describe(b), describe(a), "step " + step + " route r" + i);
+            }
+            fresh.releaseAll();
+        }
+    }
+
+    private static String describe(Route r) {
+        if (r == null) {
+            return "none";
+        }
+        StringBuilder sb = new StringBuilder(r.definition().encode()).append(" rev ").append(r.revision());
+        for (var p : r.plugins()) {
+            sb.append(' ').append(p.name()).append(p.config());
+        }
+        return sb.append(" up ").append(r.upstream()).toString();
     }
 }

@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,10 +52,31 @@ class ConfigWatcherTest {
         await(vertx.close());
     }
 
-    private static StoreSnapshot poll(BlockingQueue<StoreSnapshot> q) throws InterruptedException {
-        StoreSnapshot s = q.poll(StoreTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
-        assertNotNull(s, "no snapshot within " + StoreTestSupport.WAIT_SECONDS + "s");
+    private static StoreUpdate poll(BlockingQueue<StoreUpdate> q) throws InterruptedException {
+        StoreUpdate s = q.poll(StoreTestSupport.WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(s, "no update within " + StoreTestSupport.WAIT_SECONDS + "s");
         return s;
+    }
+
+    /** What a reader applying the updates in order holds. */
+    private static final class Folded {
+        final Map<String, KeyValue> entries = new TreeMap<>();
+        long revision;
+
+        StoreUpdate apply(StoreUpdate u) {
+            for (String k : u.deleted()) {
+                assertNotNull(entries.remove(k), "deleted key " + k + " was never delivered");
+            }
+            entries.putAll(u.changed());
+            revision = u.revision();
+            return u;
+        }
+
+        Map<String, String> values() {
+            Map<String, String> out = new TreeMap<>();
+            entries.forEach((k, v) -> out.put(k, v.value()));
+            return out;
+        }
     }
 
     private static KeyValue kv(String key, String value, long rev) {
@@ -65,12 +88,13 @@ class ConfigWatcherTest {
         LocalStore store = new LocalStore(vertx, prefix, "/apisix");
         try {
             await(store.put("/apisix/routes/1", "a"));
-            List<StoreSnapshot> seen = new CopyOnWriteArrayList<>();
+            List<StoreUpdate> seen = new CopyOnWriteArrayList<>();
             ConfigWatcher w = await(ConfigWatcher.start(store, seen::add));
             assertEquals(1, seen.size());
-            assertEquals(Map.of("/apisix/routes/1", kv("/apisix/routes/1", "a", 1)), seen.get(0).entries());
+            assertEquals(Map.of("/apisix/routes/1", kv("/apisix/routes/1", "a", 1)), seen.get(0).changed());
+            assertTrue(seen.get(0).deleted().isEmpty());
             assertEquals(1, seen.get(0).revision());
-            assertEquals(seen.get(0), w.current());
+            assertEquals(1, w.revision());
             w.close();
         } finally {
             await(store.close());
@@ -81,20 +105,20 @@ class ConfigWatcherTest {
     void followsALocalStore() throws Exception {
         LocalStore store = new LocalStore(vertx, prefix, "/apisix");
         try {
-            BlockingQueue<StoreSnapshot> q = new LinkedBlockingQueue<>();
+            BlockingQueue<StoreUpdate> q = new LinkedBlockingQueue<>();
             ConfigWatcher w = await(ConfigWatcher.start(store, q::add));
-            assertTrue(poll(q).entries().isEmpty());
+            Folded f = new Folded();
+            assertTrue(f.apply(poll(q)).isEmpty());
             for (int i = 0; i < 20; i++) {
                 store.put("/apisix/routes/" + i, "v" + i);
             }
             assertTrue(await(store.delete("/apisix/routes/0")));
             long last = await(store.load()).revision();
-            StoreSnapshot s;
             do {
-                s = poll(q);
-            } while (s.revision() < last);
-            assertEquals(await(store.load()).entries(), s.entries());
-            assertEquals(19, s.entries().size());
+                f.apply(poll(q));
+            } while (f.revision < last);
+            assertEquals(await(store.load()).entries(), f.entries);
+            assertEquals(19, f.entries.size());
             w.close();
             await(store.put("/apisix/routes/99", "x"));
             assertNull(q.poll(200, TimeUnit.MILLISECONDS), "closed: no more calls");
@@ -106,7 +130,7 @@ class ConfigWatcherTest {
     @Test
     void eventsArrivingTogetherAreCoalescedAndResetsApplied() throws Exception {
         FakeStore store = new FakeStore(vertx, new StoreSnapshot(5, Map.of("/apisix/routes/1", kv("/apisix/routes/1", "a", 5))));
-        BlockingQueue<StoreSnapshot> q = new LinkedBlockingQueue<>();
+        BlockingQueue<StoreUpdate> q = new LinkedBlockingQueue<>();
         AtomicInteger concurrent = new AtomicInteger();
         AtomicInteger maxConcurrent = new AtomicInteger();
         ConfigWatcher w = await(ConfigWatcher.start(store, s -> {
@@ -114,7 +138,8 @@ class ConfigWatcherTest {
             q.add(s);
             concurrent.decrementAndGet();
         }));
-        assertEquals(5, poll(q).revision());
+        Folded f = new Folded();
+        assertEquals(5, f.apply(poll(q)).revision());
         assertNotNull(store.handler, "ConfigWatcher must watch after the initial load");
         assertEquals(5, store.watchedFrom);
 
@@ -123,22 +148,30 @@ class ConfigWatcherTest {
                 new WatchEvent.Put(kv("/apisix/routes/2", "b", 6), 6),
                 new WatchEvent.Put(kv("/apisix/routes/3", "c", 7), 7),
                 new WatchEvent.Delete("/apisix/routes/1", 8)));
-        StoreSnapshot s = poll(q);
+        StoreUpdate s = f.apply(poll(q));
         assertEquals(8, s.revision());
+        assertEquals(Set.of("/apisix/routes/1"), s.deleted());
         assertEquals(Map.of("/apisix/routes/2", kv("/apisix/routes/2", "b", 6), "/apisix/routes/3", kv("/apisix/routes/3", "c", 7)),
-                s.entries());
+                f.entries);
         assertNull(q.poll(200, TimeUnit.MILLISECONDS), "one call per batch");
 
-        // a reset replaces everything
-        store.deliver(List.of(new WatchEvent.Reset(new StoreSnapshot(20, Map.of("/apisix/routes/9", kv("/apisix/routes/9", "z", 19))))));
-        s = poll(q);
+        // a reset replaces everything, and says exactly what changed
+        store.deliver(List.of(new WatchEvent.Reset(new StoreSnapshot(20, Map.of(
+                "/apisix/routes/3", kv("/apisix/routes/3", "c", 7),
+                "/apisix/routes/9", kv("/apisix/routes/9", "z", 19))))));
+        s = f.apply(poll(q));
         assertEquals(20, s.revision());
-        assertEquals(Map.of("/apisix/routes/9", kv("/apisix/routes/9", "z", 19)), s.entries());
+        assertEquals(Set.of("/apisix/routes/9"), s.changed().keySet(), "route 3 did not change");
+        assertEquals(Set.of("/apisix/routes/2"), s.deleted());
+        assertEquals(Map.of("/apisix/routes/3", kv("/apisix/routes/3", "c", 7), "/apisix/routes/9", kv("/apisix/routes/9", "z", 19)),
+                f.entries);
 
         // a reset that changes nothing does not call onChange, but advances the revision
-        store.deliver(List.of(new WatchEvent.Reset(new StoreSnapshot(21, Map.of("/apisix/routes/9", kv("/apisix/routes/9", "z", 19))))));
+        store.deliver(List.of(new WatchEvent.Reset(new StoreSnapshot(21, Map.of(
+                "/apisix/routes/3", kv("/apisix/routes/3", "c", 7),
+                "/apisix/routes/9", kv("/apisix/routes/9", "z", 19))))));
         assertNull(q.poll(300, TimeUnit.MILLISECONDS));
-        assertEquals(21, w.current().revision());
+        assertEquals(21, w.revision());
 
         // a stale put (already seen) changes nothing
         store.deliver(List.of(new WatchEvent.Put(kv("/apisix/routes/9", "older", 10), 10)));
@@ -153,9 +186,11 @@ class ConfigWatcherTest {
             EtcdStore store = new EtcdStore(vertx, new EtcdConf(List.of(etcd.endpoint()), "/apisix", Duration.ofSeconds(5), null, null));
             try {
                 await(store.put("/apisix/routes/1", "a"));
-                BlockingQueue<StoreSnapshot> q = new LinkedBlockingQueue<>();
+                BlockingQueue<StoreUpdate> q = new LinkedBlockingQueue<>();
                 ConfigWatcher w = await(ConfigWatcher.start(store, q::add));
-                assertEquals(Map.of("/apisix/routes/1", "a"), StoreTestSupport.values(poll(q)));
+                Folded f = new Folded();
+                f.apply(poll(q));
+                assertEquals(Map.of("/apisix/routes/1", "a"), f.values());
 
                 // two puts and a delete in one transaction arrive in one watch response: one snapshot
                 admin.getKVClient().txn().Then(
@@ -163,8 +198,8 @@ class ConfigWatcherTest {
                         Op.put(bytes("/apisix/routes/3"), bytes("c"), PutOption.DEFAULT),
                         Op.delete(bytes("/apisix/routes/1"), io.etcd.jetcd.options.DeleteOption.DEFAULT))
                         .commit().get(10, TimeUnit.SECONDS);
-                StoreSnapshot s = poll(q);
-                assertEquals(Map.of("/apisix/routes/2", "b", "/apisix/routes/3", "c"), StoreTestSupport.values(s));
+                f.apply(poll(q));
+                assertEquals(Map.of("/apisix/routes/2", "b", "/apisix/routes/3", "c"), f.values());
                 assertNull(q.poll(300, TimeUnit.MILLISECONDS), "one call for the transaction");
                 w.close();
             } finally {
