@@ -182,7 +182,8 @@ public final class RouteTable {
      * plus a copy of the host maps. A host left without candidates disappears. {@link #size()} goes
      * down by the non-empty removed lists and up by the non-empty added ones; removing a route this
      * table does not hold is the caller's error (its candidates are skipped, the size still drops).
-     * Replacing a route is removing its old list and adding its new one.
+     * All removals are applied before the additions, so replacing a route is removing its old list
+     * and adding its new one in the same call.
      */
     public RouteTable update(List<List<Candidate>> removed, List<List<Candidate>> added) {
         Map<String, UriIndex> exact = new HashMap<>(Math.max(16, exactHosts.size() * 2));
