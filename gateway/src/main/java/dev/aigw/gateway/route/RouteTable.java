@@ -19,9 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -61,13 +62,13 @@ public final class RouteTable {
     private static final Future<Route> NO_ROUTE = Future.succeededFuture(null);
 
     /** The table without routes. */
-    public static final RouteTable EMPTY = new RouteTable(Map.of(), new WildcardHost[0],
-            new UriIndex.Builder().build(), 0);
+    public static final RouteTable EMPTY = new RouteTable(Map.of(), new WildcardHost[0], UriIndex.EMPTY, 0);
 
     private record WildcardHost(String suffix, UriIndex index) {
     }
 
     private final Map<String, UriIndex> exactHosts;
+    /** Longest suffix first, so {@code *} (the empty suffix) comes last. */
     private final WildcardHost[] wildcardHosts;
     private final UriIndex anyHost;
     private final boolean hasHostRoutes;
@@ -95,17 +96,13 @@ public final class RouteTable {
      * compile it here. Lets a rebuild after one change skip recompiling thousands of unchanged routes.
      */
     public static RouteTable build(List<Route> routes, List<RouteConditions> conditions) {
-        Map<String, UriIndex.Builder> exact = new HashMap<>();
-        Map<String, UriIndex.Builder> wildcard = new LinkedHashMap<>();
-        UriIndex.Builder any = new UriIndex.Builder();
-        int size = 0;
-        int order = 0;
-        for (Route route : routes) {
-            order++;
+        List<List<Candidate>> perRoute = new ArrayList<>(routes.size());
+        for (int i = 0; i < routes.size(); i++) {
+            Route route = routes.get(i);
             if (route == null || route.definition() == null) {
                 continue;
             }
-            RouteConditions cond = conditions == null ? null : conditions.get(order - 1);
+            RouteConditions cond = conditions == null ? null : conditions.get(i);
             if (cond == null) {
                 try {
                     cond = RouteConditions.compile(route.definition());
@@ -114,17 +111,54 @@ public final class RouteTable {
                     continue;
                 }
             }
-            if (!cond.enabled()) {
+            perRoute.add(candidatesOf(route, cond));
+        }
+        return ofCandidates(perRoute);
+    }
+
+    /**
+     * The candidates of one route, one per uri in the order of its uris; empty when the route is
+     * disabled ({@code status: 0}). They depend on nothing but the route, so the same list can be
+     * handed to {@link #ofCandidates} and {@link #update} for as long as the route is unchanged
+     * (and must be, for {@link #update} to remove it).
+     */
+    public static List<Candidate> candidatesOf(Route route, RouteConditions cond) {
+        if (!cond.enabled()) {
+            return List.of();
+        }
+        List<PathPattern> uris = cond.uris();
+        Candidate[] out = new Candidate[uris.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new Candidate(route, cond, uris.get(i), i);
+        }
+        return List.of(out);
+    }
+
+    /**
+     * Builds a table at once from each route's {@link #candidatesOf candidates}; its {@link #size()}
+     * is the number of non-empty lists.
+     */
+    public static RouteTable ofCandidates(Collection<List<Candidate>> perRoute) {
+        Map<String, UriIndex.Builder> exact = new HashMap<>();
+        Map<String, UriIndex.Builder> wildcard = new HashMap<>();
+        UriIndex.Builder any = new UriIndex.Builder();
+        int size = 0;
+        for (List<Candidate> candidates : perRoute) {
+            if (candidates.isEmpty()) {
                 continue;
             }
             size++;
-            for (PathPattern uri : cond.uris()) {
-                Candidate c = new Candidate(route, cond, uri, order);
-                if (cond.hosts().isEmpty()) {
+            for (Candidate c : candidates) {
+                List<String> hosts = c.conditions().hosts();
+                if (hosts.isEmpty()) {
                     any.add(c);
                     continue;
                 }
-                for (String host : cond.hosts()) {
+                for (int h = 0; h < hosts.size(); h++) {
+                    String host = hosts.get(h);
+                    if (hosts.indexOf(host) != h) {
+                        continue; // a host listed twice: one entry is enough, and update removes one
+                    }
                     if (host.startsWith("*")) {
                         wildcard.computeIfAbsent(host.substring(1), k -> new UriIndex.Builder()).add(c);
                     } else {
@@ -135,10 +169,108 @@ public final class RouteTable {
         }
         Map<String, UriIndex> exactHosts = new HashMap<>(Math.max(16, exact.size() * 2));
         exact.forEach((h, b) -> exactHosts.put(h, b.build()));
-        List<WildcardHost> wild = new ArrayList<>(wildcard.size());
-        wildcard.forEach((suffix, b) -> wild.add(new WildcardHost(suffix, b.build())));
-        wild.sort(Comparator.comparingInt((WildcardHost w) -> w.suffix.length()).reversed());
-        return new RouteTable(exactHosts, wild.toArray(new WildcardHost[0]), any.build(), size);
+        Map<String, UriIndex> wild = new HashMap<>();
+        wildcard.forEach((suffix, b) -> wild.put(suffix, b.build()));
+        return new RouteTable(exactHosts, wildcardArray(wild), any.build(), size);
+    }
+
+    /**
+     * A new table with the {@code removed} routes' candidates taken out (by identity: pass the very
+     * lists this table was built or updated with) and the {@code added} ones put in. Every host
+     * index the change does not touch is shared with this table, and within a touched index only
+     * the nodes on the changed uri keys are copied, so one route change costs O(its uri keys' length)
+     * plus a copy of the host maps. A host left without candidates disappears. {@link #size()} goes
+     * down by the non-empty removed lists and up by the non-empty added ones; removing a route this
+     * table does not hold is the caller's error (its candidates are skipped, the size still drops).
+     * All removals are applied before the additions, so replacing a route is removing its old list
+     * and adding its new one in the same call.
+     */
+    public RouteTable update(List<List<Candidate>> removed, List<List<Candidate>> added) {
+        Map<String, UriIndex> exact = new HashMap<>(Math.max(16, exactHosts.size() * 2));
+        exact.putAll(exactHosts);
+        Map<String, UriIndex> wild = new HashMap<>();
+        for (WildcardHost w : wildcardHosts) {
+            wild.put(w.suffix, w.index);
+        }
+        Edit edit = new Edit(exact, wild, anyHost);
+        int newSize = size;
+        for (List<Candidate> candidates : removed) {
+            if (!candidates.isEmpty()) {
+                newSize--;
+                for (Candidate c : candidates) {
+                    edit.apply(c, false);
+                }
+            }
+        }
+        for (List<Candidate> candidates : added) {
+            if (!candidates.isEmpty()) {
+                newSize++;
+                for (Candidate c : candidates) {
+                    edit.apply(c, true);
+                }
+            }
+        }
+        exact.values().removeIf(ix -> ix.size() == 0);
+        wild.values().removeIf(ix -> ix.size() == 0);
+        return new RouteTable(exact, wildcardArray(wild), edit.any, newSize);
+    }
+
+    /** The host indexes being changed by one {@link #update}. */
+    private static final class Edit {
+        final Map<String, UriIndex> exact;
+        final Map<String, UriIndex> wild;
+        UriIndex any;
+
+        Edit(Map<String, UriIndex> exact, Map<String, UriIndex> wild, UriIndex any) {
+            this.exact = exact;
+            this.wild = wild;
+            this.any = any;
+        }
+
+        void apply(Candidate c, boolean add) {
+            List<String> hosts = c.conditions().hosts();
+            if (hosts.isEmpty()) {
+                any = add ? any.with(c) : any.without(c);
+                return;
+            }
+            for (int h = 0; h < hosts.size(); h++) {
+                String host = hosts.get(h);
+                if (hosts.indexOf(host) != h) {
+                    continue; // as ofCandidates: a host listed twice holds the candidate once
+                }
+                boolean wildcard = host.startsWith("*");
+                Map<String, UriIndex> map = wildcard ? wild : exact;
+                String k = wildcard ? host.substring(1) : host;
+                UriIndex ix = map.getOrDefault(k, UriIndex.EMPTY);
+                map.put(k, add ? ix.with(c) : ix.without(c));
+            }
+        }
+    }
+
+    /**
+     * Wildcard hosts longest suffix first. Two different suffixes of one length can never both end
+     * the same host, so the order among equal lengths does not change any match; it is by suffix
+     * only to be deterministic.
+     */
+    private static WildcardHost[] wildcardArray(Map<String, UriIndex> wild) {
+        WildcardHost[] out = new WildcardHost[wild.size()];
+        int i = 0;
+        for (Map.Entry<String, UriIndex> e : wild.entrySet()) {
+            out[i++] = new WildcardHost(e.getKey(), e.getValue());
+        }
+        Arrays.sort(out, Comparator.comparingInt((WildcardHost w) -> w.suffix.length()).reversed()
+                .thenComparing(WildcardHost::suffix));
+        return out;
+    }
+
+    /** The index of requests to exactly {@code host} (lower case), or null; for tests of sharing. */
+    UriIndex exactHostIndex(String host) {
+        return exactHosts.get(host);
+    }
+
+    /** The index of routes without hosts; for tests of sharing. */
+    UriIndex anyHostIndex() {
+        return anyHost;
     }
 
     /** Number of enabled, usable routes. */
@@ -182,25 +314,45 @@ public final class RouteTable {
     }
 
     private int find(Matching m) {
+        // the host is read only when some route has hosts
+        return find(hasHostRoutes ? m.host() : null, m.path, m);
+    }
+
+    private int find(String host, String path, UriIndex.Test test) {
         if (hasHostRoutes) {
-            String host = m.host();
             UriIndex ix = exactHosts.get(host);
             if (ix != null) {
-                int r = ix.find(m.path, m);
+                int r = ix.find(path, test);
                 if (r != UriIndex.NO) {
                     return r;
                 }
             }
             for (WildcardHost w : wildcardHosts) {
                 if (host.endsWith(w.suffix)) {
-                    int r = w.index.find(m.path, m);
+                    int r = w.index.find(path, test);
                     if (r != UriIndex.NO) {
                         return r;
                     }
                 }
             }
         }
-        return anyHost.find(m.path, m);
+        return anyHost.find(path, test);
+    }
+
+    /**
+     * The route a request to {@code host} (lower case, no port) and normalized {@code path} gets
+     * when only uris and hosts decide (no methods, remote addresses or vars are checked); for tests.
+     */
+    Route matchUriAndHost(String host, String path) {
+        Candidate[] found = new Candidate[1];
+        int r = find(host, path, c -> {
+            if (!c.path().matchesRest(path)) {
+                return UriIndex.NO;
+            }
+            found[0] = c;
+            return UriIndex.MATCH;
+        });
+        return r == UriIndex.MATCH ? found[0].route() : null;
     }
 
     /** The state of one lookup: the request facts read once, and the candidate found. */
