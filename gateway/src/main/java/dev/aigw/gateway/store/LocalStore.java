@@ -1,5 +1,8 @@
 package dev.aigw.gateway.store;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -7,7 +10,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +68,7 @@ public final class LocalStore implements ConfigStore {
     static final long JOURNAL_MIN_BYTES = 64 * 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
+    private static final JsonFactory STORE_JSON = new JsonFactory();
 
     private final Vertx vertx;
     private final Path file;
@@ -332,24 +335,13 @@ public final class LocalStore implements ConfigStore {
             return;
         }
         try {
-            JsonObject doc = new JsonObject(new String(bytes, StandardCharsets.UTF_8));
-            long rev = doc.getLong("revision");
-            JsonArray entries = doc.getJsonArray("entries");
             TreeMap<String, KeyValue> read = new TreeMap<>();
-            for (int i = 0; i < entries.size(); i++) {
-                JsonObject e = entries.getJsonObject(i);
-                KeyValue kv = new KeyValue(e.getString("key"), e.getString("value"),
-                        e.getLong("create_revision"), e.getLong("mod_revision"));
-                if (kv.key() == null || kv.value() == null || kv.modRevision() > rev) {
-                    throw new IllegalStateException("entry " + i + " is incomplete or newer than the store revision");
-                }
-                read.put(kv.key(), kv);
-            }
+            long rev = parseStoreFile(bytes, read);
             data.putAll(read);
             revision = rev;
             snapshotBytes = bytes.length;
             LOG.info("built-in store {} loaded: {} entries, revision {}", file, data.size(), revision);
-        } catch (DecodeException | ClassCastException | NullPointerException | IllegalStateException e) {
+        } catch (IOException | IllegalStateException e) {
             loadFailure = new IllegalStateException("corrupt store file " + file + " (fix or remove it): "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
             return;
@@ -361,6 +353,69 @@ public final class LocalStore implements ConfigStore {
         } catch (DecodeException | ClassCastException | NullPointerException | IllegalStateException e) {
             loadFailure = new IllegalStateException("corrupt store journal " + journal() + " (fix or remove it): "
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Reads {@code {"revision":N,"entries":[{"key","value","create_revision","mod_revision"}…]}}
+     * token by token into {@code out} and returns the revision. Streaming keeps a large store from
+     * costing a second copy of the file as a string plus a tree of every entry at startup.
+     */
+    static long parseStoreFile(byte[] bytes, Map<String, KeyValue> out) throws IOException {
+        long rev = -1;
+        try (JsonParser p = STORE_JSON.createParser(bytes)) {
+            expect(p.nextToken() == JsonToken.START_OBJECT, "not a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                if ("revision".equals(field)) {
+                    expect(t == JsonToken.VALUE_NUMBER_INT, "revision is not a number");
+                    rev = p.getLongValue();
+                } else if ("entries".equals(field)) {
+                    expect(t == JsonToken.START_ARRAY, "entries is not an array");
+                    int i = 0;
+                    while (p.nextToken() == JsonToken.START_OBJECT) {
+                        KeyValue kv = parseEntry(p);
+                        expect(kv != null, "entry " + i + " is incomplete");
+                        out.put(kv.key(), kv);
+                        i++;
+                    }
+                    expect(p.currentToken() == JsonToken.END_ARRAY, "entry " + i + " is not an object");
+                } else {
+                    p.skipChildren();
+                }
+            }
+            expect(p.currentToken() == JsonToken.END_OBJECT, "unexpected content");
+        }
+        expect(rev >= 0, "no revision");
+        for (KeyValue kv : out.values()) {
+            expect(kv.modRevision() <= rev, "entry " + kv.key() + " is newer than the store revision");
+        }
+        return rev;
+    }
+
+    private static KeyValue parseEntry(JsonParser p) throws IOException {
+        String key = null;
+        String value = null;
+        long created = -1;
+        long modified = -1;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (field) {
+                case "key" -> key = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "value" -> value = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "create_revision" -> created = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : -1;
+                case "mod_revision" -> modified = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : -1;
+                default -> p.skipChildren();
+            }
+        }
+        return key == null || value == null || created < 0 || modified < 0 ? null : new KeyValue(key, value, created, modified);
+    }
+
+    private static void expect(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException(what);
         }
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -202,7 +203,10 @@ class RouteTableBuilderTest {
     @Test
     void sharedBindingsAreReleasedWhenTheLastRouteLetsGo() {
         List<Collection<UpstreamHandler>> retained = new ArrayList<>();
-        RouteTableBuilder b = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(tag), null), upstreams,
+        // as the real Upstreams: one shared handler per upstream configuration
+        Map<String, UpstreamHandler> shared = new HashMap<>();
+        Function<JsonObject, UpstreamHandler> pooled = json -> shared.computeIfAbsent(json.encode(), k -> upstreams.apply(json));
+        RouteTableBuilder b = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(tag), null), pooled,
                 (kind, doc) -> null, used -> retained.add(List.copyOf(used)));
         put("/apisix/routes/a", "{\"uri\":\"/a\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:1\":1}}}");
         put("/apisix/routes/b", "{\"uri\":\"/b\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1}}}");

@@ -8,12 +8,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LocalStoreTest {
@@ -290,6 +293,28 @@ class LocalStoreTest {
         assertTrue(t.getMessage().startsWith("corrupt store file " + file.toAbsolutePath()), t.getMessage());
         awaitFailure(s.put("/apisix/routes/1", "x"));
         assertEquals("{\"revision\": 3, \"entries\": [", Files.readString(file), "a corrupt file is never overwritten");
+    }
+
+    @Test
+    void storeFileIsReadFieldByField() throws Exception {
+        Map<String, KeyValue> out = new TreeMap<>();
+        // field order is free and unknown fields are skipped, nested ones included
+        long rev = LocalStore.parseStoreFile(("{\"entries\":[{\"value\":\"{\\\"uri\\\":\\\"/a\\\"}\",\"x\":{\"y\":[1]},"
+                + "\"key\":\"/apisix/routes/1\",\"create_revision\":2,\"mod_revision\":3}],\"note\":[{}],\"revision\":4}")
+                .getBytes(StandardCharsets.UTF_8), out);
+        assertEquals(4, rev);
+        assertEquals(Map.of("/apisix/routes/1", new KeyValue("/apisix/routes/1", "{\"uri\":\"/a\"}", 2, 3)), out);
+        for (String bad : List.of(
+                "[]",
+                "{\"entries\":[]}",
+                "{\"revision\":\"4\",\"entries\":[]}",
+                "{\"revision\":4,\"entries\":[{\"key\":\"/apisix/routes/1\",\"create_revision\":1,\"mod_revision\":1}]}",
+                "{\"revision\":4,\"entries\":[{\"key\":\"/k\",\"value\":\"v\",\"create_revision\":1,\"mod_revision\":5}]}",
+                "{\"revision\":4,\"entries\":[1]}",
+                "{\"revision\":4,\"entries\":[")) {
+            assertThrows(Exception.class, () -> LocalStore.parseStoreFile(bad.getBytes(StandardCharsets.UTF_8),
+                    new TreeMap<>()), bad);
+        }
     }
 
     @Test
