@@ -14,7 +14,8 @@ import java.util.Set;
  *
  * @param revision the store revision this update brings the reader to
  * @param changed  entries created or modified, by full key (unmodifiable)
- * @param deleted  keys removed (unmodifiable; never also in {@code changed})
+ * @param deleted  keys removed (unmodifiable; never also in {@code changed}); may name a key the
+ *                 reader never saw, when it was put and deleted between two updates
  */
 public record StoreUpdate(long revision, Map<String, KeyValue> changed, Set<String> deleted) {
 
