@@ -277,7 +277,7 @@ public final class UriIndex {
      * of {@link #with}: for building thousands of candidates at once. Not thread-safe; used once.
      */
     public static final class Builder {
-        private MNode root = new MNode();
+        private MNode root = new MNode("");
         private int size;
 
         public Builder add(Candidate c) {
@@ -285,11 +285,7 @@ public final class UriIndex {
                 throw new IllegalStateException("already built");
             }
             PathPattern p = c.path();
-            String key = p.key();
-            MNode node = root;
-            for (int i = 0; i < key.length(); i++) {
-                node = node.childOrCreate(key.charAt(i));
-            }
+            MNode node = root.insert(p.key());
             List<Candidate> list;
             if (p.exact()) {
                 list = node.exact == null ? (node.exact = new ArrayList<>(1)) : node.exact;
@@ -301,10 +297,7 @@ public final class UriIndex {
             return this;
         }
 
-        /**
-         * The index. Chains of one-child nodes without candidates become one compressed edge, so the
-         * result has the same shape as one grown by {@link UriIndex#with}.
-         */
+        /** The index, of the same shape as one grown by {@link UriIndex#with}. */
         public UriIndex build() {
             if (root == null) {
                 throw new IllegalStateException("already built");
@@ -322,13 +315,8 @@ public final class UriIndex {
                 Frame f = stack.get(stack.size() - 1);
                 if (f.next < f.end.count) {
                     MNode m = f.end.kids[f.next];
-                    StringBuilder seg = new StringBuilder().append(f.end.labels[f.next]);
                     f.next++;
-                    while (m.exact == null && m.prefix == null && m.count == 1) {
-                        seg.append(m.labels[0]);
-                        m = m.kids[0];
-                    }
-                    stack.add(new Frame(m, seg.toString()));
+                    stack.add(new Frame(m, m.seg));
                     continue;
                 }
                 stack.remove(stack.size() - 1);
@@ -369,20 +357,51 @@ public final class UriIndex {
         }
     }
 
-    /** A mutable one-character-per-edge trie node, only inside a {@link Builder}. */
+    /**
+     * A mutable node of the builder's radix tree, only inside a {@link Builder}. Edges are split as
+     * keys arrive, so the tree has the shape {@link UriIndex#with} would give it (about two nodes per
+     * key, not one per character: 10 000 routes with long uris must not cost a node per letter).
+     */
     private static final class MNode {
+        String seg;
         char[] labels = new char[0];
         MNode[] kids = new MNode[0];
         int count;
         List<Candidate> exact;
         List<Candidate> prefix;
 
-        MNode childOrCreate(char c) {
-            int i = Arrays.binarySearch(labels, 0, count, c);
-            if (i >= 0) {
-                return kids[i];
+        MNode(String seg) {
+            this.seg = seg;
+        }
+
+        /** The node where {@code key} ends, created (splitting an edge if needed) when missing. */
+        MNode insert(String key) {
+            MNode node = this;
+            int i = 0;
+            while (i < key.length()) {
+                int k = Arrays.binarySearch(node.labels, 0, node.count, key.charAt(i));
+                if (k < 0) {
+                    MNode leaf = new MNode(key.substring(i));
+                    node.insertKid(-k - 1, leaf);
+                    return leaf;
+                }
+                MNode kid = node.kids[k];
+                int m = commonPrefix(kid.seg, key, i);
+                if (m < kid.seg.length()) {
+                    // the key leaves (or ends inside) the kid's edge: split the edge at m
+                    MNode mid = new MNode(kid.seg.substring(0, m));
+                    kid.seg = kid.seg.substring(m);
+                    mid.insertKid(0, kid);
+                    node.kids[k] = mid; // same first character: labels unchanged
+                    kid = mid;
+                }
+                node = kid;
+                i += m;
             }
-            int at = -i - 1;
+            return node;
+        }
+
+        private void insertKid(int at, MNode kid) {
             if (count == labels.length) {
                 int cap = Math.max(2, count * 2);
                 labels = Arrays.copyOf(labels, cap);
@@ -390,11 +409,9 @@ public final class UriIndex {
             }
             System.arraycopy(labels, at, labels, at + 1, count - at);
             System.arraycopy(kids, at, kids, at + 1, count - at);
-            MNode n = new MNode();
-            labels[at] = c;
-            kids[at] = n;
+            labels[at] = kid.seg.charAt(0);
+            kids[at] = kid;
             count++;
-            return n;
         }
     }
 
