@@ -221,13 +221,7 @@ public final class RouteTableBuilder {
         if (upstreamDropped) {
             retainUpstreams.accept(List.copyOf(upstreamRefs.keySet()));
         }
-        for (PluginBinding<?> b : unused) {
-            try {
-                b.release();
-            } catch (RuntimeException ex) {
-                LOG.warn("plugin {} failed to release a configuration", b.name(), ex);
-            }
-        }
+        release(unused);
         Map<String, JsonObject> meta = ch.metadata ? Map.copyOf(metadata) : current.pluginMetadata();
         current = new RuntimeConfig(table, meta, update.revision());
         return current;
@@ -358,9 +352,7 @@ public final class RouteTableBuilder {
             String key = bindingKey(name, conf);
             PluginBinding<?> b = hold(key, name, conf, "route " + id);
             if (b == null) {
-                List<PluginBinding<?>> unused = new ArrayList<>();
-                unhold(keys, unused);
-                unused.forEach(PluginBinding::release);
+                letGo(keys);
                 return null; // a route whose plugin cannot run must not run without it
             }
             keys.add(key);
@@ -371,9 +363,7 @@ public final class RouteTableBuilder {
             upstream = upstreamOf(id, doc);
         } catch (RuntimeException ex) {
             LOG.error("route {} skipped: {}", id, ex.getMessage());
-            List<PluginBinding<?>> unused = new ArrayList<>();
-            unhold(keys, unused);
-            unused.forEach(PluginBinding::release);
+            letGo(keys);
             return null;
         }
         if (upstream != null) {
@@ -465,6 +455,23 @@ public final class RouteTableBuilder {
         }
     }
 
+    /** Drops the references just taken on {@code keys} (a route that cannot be built after all). */
+    private void letGo(List<String> keys) {
+        List<PluginBinding<?>> unused = new ArrayList<>();
+        unhold(keys, unused);
+        release(unused);
+    }
+
+    private static void release(Collection<PluginBinding<?>> unused) {
+        for (PluginBinding<?> b : unused) {
+            try {
+                b.release();
+            } catch (RuntimeException ex) {
+                LOG.warn("plugin {} failed to release a configuration", b.name(), ex);
+            }
+        }
+    }
+
     /** The route built for {@code id} by the last update (also one left out of the table), or null; for tests. */
     synchronized Route builtRoute(String id) {
         Built b = built.get(id);
@@ -473,13 +480,9 @@ public final class RouteTableBuilder {
 
     /** Releases every binding (at shutdown) and forgets everything built. */
     public synchronized void releaseAll() {
-        for (Held h : bindings.values()) {
-            try {
-                h.binding.release();
-            } catch (RuntimeException ex) {
-                LOG.warn("plugin {} failed to release a configuration", h.binding.name(), ex);
-            }
-        }
+        List<PluginBinding<?>> all = new ArrayList<>();
+        bindings.values().forEach(h -> all.add(h.binding));
+        release(all);
         bindings.clear();
         entries.clear();
         routeEntries.clear();
