@@ -43,7 +43,10 @@ PASSES="${SET_PASSES:-$PASSES}" DURATION="${SET_DURATION:-$DURATION}" WARMUP="${
 # Gateway JVM flags (documented in bench/README.md): a small fixed heap and the serial collector, as
 # a one-core container would get by default anyway, with the direct-memory and code-cache caps that
 # keep the resident set predictable.
-JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms32m -Xmx96m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m -Xss256k -XX:+ExitOnOutOfMemoryError}"
+# glibc keeps what the JIT compiler frees (tens of MiB after warm-up): JDK 17.0.9+ can hand it back.
+TRIM=""
+java -XX:TrimNativeHeapInterval=1000 -version >/dev/null 2>&1 && TRIM=" -XX:TrimNativeHeapInterval=1000"
+JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms32m -Xmx96m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m -Xss256k -XX:+ExitOnOutOfMemoryError$TRIM}"
 # glibc gives each thread that mallocs its own 64 MiB arena by default; the JVM needs only a couple
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 ADMIN_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -271,6 +274,8 @@ url_of() { # target
     nginx) echo "http://127.0.0.1:$HOP_PORT/v1/chat/completions" ;;
     plain) echo "http://127.0.0.1:$GW_PORT/plain/v1/chat/completions" ;;
     ai) echo "http://127.0.0.1:$GW_PORT/v1/chat/completions" ;;
+    bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
+    bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
   esac
 }
 sse_of() { # target → "port path"
@@ -281,7 +286,7 @@ sse_of() { # target → "port path"
     ai) echo "$GW_PORT /sse/v1/chat/completions" ;;
   esac
 }
-pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; *) echo "$GW_PID" ;; esac; }
+pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; bplain|bai) echo "$BASE_PID" ;; *) echo "$GW_PID" ;; esac; }
 
 # A target answers when a POST gets 200 and a body with usage; otherwise it is left out (and said so).
 TARGETS=()
@@ -339,11 +344,11 @@ run_wrk() { # section pass target profile pinned(1|0) [url]
 warm_up() { # seconds pinned
   local s="$1" pinned="$2" pin="" t n=0
   [ "$pinned" = 1 ] && pin="$PIN_LOAD"
-  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) n=$((n + 1)) ;; esac; done
+  for t in "${TARGETS[@]}"; do case "$t" in plain|ai|bplain|bai) n=$((n + 1)) ;; esac; done
   [ "$n" -gt 0 ] || return 0
   for t in "${TARGETS[@]}"; do
     case "$t" in
-      plain|ai)
+      plain|ai|bplain|bai)
         log "warm-up $t $((s / n)) s (discarded)"
         BENCH_BODY="$BENCH/load/chat.json" timeout $((s / n + 30)) $pin wrk -t2 -c50 -d"$((s / n))s" --timeout 5s \
           -s "$BENCH/load/post.lua" "$(url_of "$t")" >/dev/null 2>&1 ;;
@@ -479,13 +484,29 @@ if [ "$SCALE" = 1 ]; then
   log "== scale: $SCALE_ROUTES routes written into the stopped gateway's store, then a restart"
   timeout 120 "${TOOL[@]}" store-append --file "$WORK/gw-builtin/data/store.json" --count "$SCALE_ROUTES" \
     --upstream "127.0.0.1:$MOCK_PORT" | tee -a "$LOG" || die "store-append failed"
+  # The same routes on a gateway without the 10 000 others, measured in the same window, interleaved
+  # with the loaded one: the loss is then not the machine getting slower or faster between phases.
+  KEEP_PORT="$GW_PORT" KEEP_ADMIN="$GW_ADMIN"
+  start_gateway gw-base builtin 1
+  setup_routes
+  BASE_PID="$GW_PID" BASE_PORT="$GW_PORT"
+  GW_PORT="$KEEP_PORT" GW_ADMIN="$KEEP_ADMIN" # the restarted gateway keeps its configuration and ports
   start_gateway gw-builtin builtin 1 "" keep
   wait_scale_visible builtin
   check_targets
-  GW_TARGETS=()
-  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
-  warm_up "$WARMUP" 1
-  [ "${#GW_TARGETS[@]}" -gt 0 ] && load_passes scale "$PASSES" 1 "${GW_TARGETS[@]}"
+  SCALE_TARGETS=()
+  for t in "${TARGETS[@]}"; do
+    case "$t" in
+      plain|ai) [ "$(curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
+                  --data-binary @"$BENCH/load/chat.json" "$(url_of "b$t")")" = 200 ] && SCALE_TARGETS+=("b$t")
+                SCALE_TARGETS+=("$t") ;;
+    esac
+  done
+  ALL_TARGETS=("${TARGETS[@]}"); TARGETS=("${SCALE_TARGETS[@]}")
+  warm_up $((WARMUP * ${#SCALE_TARGETS[@]} / 2)) 1
+  TARGETS=("${ALL_TARGETS[@]}")
+  [ "${#SCALE_TARGETS[@]}" -gt 0 ] && load_passes scale "$PASSES" 1 "${SCALE_TARGETS[@]}"
+  stop_pid "$BASE_PID"; forget_pid "$BASE_PID"; BASE_PID="" BASE_PORT=""
   propagation builtin-10k
   record_resources 2
   stop_gateway
