@@ -71,6 +71,7 @@ public final class GatewayExtension implements BeforeAllCallback, BeforeEachCall
 
     @Override
     public void beforeAll(ExtensionContext ctx) throws IOException {
+        failed = false; // one instance may serve several classes in turn (declared in a shared base class)
         prefix = Files.createTempDirectory("aigw-t-");
         mock = new MockLlm();
         GatewayConfig config = GatewayConfig.create();

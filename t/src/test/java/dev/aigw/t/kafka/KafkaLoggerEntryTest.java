@@ -6,18 +6,11 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import dev.aigw.t.GatewayExtension;
-import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
-import dev.aigw.testkit.KafkaBroker;
-import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -35,28 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * streamed), batches as arrays, the inactive-timeout flush, {@code include_req_body} with an
  * expression, masking of secrets, and configs the Admin API must refuse.
  */
-@ExtendWith(SharedKafka.class)
-class KafkaLoggerEntryTest {
+class KafkaLoggerEntryTest extends KafkaGatewayTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
-
-    @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create();
-
-    private static KafkaBroker kafka;
-
-    @BeforeAll
-    static void broker(KafkaBroker shared) {
-        kafka = shared;
-    }
-
-    private static GatewayProcess gw() {
-        return ENV.gateway();
-    }
-
-    private static MockLlm mock() {
-        return ENV.mock();
-    }
 
     private static OpenAIClient client(String base, String apiKey) {
         return OpenAIOkHttpClient.builder().baseUrl(gw().url(base)).apiKey(apiKey).maxRetries(0)

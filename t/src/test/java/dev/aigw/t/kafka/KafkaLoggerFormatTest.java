@@ -1,17 +1,10 @@
 package dev.aigw.t.kafka;
 
-import dev.aigw.t.GatewayExtension;
-import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
-import dev.aigw.testkit.KafkaBroker;
-import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,29 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * metadata's {@code log_format} (set with {@code PUT /apisix/admin/plugin_metadata/kafka-logger}),
  * and {@code meta_format: origin} (the raw request text).
  */
-@ExtendWith(SharedKafka.class)
-class KafkaLoggerFormatTest {
+class KafkaLoggerFormatTest extends KafkaGatewayTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String CLIENT_SECRET = "Bearer sk-client-fmt-0a1b2c-SECRET";
-
-    @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create();
-
-    private static KafkaBroker kafka;
-
-    @BeforeAll
-    static void broker(KafkaBroker shared) {
-        kafka = shared;
-    }
-
-    private static GatewayProcess gw() {
-        return ENV.gateway();
-    }
-
-    private static MockLlm mock() {
-        return ENV.mock();
-    }
 
     @AfterEach
     void dropMetadata() {

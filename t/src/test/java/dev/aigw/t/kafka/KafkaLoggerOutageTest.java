@@ -1,18 +1,12 @@
 package dev.aigw.t.kafka;
 
-import dev.aigw.t.GatewayExtension;
-import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
-import dev.aigw.testkit.KafkaBroker;
 import dev.aigw.testkit.MockLlm;
 import dev.aigw.testkit.Ports;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,20 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * request still succeeds, and once the broker is back new entries arrive without restarting the
  * gateway. A logger pointed at a port where no broker ever ran does not hurt requests either.
  */
-@ExtendWith(SharedKafka.class)
-class KafkaLoggerOutageTest {
+class KafkaLoggerOutageTest extends KafkaGatewayTest {
 
     private static final Duration OUTAGE = Duration.ofSeconds(30);
-
-    @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create();
-
-    private static KafkaBroker kafka;
-
-    @BeforeAll
-    static void broker(KafkaBroker shared) {
-        kafka = shared;
-    }
 
     /** The broker is shared: whatever happened here, later classes need it serving. */
     @AfterAll
@@ -49,14 +32,6 @@ class KafkaLoggerOutageTest {
         if (!kafka.isRunning()) {
             kafka.restart();
         }
-    }
-
-    private static GatewayProcess gw() {
-        return ENV.gateway();
-    }
-
-    private static MockLlm mock() {
-        return ENV.mock();
     }
 
     @Test

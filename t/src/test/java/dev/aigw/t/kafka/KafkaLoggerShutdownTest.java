@@ -1,15 +1,8 @@
 package dev.aigw.t.kafka;
 
-import dev.aigw.t.GatewayExtension;
-import dev.aigw.testkit.GatewayProcess;
-import dev.aigw.testkit.KafkaBroker;
-import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonArray;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -19,26 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /** SIGTERM with entries still waiting in a batch: the gateway flushes them to Kafka before it exits. */
-@ExtendWith(SharedKafka.class)
-class KafkaLoggerShutdownTest {
-
-    @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create();
-
-    private static KafkaBroker kafka;
-
-    @BeforeAll
-    static void broker(KafkaBroker shared) {
-        kafka = shared;
-    }
-
-    private static GatewayProcess gw() {
-        return ENV.gateway();
-    }
-
-    private static MockLlm mock() {
-        return ENV.mock();
-    }
+class KafkaLoggerShutdownTest extends KafkaGatewayTest {
 
     @Test
     void sigtermFlushesBatchedEntries() {
