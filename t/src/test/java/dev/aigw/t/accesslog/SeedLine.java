@@ -17,6 +17,8 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.aigw.t.Pause.sleep;
+
 /**
  * One line of the seed format from issue 5, split into its 21 fields. The regex only accepts a line
  * whose quoted fields hold no raw quote: with the default escaping a value can never add or close one.
@@ -117,15 +119,6 @@ record SeedLine(String remoteAddr, String remoteUser, String timeLocal, String h
             return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -5,6 +5,7 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.aigw.t.GatewayExtension;
+import dev.aigw.t.Pause;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.GcpServiceAccount;
 import dev.aigw.testkit.HttpResult;
@@ -133,7 +134,7 @@ class AiProxyVertexTest {
         assertEquals(1, mock().count(MockLlm.Kind.TOKEN));
         String first = mock().lastRequest().header("Authorization");
 
-        AiProxyEnv.sleep(2300); // max_ttl is 2 s
+        Pause.sleep(2300); // max_ttl is 2 s
         client.chat().completions().create(chat());
         assertEquals(2, mock().count(MockLlm.Kind.TOKEN), "the expired token was replaced");
         String second = mock().lastRequest().header("Authorization");

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
+import static dev.aigw.t.Pause.sleep;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -144,15 +145,6 @@ abstract class StoreTestBase {
     HttpResult awaitServedBy(String path, String tag) {
         return await(() -> gw.http("GET", path, null), r -> tag.equals(r.header("X-Echo-Host")),
                 Duration.ofSeconds(20), "GET " + path + " served with Host " + tag);
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     static void assertContains(String haystack, String needle, String message) {
