@@ -87,29 +87,17 @@ public final class RouteTable {
      * cannot be compiled is logged and left out, never failing the whole build.
      */
     public static RouteTable build(List<Route> routes) {
-        return build(routes, null);
-    }
-
-    /**
-     * As {@link #build(List)}, with the routes' matching fields already compiled: {@code conditions}
-     * (same size as {@code routes}, or null) holds each route's {@link RouteConditions}, or null to
-     * compile it here. Lets a rebuild after one change skip recompiling thousands of unchanged routes.
-     */
-    public static RouteTable build(List<Route> routes, List<RouteConditions> conditions) {
         List<List<Candidate>> perRoute = new ArrayList<>(routes.size());
-        for (int i = 0; i < routes.size(); i++) {
-            Route route = routes.get(i);
+        for (Route route : routes) {
             if (route == null || route.definition() == null) {
                 continue;
             }
-            RouteConditions cond = conditions == null ? null : conditions.get(i);
-            if (cond == null) {
-                try {
-                    cond = RouteConditions.compile(route.definition());
-                } catch (RuntimeException e) {
-                    LOG.warn("route {} skipped: {}", route.id(), e.getMessage());
-                    continue;
-                }
+            RouteConditions cond;
+            try {
+                cond = RouteConditions.compile(route.definition());
+            } catch (RuntimeException e) {
+                LOG.warn("route {} skipped: {}", route.id(), e.getMessage());
+                continue;
             }
             perRoute.add(candidatesOf(route, cond));
         }

@@ -21,7 +21,8 @@ public record StoreUpdate(long revision, Map<String, KeyValue> changed, Set<Stri
 
     /** Everything in a snapshot, as an update to an empty reader. */
     public static StoreUpdate of(StoreSnapshot snapshot) {
-        return new StoreUpdate(snapshot.revision(), Collections.unmodifiableMap(new HashMap<>(snapshot.entries())), Set.of());
+        // a snapshot's map is made for it and never changed after: a view is enough, no copy of every entry
+        return new StoreUpdate(snapshot.revision(), Collections.unmodifiableMap(snapshot.entries()), Set.of());
     }
 
     /** True when nothing changed. */
