@@ -289,18 +289,21 @@ sse_of() { # target → "port path"
 pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; bplain|bai) echo "$BASE_PID" ;; *) echo "$GW_PID" ;; esac; }
 
 # A target answers when a POST gets 200 and a body with usage; otherwise it is left out (and said so).
+answers() { # target; sets SMOKE_CODE
+  SMOKE_CODE=$(curl -s -o "$WORK/smoke-$1.out" -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
+    --data-binary @"$BENCH/load/chat.json" "$(url_of "$1")")
+  [ "$SMOKE_CODE" = 200 ] && grep -q '"prompt_tokens"' "$WORK/smoke-$1.out"
+}
 TARGETS=()
 check_targets() {
   TARGETS=()
-  local t code
+  local t
   for t in direct nginx plain ai; do
-    code=$(curl -s -o "$WORK/smoke-$t.out" -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
-      --data-binary @"$BENCH/load/chat.json" "$(url_of "$t")")
-    if [ "$code" = 200 ] && grep -q '"prompt_tokens"' "$WORK/smoke-$t.out"; then
+    if answers "$t"; then
       TARGETS+=("$t")
     else
-      log "target $t unavailable: HTTP $code $(head -c 200 "$WORK/smoke-$t.out")"
-      meta "skip_$t" "HTTP $code at smoke check"
+      log "target $t unavailable: HTTP $SMOKE_CODE $(head -c 200 "$WORK/smoke-$t.out")"
+      meta "skip_$t" "HTTP $SMOKE_CODE at smoke check"
     fi
   done
   log "targets: ${TARGETS[*]}"
@@ -497,8 +500,7 @@ if [ "$SCALE" = 1 ]; then
   SCALE_TARGETS=()
   for t in "${TARGETS[@]}"; do
     case "$t" in
-      plain|ai) [ "$(curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
-                  --data-binary @"$BENCH/load/chat.json" "$(url_of "b$t")")" = 200 ] && SCALE_TARGETS+=("b$t")
+      plain|ai) answers "b$t" && SCALE_TARGETS+=("b$t")
                 SCALE_TARGETS+=("$t") ;;
     esac
   done
