@@ -6,6 +6,7 @@ import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.AccessLogWriter;
 import dev.aigw.gateway.log.RequestLogSink;
+import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.plugin.PluginRegistry;
@@ -14,13 +15,16 @@ import dev.aigw.gateway.route.RouteTableBuilder;
 import dev.aigw.gateway.route.RuntimeConfigHolder;
 import dev.aigw.gateway.schema.ResourceSchemas;
 import dev.aigw.gateway.server.GatewayServer;
+import dev.aigw.gateway.server.ServerStats;
 import dev.aigw.gateway.spi.GatewayExtension;
 import dev.aigw.gateway.spi.GatewayServices;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.ConfigStores;
 import dev.aigw.gateway.store.ConfigWatcher;
 import dev.aigw.gateway.upstream.Upstreams;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
@@ -54,7 +58,11 @@ public final class Bootstrap {
     private final AccessLogWriter accessLog;
     private final GatewayServer server;
     private final List<GatewayExtension> extensions = new ArrayList<>();
+    private final MetricsRegistry metrics;
     private ConfigWatcher watcher;
+    private long metricsTimer = -1;
+    /** Result of the last etcd probe before a scrape: 1 reachable, 0 not. */
+    private volatile int etcdReachable = 1;
 
     private Bootstrap(GatewayConfig config) {
         this.config = config;
@@ -77,6 +85,80 @@ public final class Bootstrap {
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
         List<RequestLogSink> sinks = accessLog == null ? List.of() : List.of(accessLog);
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize());
+        this.metrics = createMetrics();
+    }
+
+    /**
+     * The metrics registry with the gauges the core owns (APISIX's names): connection states,
+     * requests, node info and, with etcd, reachability and modify indexes. Their values are read at
+     * scrape time; nothing is recorded per request here.
+     */
+    private MetricsRegistry createMetrics() {
+        JsonObject attr = config.raw().getJsonObject("plugin_attr", new JsonObject())
+                .getJsonObject("prometheus", new JsonObject());
+        MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"),
+                attr.getInteger("max_series", MetricsRegistry.DEFAULT_MAX_SERIES));
+        String p = m.prefix();
+        ServerStats st = server.stats();
+        GaugeWithCallback.builder().name(p + "nginx_http_current_connections").help("Number of HTTP connections")
+                .labelNames("state")
+                .callback(cb -> {
+                    cb.call(st.active(), "active");
+                    cb.call(st.accepted(), "accepted");
+                    cb.call(st.handled(), "handled");
+                    cb.call(st.reading(), "reading");
+                    cb.call(st.writing(), "writing");
+                    cb.call(st.waiting(), "waiting");
+                }).register(m.prometheus());
+        GaugeWithCallback.builder().name(p + "http_requests_total")
+                .help("The total number of client requests since APISIX started")
+                .callback(cb -> cb.call(st.requests())).register(m.prometheus());
+        String version = Bootstrap.class.getPackage().getImplementationVersion();
+        String host = hostname();
+        String ver = version == null ? "0.1.0" : version;
+        GaugeWithCallback.builder().name(p + "node_info").help("Info of APISIX node").labelNames("hostname", "version")
+                .callback(cb -> cb.call(1, host, ver)).register(m.prometheus());
+        if (config.usesEtcd()) {
+            GaugeWithCallback.builder().name(p + "etcd_reachable")
+                    .help("Config server etcd reachable from APISIX, 0 is unreachable")
+                    .callback(cb -> cb.call(etcdReachable)).register(m.prometheus());
+            GaugeWithCallback.builder().name(p + "etcd_modify_indexes").help("Etcd modify index for APISIX keys")
+                    .labelNames("key")
+                    .callback(cb -> {
+                        long rev = holder.get().revision();
+                        cb.call(rev, "max_modify_index");
+                        cb.call(rev, "x_etcd_index");
+                    }).register(m.prometheus());
+            m.beforeScrape(this::probeStore);
+        }
+        return m;
+    }
+
+    private static String hostname() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    /** As APISIX before each scrape: one read from the config store, bounded to 3 s, sets etcd_reachable. */
+    private Future<Void> probeStore() {
+        Promise<Void> done = Promise.promise();
+        long timer = vertx.setTimer(3000, id -> {
+            etcdReachable = 0;
+            done.tryComplete();
+        });
+        store.get(store.prefix() + "/phantomkey").onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            etcdReachable = ar.succeeded() ? 1 : 0;
+            done.tryComplete();
+        });
+        return done.future();
     }
 
     /** Starts everything; the future completes when both ports listen and the routes are loaded. */
@@ -95,6 +177,8 @@ public final class Bootstrap {
         for (Plugin<?> p : plugins.all()) {
             p.init(env);
         }
+        // label sets of metrics with an `expire` are swept once a second
+        metricsTimer = vertx.setPeriodic(1000, id -> metrics.tick(System.currentTimeMillis()));
         return ConfigWatcher.start(store, holder)
                 .compose(w -> {
                     watcher = w;
@@ -138,6 +222,9 @@ public final class Bootstrap {
      * loggers, and closes everything. Safe to call from any non-event-loop thread.
      */
     public Future<Void> stop(long graceMillis) {
+        if (metricsTimer >= 0) {
+            vertx.cancelTimer(metricsTimer);
+        }
         Future<Void> chain = Future.succeededFuture();
         for (GatewayExtension ext : extensions) {
             chain = chain.compose(v -> ext.stop().recover(e -> Future.succeededFuture()));
@@ -209,6 +296,11 @@ public final class Bootstrap {
         @Override
         public JsonObject pluginMetadata(String pluginName) {
             return holder.get().pluginMetadata().get(pluginName);
+        }
+
+        @Override
+        public MetricsRegistry metrics() {
+            return metrics;
         }
     }
 

@@ -6,6 +6,7 @@ import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.RequestLogSink;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginBinding;
+import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.route.Route;
@@ -80,7 +81,7 @@ public final class PluginPipeline implements AutoCloseable {
         CoreVariables.register(variables);
         this.upstreams = new Upstreams(vertx);
         PluginEnv env = new Env(vertx, new JsonObject(), variables, Path.of("."),
-                name -> config.pluginMetadata().get(name));
+                name -> config.pluginMetadata().get(name), new MetricsRegistry("apisix_", MetricsRegistry.DEFAULT_MAX_SERIES));
         RequestLogSink queue = finished::add;
         this.server = new GatewayServer(vertx, () -> config, variables, List.of(queue), MAX_BODY_SIZE);
         this.port = Ports.free();
@@ -294,7 +295,7 @@ public final class PluginPipeline implements AutoCloseable {
 
     /** What the plugins get at init, as the gateway's own environment gives it. */
     private record Env(Vertx vertx, JsonObject config, VariableRegistry variables, Path prefix,
-                       Function<String, JsonObject> metadata) implements PluginEnv {
+                       Function<String, JsonObject> metadata, MetricsRegistry metrics) implements PluginEnv {
         @Override
         public JsonObject pluginMetadata(String pluginName) {
             return metadata.apply(pluginName);

@@ -26,6 +26,7 @@ public final class GatewayConfig {
 
     private int nodePort = Ports.free();
     private int adminPort = Ports.free();
+    private int metricsPort = Ports.free();
     private String adminKey = DEFAULT_ADMIN_KEY;
     private String configProvider = "builtin";
     private final List<String> etcdHosts = new ArrayList<>();
@@ -105,6 +106,16 @@ public final class GatewayConfig {
         return nodePort;
     }
 
+    /** The prometheus export server's port ({@code plugin_attr.prometheus.export_addr.port}). */
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public GatewayConfig metricsPort(int port) {
+        this.metricsPort = port;
+        return this;
+    }
+
     public int adminPort() {
         return adminPort;
     }
@@ -140,6 +151,10 @@ public final class GatewayConfig {
         Map<String, Object> listen = child(admin, "admin_listen");
         listen.put("ip", "127.0.0.1");
         listen.put("port", adminPort);
+        // a free port for the metrics too: parallel gateways must not fight over 9091
+        Map<String, Object> export = child(child(child(root, "plugin_attr"), "prometheus"), "export_addr");
+        export.put("ip", "127.0.0.1");
+        export.put("port", metricsPort);
         if ("etcd".equals(configProvider)) {
             Map<String, Object> etcd = child(deployment, "etcd");
             etcd.put("host", List.copyOf(etcdHosts));

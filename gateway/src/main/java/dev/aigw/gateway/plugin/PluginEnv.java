@@ -1,6 +1,7 @@
 package dev.aigw.gateway.plugin;
 
 import dev.aigw.gateway.context.VariableRegistry;
+import dev.aigw.gateway.metrics.MetricsRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 /**
  * What the gateway offers a plugin at {@link Plugin#init}: the shared Vert.x instance, the merged
  * configuration, the variable registry (to add variables such as {@code llm_model}), the prefix
- * directory and the current plugin metadata.
+ * directory, the current plugin metadata and the metrics registry.
  */
 public interface PluginEnv {
 
@@ -29,4 +30,11 @@ public interface PluginEnv {
      * last route-table snapshot: cheap, safe on the event loop.
      */
     JsonObject pluginMetadata(String pluginName);
+
+    /**
+     * The gateway's metrics registry: a plugin creates its metrics here once (in {@link Plugin#init})
+     * and records on them per request (lock-free, label sets capped). What is exposed, and where, is
+     * the {@code prometheus} plugin's business.
+     */
+    MetricsRegistry metrics();
 }

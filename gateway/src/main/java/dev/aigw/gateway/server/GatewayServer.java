@@ -38,6 +38,7 @@ public final class GatewayServer {
     private final List<RequestLogSink> sinks;
     private final long maxBodySize;
     private final List<HttpServer> servers = new ArrayList<>();
+    private final ServerStats stats = new ServerStats();
 
     /**
      * @param config      the current runtime configuration; read once per request
@@ -50,6 +51,11 @@ public final class GatewayServer {
         this.variables = variables;
         this.sinks = List.copyOf(sinks);
         this.maxBodySize = maxBodySize;
+    }
+
+    /** Connection and request counts of every listener. */
+    public ServerStats stats() {
+        return stats;
     }
 
     /** Starts one listener per (ip, port), sharing this server's pipeline. */
@@ -67,7 +73,11 @@ public final class GatewayServer {
                 .setIdleTimeout(60)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS);
         HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle)
-                .invalidRequestHandler(this::invalid);
+                .invalidRequestHandler(this::invalid)
+                .connectionHandler(conn -> {
+                    stats.accepted.increment();
+                    conn.closeHandler(v -> stats.closed.increment());
+                });
         return server.listen().map(s -> {
             synchronized (servers) {
                 servers.add(s);
@@ -90,6 +100,8 @@ public final class GatewayServer {
     void handle(HttpServerRequest req) {
         // nothing reads the body until a route (or a plugin) asks for it, or the upstream streams it
         req.pause();
+        stats.requests.increment();
+        stats.inFlight.increment();
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
@@ -128,6 +140,8 @@ public final class GatewayServer {
      * it (400 / 414 / 431, connection closed); it is logged like any other request, as nginx does.
      */
     void invalid(HttpServerRequest req) {
+        stats.requests.increment();
+        stats.inFlight.increment();
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
         ctx.requestId(RequestIds.next());
         req.response().endHandler(v -> finish(ctx, req.response().ended() ? req.response().getStatusCode() : 499));
@@ -254,6 +268,7 @@ public final class GatewayServer {
             return;
         }
         ctx.markFinished(status);
+        stats.inFlight.decrement();
         for (PluginBinding<?> p : ctx.plugins()) {
             try {
                 p.log(ctx);

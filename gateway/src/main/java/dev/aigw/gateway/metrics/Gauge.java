@@ -1,0 +1,80 @@
+package dev.aigw.gateway.metrics;
+
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A value that goes up and down per label set (active connections …). Updates are lock-free CAS. */
+public final class Gauge extends LabeledMetric<Gauge.Value> {
+
+    static final class Value extends LabeledMetric.Series {
+        final AtomicLong bits = new AtomicLong(Double.doubleToRawLongBits(0));
+
+        void add(double d) {
+            long prev;
+            long next;
+            do {
+                prev = bits.get();
+                next = Double.doubleToRawLongBits(Double.longBitsToDouble(prev) + d);
+            } while (!bits.compareAndSet(prev, next));
+        }
+
+        double get() {
+            return Double.longBitsToDouble(bits.get());
+        }
+    }
+
+    Gauge(MetricsRegistry registry, String name, String help, List<String> labelNames, long expireSeconds) {
+        super(registry, name, help, labelNames, expireSeconds);
+    }
+
+    /** Adds 1; false when the series cap dropped the update. */
+    public boolean inc(String... labelValues) {
+        return add(1, labelValues);
+    }
+
+    /** Subtracts 1; false when the series cap dropped the update. */
+    public boolean dec(String... labelValues) {
+        return add(-1, labelValues);
+    }
+
+    /** Adds {@code delta}; false when the series cap dropped the update. */
+    public boolean add(double delta, String... labelValues) {
+        Value v = series(labelValues);
+        if (v == null) {
+            return false;
+        }
+        v.add(delta);
+        return true;
+    }
+
+    public void set(double value, String... labelValues) {
+        Value v = series(labelValues);
+        if (v != null) {
+            v.bits.set(Double.doubleToRawLongBits(value));
+        }
+    }
+
+    /** The current value of a series, or 0 when it does not exist. */
+    public double value(String... labelValues) {
+        Value v = peek(labelValues);
+        return v == null ? 0 : v.get();
+    }
+
+    @Override
+    Value newSeries() {
+        return new Value();
+    }
+
+    @Override
+    MetricSnapshot snapshot(Map<Key, Value> current) {
+        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(current.size());
+        current.forEach((k, v) -> points.add(new GaugeSnapshot.GaugeDataPointSnapshot(v.get(), labels(k), null)));
+        return new GaugeSnapshot(new MetricMetadata(name(), help()), points);
+    }
+}

@@ -1,0 +1,190 @@
+package dev.aigw.gateway.metrics;
+
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A metric with a fixed list of label names and at most {@link MetricsRegistry#maxSeries()} label
+ * value combinations ("series"). Recording looks the series up in a concurrent map (no lock on the
+ * hit path) and creates it on a miss; past the cap the observation is dropped and counted, so
+ * hostile label values (random model names) cannot grow memory without bound. Series not touched
+ * for {@link #expireSeconds()} are removed by the registry's sweeper (APISIX's per-metric
+ * {@code expire}).
+ *
+ * @param <S> the per-series state
+ */
+public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
+        permits Counter, Gauge, Histogram {
+
+    /** Per-series state; {@code touched} is the registry clock at the last update. */
+    abstract static class Series {
+        volatile long touched;
+    }
+
+    /** A label value tuple with its hash computed once. */
+    static final class Key {
+        final String[] values;
+        private final int hash;
+
+        Key(String[] values) {
+            this.values = values;
+            this.hash = Arrays.hashCode(values);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && Arrays.equals(k.values, values);
+        }
+    }
+
+    private final MetricsRegistry registry;
+    private final String name;
+    private final String help;
+    private final String[] labelNames;
+    private final long expireSeconds;
+    private final ConcurrentHashMap<Key, S> series = new ConcurrentHashMap<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final LongAdder dropped = new LongAdder();
+
+    LabeledMetric(MetricsRegistry registry, String name, String help, List<String> labelNames, long expireSeconds) {
+        this.registry = registry;
+        this.name = name;
+        this.help = help;
+        this.labelNames = labelNames.toArray(String[]::new);
+        this.expireSeconds = expireSeconds;
+    }
+
+    /** The full name, prefix included. */
+    public String name() {
+        return name;
+    }
+
+    public String help() {
+        return help;
+    }
+
+    public List<String> labelNames() {
+        return List.of(labelNames);
+    }
+
+    /** Seconds after the last update at which a series is removed; 0 = never. */
+    public long expireSeconds() {
+        return expireSeconds;
+    }
+
+    /** Distinct label value combinations currently held. */
+    public int seriesCount() {
+        return size.get();
+    }
+
+    /** Observations dropped because the series cap was reached. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    abstract S newSeries();
+
+    abstract MetricSnapshot snapshot(Map<Key, S> current);
+
+    /**
+     * The series for these label values (one per label name, null read as ""), created if absent;
+     * null when the cap is reached (the caller then drops the observation, counted here). The array
+     * becomes the series key when the series is created: callers pass a fresh one (varargs do).
+     */
+    final S series(String... values) {
+        if (values.length != labelNames.length) {
+            throw new IllegalArgumentException(name + ": expected " + labelNames.length + " label values, got "
+                    + values.length);
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == null) {
+                values[i] = "";
+            }
+        }
+        Key key = new Key(values);
+        S s = series.get(key);
+        if (s == null) {
+            s = create(key);
+            if (s == null) {
+                return null;
+            }
+        }
+        if (expireSeconds > 0) {
+            s.touched = registry.clock();
+        }
+        return s;
+    }
+
+    private S create(Key key) {
+        // reserve a slot first so that concurrent creators never exceed the cap
+        if (size.incrementAndGet() > registry.maxSeries()) {
+            size.decrementAndGet();
+            S existing = series.get(key);
+            if (existing == null) {
+                dropped.increment();
+            }
+            return existing;
+        }
+        S fresh = newSeries();
+        fresh.touched = registry.clock();
+        S prev = series.putIfAbsent(key, fresh);
+        if (prev != null) {
+            size.decrementAndGet();
+            return prev;
+        }
+        return fresh;
+    }
+
+    /** The series of these label values if it exists (nothing created, nothing touched). */
+    final S peek(String... values) {
+        String[] v = values.clone();
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] == null) {
+                v[i] = "";
+            }
+        }
+        return series.get(new Key(v));
+    }
+
+    /** Removes the series not updated for {@link #expireSeconds()}; called by the registry's sweeper. */
+    final void expire(long now) {
+        if (expireSeconds <= 0) {
+            return;
+        }
+        long limit = now - expireSeconds * 1000;
+        series.forEach((k, s) -> {
+            if (s.touched < limit && series.remove(k, s)) {
+                size.decrementAndGet();
+            }
+        });
+    }
+
+    /** Removes every series (tests, and a metric whose owner goes away). */
+    public final void clear() {
+        series.forEach((k, s) -> {
+            if (series.remove(k, s)) {
+                size.decrementAndGet();
+            }
+        });
+    }
+
+    final MetricSnapshot collect() {
+        return snapshot(series);
+    }
+
+    final Labels labels(Key key) {
+        return Labels.of(labelNames, key.values);
+    }
+}

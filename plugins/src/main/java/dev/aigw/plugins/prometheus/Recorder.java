@@ -1,0 +1,408 @@
+package dev.aigw.plugins.prometheus;
+
+import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.metrics.Counter;
+import dev.aigw.gateway.metrics.Gauge;
+import dev.aigw.gateway.metrics.Histogram;
+import dev.aigw.gateway.metrics.MetricsRegistry;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * APISIX 3.18's per-request metrics ({@code apisix/plugins/prometheus/exporter.lua} http_log) over
+ * the gateway's registry: the label lists in APISIX's order, {@code extra_labels} appended, values of
+ * {@code disabled_labels} collapsed to "", model names cut to 128 bytes.
+ */
+final class Recorder {
+
+    static final String HTTP_STATUS = "http_status";
+    static final String HTTP_LATENCY = "http_latency";
+    static final String BANDWIDTH = "bandwidth";
+    static final String LLM_LATENCY = "llm_latency";
+    static final String LLM_PROMPT_TOKENS = "llm_prompt_tokens";
+    static final String LLM_COMPLETION_TOKENS = "llm_completion_tokens";
+    static final String LLM_PROMPT_TOKENS_DIST = "llm_prompt_tokens_dist";
+    static final String LLM_COMPLETION_TOKENS_DIST = "llm_completion_tokens_dist";
+    static final String LLM_ACTIVE_CONNECTIONS = "llm_active_connections";
+
+    private static final List<String> LLM_TAIL = List.of("consumer", "node", "request_type", "request_llm_model",
+            "llm_model");
+
+    /** The built-in labels of each metric, in APISIX's order (3.18). */
+    static Map<String, List<String>> labelMap(boolean legacy) {
+        Map<String, List<String>> m = new HashMap<>();
+        List<String> status = new ArrayList<>(List.of("code", "route", "matched_uri", "matched_host", "service"));
+        status.addAll(LLM_TAIL);
+        if (!legacy) {
+            status.add("response_source");
+        }
+        m.put(HTTP_STATUS, List.copyOf(status));
+        m.put(HTTP_LATENCY, concat(List.of("type", "route", "service"), LLM_TAIL));
+        m.put(BANDWIDTH, concat(List.of("type", "route", "service"), LLM_TAIL));
+        m.put(LLM_LATENCY, concat(legacy ? List.of("route_id", "service_id") : List.of("type", "route_id", "service_id"),
+                LLM_TAIL));
+        List<String> tokens = concat(List.of("route_id", "service_id"), LLM_TAIL);
+        m.put(LLM_PROMPT_TOKENS, tokens);
+        m.put(LLM_COMPLETION_TOKENS, tokens);
+        if (!legacy) {
+            m.put(LLM_PROMPT_TOKENS_DIST, tokens);
+            m.put(LLM_COMPLETION_TOKENS_DIST, tokens);
+        }
+        m.put(LLM_ACTIVE_CONNECTIONS, concat(List.of("route", "route_id", "matched_uri", "matched_host", "service",
+                "service_id"), LLM_TAIL));
+        return m;
+    }
+
+    /** Labels that {@code disabled_labels} may not name (APISIX's structural_labels). */
+    static final Map<String, List<String>> STRUCTURAL = Map.of(HTTP_STATUS, List.of("code"),
+            HTTP_LATENCY, List.of("type"), BANDWIDTH, List.of("type"), LLM_LATENCY, List.of("type"));
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> l = new ArrayList<>(a);
+        l.addAll(b);
+        return List.copyOf(l);
+    }
+
+    /** One metric: its registry object, built-in label count and extra label variables. */
+    private static final class Def<M> {
+        final String name;
+        final M metric;
+        final int builtin;
+        final String[] extraVars;
+
+        Def(String name, M metric, int builtin, List<String> extraVars) {
+            this.name = name;
+            this.metric = metric;
+            this.builtin = builtin;
+            this.extraVars = extraVars.toArray(String[]::new);
+        }
+    }
+
+    private static final int MAX_MODEL_LABEL_BYTES = 128;
+    private static final String[] CODES = new String[600];
+
+    static {
+        for (int i = 0; i < CODES.length; i++) {
+            CODES[i] = Integer.toString(i);
+        }
+    }
+
+    private final boolean legacy;
+    private final Map<String, List<String>> labels;
+    private final Def<Counter> status;
+    private final Def<Histogram> latency;
+    private final Def<Counter> bandwidth;
+    private final Def<Histogram> llmLatency;
+    private final Def<Counter> promptTokens;
+    private final Def<Counter> completionTokens;
+    private final Def<Histogram> promptDist;
+    private final Def<Histogram> completionDist;
+    private final Def<Gauge> active;
+    private final Supplier<JsonObject> metadata;
+    private final RouteLabels.Cache routes = new RouteLabels.Cache();
+    /** disabled_labels compiled from one metadata object (compared by identity). */
+    private volatile Disabled disabled = new Disabled(null, Map.of());
+
+    private record Disabled(JsonObject source, Map<String, boolean[]> masks) {
+    }
+
+    Recorder(MetricsRegistry reg, PrometheusAttr attr, Supplier<JsonObject> metadata) {
+        this.legacy = attr.legacyLabels();
+        this.labels = labelMap(legacy);
+        this.metadata = metadata;
+        status = counter(reg, attr, HTTP_STATUS, "HTTP status codes per service in APISIX");
+        latency = histogram(reg, attr, HTTP_LATENCY, "HTTP request latency in milliseconds per service in APISIX",
+                attr.defaultBuckets());
+        bandwidth = counter(reg, attr, BANDWIDTH, "Total bandwidth in bytes consumed per service in APISIX");
+        llmLatency = histogram(reg, attr, LLM_LATENCY, "LLM request latency in milliseconds", attr.llmLatencyBuckets());
+        promptTokens = counter(reg, attr, LLM_PROMPT_TOKENS, "LLM service consumed prompt tokens");
+        completionTokens = counter(reg, attr, LLM_COMPLETION_TOKENS, "LLM service consumed completion tokens");
+        promptDist = legacy ? null : histogram(reg, attr, LLM_PROMPT_TOKENS_DIST,
+                "LLM prompt tokens distribution per request", attr.promptBuckets());
+        completionDist = legacy ? null : histogram(reg, attr, LLM_COMPLETION_TOKENS_DIST,
+                "LLM completion tokens distribution per request", attr.completionBuckets());
+        PrometheusAttr.MetricAttr a = attr.metric(LLM_ACTIVE_CONNECTIONS);
+        active = new Def<>(LLM_ACTIVE_CONNECTIONS, reg.gauge(LLM_ACTIVE_CONNECTIONS, "Number of active connections to LLM service",
+                names(LLM_ACTIVE_CONNECTIONS, a), a.expire()), labels.get(LLM_ACTIVE_CONNECTIONS).size(), a.labelVars());
+    }
+
+    private List<String> names(String metric, PrometheusAttr.MetricAttr a) {
+        return concat(labels.get(metric), a.labelNames());
+    }
+
+    private Def<Counter> counter(MetricsRegistry reg, PrometheusAttr attr, String name, String help) {
+        PrometheusAttr.MetricAttr a = attr.metric(name);
+        return new Def<>(name, reg.counter(name, help, names(name, a), a.expire()), labels.get(name).size(), a.labelVars());
+    }
+
+    private Def<Histogram> histogram(MetricsRegistry reg, PrometheusAttr attr, String name, String help, double[] buckets) {
+        PrometheusAttr.MetricAttr a = attr.metric(name);
+        return new Def<>(name, reg.histogram(name, help, names(name, a), buckets, a.expire()), labels.get(name).size(),
+                a.labelVars());
+    }
+
+    // ------------------------------------------------------------------ per request
+
+    /** The values one request shares between its metrics, computed once in the log phase. */
+    private static final class Req {
+        String route;      // id, or name with prefer_name
+        String routeId;
+        String routeName;
+        String service;
+        String serviceId;
+        String matchedUri;
+        String matchedHost;
+        String consumer;
+        String node;
+        String requestType;
+        String requestModel;
+        String model;
+    }
+
+    private Req common(RequestContext ctx, boolean preferName) {
+        RouteLabels rl = routes.of(ctx.route());
+        Req r = new Req();
+        r.routeId = rl.id();
+        r.routeName = ctx.route() == null ? "" : rl.name();
+        r.route = preferName ? r.routeName : rl.id();
+        r.serviceId = rl.serviceId();
+        r.service = rl.serviceId();
+        r.matchedUri = rl.matchedUri();
+        r.matchedHost = rl.matchedHost();
+        r.consumer = str(ctx.var("consumer_name"));
+        r.requestType = requestType(ctx);
+        r.node = node(ctx, rl);
+        r.requestModel = model(ctx.var("request_llm_model"));
+        r.model = model(ctx.var("llm_model"));
+        return r;
+    }
+
+    private static String requestType(RequestContext ctx) {
+        Object t = ctx.var("request_type");
+        return t == null ? "traditional_http" : t.toString();
+    }
+
+    private static boolean isAi(String requestType) {
+        return "ai_chat".equals(requestType) || "ai_stream".equals(requestType);
+    }
+
+    /** APISIX's {@code ctx.balancer_ip}: the AI instance name, else the upstream node's address. */
+    private static String node(RequestContext ctx, RouteLabels rl) {
+        Object b = ctx.var("balancer_ip");
+        if (b != null) {
+            return b.toString();
+        }
+        if (rl.aiNode() != null && isAi(requestType(ctx))) {
+            return rl.aiNode();
+        }
+        Object addr = ctx.var("upstream_addr");
+        if (addr == null) {
+            return "";
+        }
+        String a = addr.toString();
+        int comma = a.lastIndexOf(", ");
+        if (comma >= 0) {
+            a = a.substring(comma + 2); // retried: the node that answered last
+        }
+        int colon = a.lastIndexOf(':');
+        if (colon > 0 && a.indexOf(':') == colon) {
+            return a.substring(0, colon);
+        }
+        if (a.startsWith("[") && a.indexOf("]:") > 0) {
+            return a.substring(1, a.indexOf("]:"));
+        }
+        return a;
+    }
+
+    /** Client-supplied model names: cut to 128 UTF-8 bytes; objects and arrays become {@code <non-scalar>}. */
+    static String model(Object v) {
+        if (v == null) {
+            return "";
+        }
+        if (v instanceof JsonObject || v instanceof JsonArray || v instanceof Map<?, ?> || v instanceof List<?>) {
+            return "<non-scalar>";
+        }
+        String s = v.toString();
+        if (s.length() <= MAX_MODEL_LABEL_BYTES / 4) {
+            return s; // at most 4 bytes per char: surely short enough
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= MAX_MODEL_LABEL_BYTES) {
+            return s;
+        }
+        int end = MAX_MODEL_LABEL_BYTES;
+        while (end > 0 && (b[end] & 0xC0) == 0x80) {
+            end--; // never split a character
+        }
+        return new String(b, 0, end, StandardCharsets.UTF_8);
+    }
+
+    private static String str(Object v) {
+        return v == null ? "" : v.toString();
+    }
+
+    private static double num(Object v) {
+        if (v instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (v == null) {
+            return Double.NaN;
+        }
+        try {
+            return Double.parseDouble(v.toString());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private Map<String, boolean[]> masks() {
+        JsonObject meta = metadata.get();
+        Disabled d = disabled;
+        if (d.source == meta) {
+            return d.masks;
+        }
+        Map<String, boolean[]> masks = new HashMap<>();
+        JsonObject dl = meta == null ? null : meta.getJsonObject("disabled_labels");
+        if (dl != null) {
+            for (String metric : dl.fieldNames()) {
+                List<String> builtins = labels.get(metric);
+                JsonArray names = dl.getJsonArray(metric);
+                if (builtins == null || names == null) {
+                    continue;
+                }
+                boolean[] mask = new boolean[builtins.size()];
+                for (int i = 0; i < builtins.size(); i++) {
+                    mask[i] = names.contains(builtins.get(i));
+                }
+                masks.put(metric, mask);
+            }
+        }
+        disabled = new Disabled(meta, Map.copyOf(masks));
+        return disabled.masks;
+    }
+
+    /** Built-in values (disabled ones collapsed), then the extra labels read from variables. */
+    private static String[] values(Def<?> def, Map<String, boolean[]> masks, RequestContext ctx, String... builtin) {
+        String[] out = builtin;
+        if (def.extraVars.length > 0) {
+            out = java.util.Arrays.copyOf(builtin, builtin.length + def.extraVars.length);
+            for (int i = 0; i < def.extraVars.length; i++) {
+                out[builtin.length + i] = str(ctx.var(def.extraVars[i]));
+            }
+        }
+        boolean[] mask = masks.get(def.name);
+        if (mask != null) {
+            for (int i = 0; i < mask.length; i++) {
+                if (mask[i]) {
+                    out[i] = "";
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Log phase: everything APISIX's http_log records. */
+    void log(RequestContext ctx, boolean preferName) {
+        Map<String, boolean[]> masks = masks();
+        Req r = common(ctx, preferName);
+        int code = ctx.status();
+        String codeLabel = code >= 0 && code < CODES.length ? CODES[code] : Integer.toString(code);
+        if (legacy) {
+            status.metric.inc(1, values(status, masks, ctx, codeLabel, r.route, r.matchedUri, r.matchedHost, r.service,
+                    r.consumer, r.node, r.requestType, r.requestModel, r.model));
+        } else {
+            status.metric.inc(1, values(status, masks, ctx, codeLabel, r.route, r.matchedUri, r.matchedHost, r.service,
+                    r.consumer, r.node, r.requestType, r.requestModel, r.model, responseSource(ctx, code)));
+        }
+
+        long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
+        double total = (end - ctx.startNanos()) / 1e6;
+        double upstream = num(ctx.var("apisix_upstream_response_time"));
+        latency.metric.observe(total, values(latency, masks, ctx, "request", r.route, r.service, r.consumer, r.node,
+                r.requestType, r.requestModel, r.model));
+        if (!Double.isNaN(upstream)) {
+            latency.metric.observe(upstream, values(latency, masks, ctx, "upstream", r.route, r.service, r.consumer,
+                    r.node, r.requestType, r.requestModel, r.model));
+        }
+        double own = Double.isNaN(upstream) ? total : Math.max(0, total - upstream);
+        latency.metric.observe(own, values(latency, masks, ctx, "apisix", r.route, r.service, r.consumer, r.node,
+                r.requestType, r.requestModel, r.model));
+
+        bandwidth.metric.inc(num(ctx.var("request_length")), values(bandwidth, masks, ctx, "ingress", r.route,
+                r.service, r.consumer, r.node, r.requestType, r.requestModel, r.model));
+        bandwidth.metric.inc(num(ctx.var("bytes_sent")), values(bandwidth, masks, ctx, "egress", r.route, r.service,
+                r.consumer, r.node, r.requestType, r.requestModel, r.model));
+
+        if (!isAi(r.requestType)) {
+            return;
+        }
+        boolean stream = "ai_stream".equals(r.requestType);
+        double ttft = num(ctx.var("llm_time_to_first_token"));
+        if (ttft != 0 && code < 400) {
+            if (legacy) {
+                // 3.14–3.16: one series per label set, no type, time to first token only
+                if (!Double.isNaN(ttft)) {
+                    llmLatency.metric.observe(ttft, values(llmLatency, masks, ctx, r.routeId, r.serviceId,
+                            r.consumer, r.node, r.requestType, r.requestModel, r.model));
+                }
+            } else {
+                llmLatency.metric.observe(upstream, values(llmLatency, masks, ctx, "total", r.routeId, r.serviceId,
+                        r.consumer, r.node, r.requestType, r.requestModel, r.model));
+                if (stream && !Double.isNaN(ttft)) {
+                    llmLatency.metric.observe(ttft, values(llmLatency, masks, ctx, "ttft", r.routeId, r.serviceId,
+                            r.consumer, r.node, r.requestType, r.requestModel, r.model));
+                }
+            }
+        }
+        double prompt = num(ctx.var("llm_prompt_tokens"));
+        double completion = num(ctx.var("llm_completion_tokens"));
+        prompt = Double.isNaN(prompt) ? 0 : prompt;
+        completion = Double.isNaN(completion) ? 0 : completion;
+        promptTokens.metric.inc(prompt, values(promptTokens, masks, ctx, r.routeId, r.serviceId, r.consumer, r.node,
+                r.requestType, r.requestModel, r.model));
+        completionTokens.metric.inc(completion, values(completionTokens, masks, ctx, r.routeId, r.serviceId, r.consumer,
+                r.node, r.requestType, r.requestModel, r.model));
+        if (!legacy) {
+            promptDist.metric.observe(prompt, values(promptDist, masks, ctx, r.routeId, r.serviceId, r.consumer, r.node,
+                    r.requestType, r.requestModel, r.model));
+            completionDist.metric.observe(completion, values(completionDist, masks, ctx, r.routeId, r.serviceId,
+                    r.consumer, r.node, r.requestType, r.requestModel, r.model));
+        }
+    }
+
+    /**
+     * APISIX's {@code response_source}: {@code apisix} for answers the gateway made itself (no route,
+     * a plugin's rejection), {@code nginx} for a proxy failure (no upstream answer: 502/504),
+     * {@code upstream} for what the upstream sent.
+     */
+    private static String responseSource(RequestContext ctx, int code) {
+        if (!ctx.exited()) {
+            return ctx.upstream() == null ? "apisix" : "upstream";
+        }
+        if (ctx.upstream() != null && ctx.var("upstream_addr") != null && (code == 502 || code == 504)) {
+            return "nginx";
+        }
+        return "apisix";
+    }
+
+    /** Labels of {@code llm_active_connections} for a request about to be proxied, or null if not an AI request. */
+    String[] activeLabels(RequestContext ctx, boolean preferName) {
+        Req r = common(ctx, preferName);
+        if (!isAi(r.requestType)) {
+            return null;
+        }
+        return values(active, masks(), ctx, r.routeName, r.routeId, r.matchedUri, r.matchedHost, r.service,
+                r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+    }
+
+    Gauge active() {
+        return active.metric;
+    }
+}

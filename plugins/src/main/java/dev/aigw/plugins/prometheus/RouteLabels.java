@@ -1,0 +1,71 @@
+package dev.aigw.plugins.prometheus;
+
+import dev.aigw.gateway.route.Route;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The label values a route contributes (id, name, matched uri and host, service, the AI node name),
+ * computed once per route version and cached: a request only looks them up.
+ *
+ * @param route       the route version they were computed from (compared by identity)
+ * @param id          the route id
+ * @param name        the route name, or the id when it has none ({@code prefer_name})
+ * @param matchedUri  the route's uri pattern ({@code uri}, else the first of {@code uris})
+ * @param matchedHost the route's host pattern ({@code host}, else the first of {@code hosts}), or ""
+ * @param serviceId   {@code service_id}, or ""
+ * @param aiNode      APISIX's {@code balancer_ip} for ai-proxy routes ({@code ai-proxy-<provider>}), or null
+ */
+record RouteLabels(Route route, String id, String name, String matchedUri, String matchedHost, String serviceId,
+                   String aiNode) {
+
+    static final RouteLabels NONE = new RouteLabels(null, "", "", "", "", "", null);
+
+    /** Per route id; an entry is replaced when its route changes. Bounded by {@link #CAP}. */
+    static final class Cache {
+        private static final int CAP = 100_000;
+        private final ConcurrentHashMap<String, RouteLabels> byId = new ConcurrentHashMap<>();
+
+        RouteLabels of(Route route) {
+            if (route == null) {
+                return NONE;
+            }
+            RouteLabels l = byId.get(route.id());
+            if (l != null && l.route == route) {
+                return l;
+            }
+            l = compute(route);
+            if (byId.size() >= CAP) {
+                byId.clear(); // deleted routes linger here; start over rather than grow
+            }
+            byId.put(route.id(), l);
+            return l;
+        }
+    }
+
+    private static RouteLabels compute(Route r) {
+        JsonObject d = r.definition() == null ? new JsonObject() : r.definition();
+        String uri = d.getString("uri");
+        if (uri == null) {
+            uri = first(d.getValue("uris"));
+        }
+        String host = d.getString("host");
+        if (host == null) {
+            host = first(d.getValue("hosts"));
+        }
+        String aiNode = null;
+        JsonObject plugins = d.getJsonObject("plugins");
+        if (plugins != null && plugins.getValue("ai-proxy") instanceof JsonObject ai && ai.getString("provider") != null) {
+            aiNode = "ai-proxy-" + ai.getString("provider");
+        }
+        return new RouteLabels(r, r.id(), r.name() != null ? r.name() : r.id(), uri == null ? "" : uri,
+                host == null ? "" : host, d.getValue("service_id") == null ? "" : String.valueOf(d.getValue("service_id")),
+                aiNode);
+    }
+
+    private static String first(Object v) {
+        return v instanceof JsonArray a && !a.isEmpty() && a.getValue(0) instanceof String s ? s : null;
+    }
+}
