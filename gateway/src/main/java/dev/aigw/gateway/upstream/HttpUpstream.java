@@ -353,6 +353,10 @@ public final class HttpUpstream implements UpstreamHandler {
             responseStarted = true;
             int status = resp.statusCode();
             ctx.setVar("upstream_status", Integer.toString(status));
+            if (attemptNanos != 0) {
+                // nginx's $upstream_header_time; its presence also tells that the answer is the upstream's
+                ctx.setVar("upstream_header_time", seconds((System.nanoTime() - attemptNanos) / 1_000_000));
+            }
             MultiMap target = out.headers();
             for (Map.Entry<String, String> e : resp.headers()) {
                 if (!HopByHop.is(e.getKey())) {

@@ -319,7 +319,7 @@ final class Recorder {
                     r.consumer, r.node, r.requestType, r.requestModel, r.model));
         } else {
             status.metric.inc(1, values(status, masks, ctx, codeLabel, r.route, r.matchedUri, r.matchedHost, r.service,
-                    r.consumer, r.node, r.requestType, r.requestModel, r.model, responseSource(ctx, code)));
+                    r.consumer, r.node, r.requestType, r.requestModel, r.model, responseSource(ctx)));
         }
 
         long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
@@ -378,18 +378,22 @@ final class Recorder {
     }
 
     /**
-     * APISIX's {@code response_source}: {@code apisix} for answers the gateway made itself (no route,
-     * a plugin's rejection), {@code nginx} for a proxy failure (no upstream answer: 502/504),
-     * {@code upstream} for what the upstream sent.
+     * APISIX's {@code response_source} ({@code core.response.get_response_source}): {@code apisix} for
+     * answers the gateway made itself (no route, a plugin's rejection), {@code nginx} when the HTTP
+     * upstream failed before sending a response head (the gateway's 502/504), {@code upstream} for
+     * what an upstream sent (an AI provider's answer relayed by ai-proxy included).
      */
-    private static String responseSource(RequestContext ctx, int code) {
-        if (!ctx.exited()) {
-            return ctx.upstream() == null ? "apisix" : "upstream";
+    private static String responseSource(RequestContext ctx) {
+        if (ctx.var("upstream_header_time") != null) {
+            return "upstream";
         }
-        if (ctx.upstream() != null && ctx.var("upstream_addr") != null && (code == 502 || code == 504)) {
+        if (ctx.exited() || ctx.upstream() == null) {
+            return "apisix";
+        }
+        if (ctx.route() != null && ctx.upstream() == ctx.route().upstream()) {
             return "nginx";
         }
-        return "apisix";
+        return "upstream";
     }
 
     /** Labels of {@code llm_active_connections} for a request about to be proxied, or null if not an AI request. */
