@@ -4,7 +4,7 @@
 # (by PID) and writes bench/results/<date>.md with a verdict per goal.
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
-#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--routes N] [--jmh] [--jfr]
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--routes N] [--jmh] [--jfr]
 #
 # Environment: AIGW_BENCH_JVM_OPTS (gateway JVM flags), BENCH_KEEP_WORK=1 (keep bench/work/<run>).
 # See bench/README.md.
@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 JMH=0
+JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
 while [ $# -gt 0 ]; do
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
     --skip-unpinned) UNPINNED=0 ;;
     --skip-etcd) ETCD=0 ;;
     --skip-scale) SCALE=0 ;;
+    --skip-metrics) METRICS=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -229,6 +230,9 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     echo "      - {name: admin, key: $ADMIN_KEY, role: admin}"
     echo "    allow_admin: [127.0.0.0/24]"
     echo "    admin_listen: {ip: 127.0.0.1, port: $GW_ADMIN}"
+    echo "plugin_attr:"
+    echo "  prometheus:"
+    echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
     if [ "$provider" = etcd ]; then
       echo "  etcd:"
       echo "    host: [\"$etcd\"]"
@@ -254,6 +258,18 @@ put_route() { # id json
   code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X PUT -H "X-API-KEY: $ADMIN_KEY" \
     -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes/$1")
   [ "$code" = 200 ] || [ "$code" = 201 ] || { log "PUT route $1: $code $(head -c 300 "$WORK/put.out")"; return 1; }
+}
+global_rule() { # id json|"" (empty: delete)
+  local code
+  if [ -n "$2" ]; then
+    code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X PUT -H "X-API-KEY: $ADMIN_KEY" \
+      -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$GW_ADMIN/apisix/admin/global_rules/$1")
+  else
+    code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X DELETE -H "X-API-KEY: $ADMIN_KEY" \
+      "http://127.0.0.1:$GW_ADMIN/apisix/admin/global_rules/$1")
+  fi
+  case "$code" in 200|201|404) return 0 ;; esac
+  log "global rule $1: $code $(head -c 300 "$WORK/put.out")"; return 1
 }
 ai_route() { # uri endpoint_port
   printf '{"uri":"%s","plugins":{"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$2"
@@ -475,6 +491,22 @@ load_passes pinned "$PASSES" 1 "${TARGETS[@]}"
 
 log "== streaming (targets ${SSE_TARGETS[*]})"
 sse_passes
+
+if [ "$METRICS" = 1 ]; then
+  # The same gateway with and without the prometheus plugin on a global rule, alternating within each
+  # pass so that both states see the same machine; the plugin records in the log phase of every request.
+  log "== metrics: prometheus on a global rule vs off (c50, pinned, alternating)"
+  for pass in $(seq 1 "$PASSES"); do
+    for state in off on; do
+      if [ "$state" = on ]; then global_rule bench-prom '{"plugins":{"prometheus":{}}}'; else global_rule bench-prom ""; fi
+      sleep 0.5
+      for t in "${TARGETS[@]}"; do
+        case "$t" in plain|ai) run_wrk "metrics-$state" "$pass" "$t" c50 1 ;; esac
+      done
+    done
+  done
+  global_rule bench-prom ""
+fi
 
 log "== propagation, built-in store"
 propagation builtin-small

@@ -865,6 +865,19 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            if (med("metrics-off", "plain", "c50_rps") != null || med("metrics-off", "ai", "c50_rps") != null) {
+                s.append("### prometheus on a global rule (pinned, c50; off and on alternate within each pass)\n\n");
+                s.append("| target | c50 RPS off | c50 RPS on | loss | c50 p99 off | c50 p99 on |\n|---|---:|---:|---:|---:|---:|\n");
+                for (String t : new String[] {"plain", "ai"}) {
+                    Double loss = metricsLossPct(t);
+                    s.append("| ").append(NAMES.get(t)).append(" | ").append(f0(med("metrics-off", t, "c50_rps")))
+                            .append(" | ").append(f0(med("metrics-on", t, "c50_rps"))).append(" | ")
+                            .append(loss == null ? "n/a" : f1(loss) + " %").append(" | ")
+                            .append(f0(med("metrics-off", t, "c50_p99"))).append(" | ")
+                            .append(f0(med("metrics-on", t, "c50_p99"))).append(" |\n");
+                }
+                s.append('\n');
+            }
             if (med("scale", "plain", "c50_rps") != null || med("scale", "ai", "c50_rps") != null) {
                 s.append("### Scale: ").append(meta.getOrDefault("scale_routes", "10000"))
                         .append(" other routes loaded (exact, prefix, host, vars; pinned)\n\n");
@@ -965,6 +978,8 @@ public final class BenchTool {
                     propB == null ? null : propB / 1000, 200, 50, true, " ms");
             goal(g, "config propagation p99, etcd", "≤ 200 ms", "≤ 50 ms",
                     propE == null ? null : propE / 1000, 200, 50, true, " ms");
+            goal(g, "RPS loss with prometheus on a global rule (worst route)", "≤ 5 %", "≤ 2 %",
+                    worst(true, metricsLossPct("plain"), metricsLossPct("ai")), 5, 2, true, " %");
             double errors = 0;
             boolean any = false;
             for (Map.Entry<String, List<Double>> e : values.entrySet()) {
@@ -976,6 +991,12 @@ public final class BenchTool {
             goal(g, "errors (all runs, all targets)", "0", "0", any ? errors : null, 0, 0, true, "");
             g.append('\n');
             return g.toString();
+        }
+
+        Double metricsLossPct(String t) {
+            Double off = med("metrics-off", t, "c50_rps");
+            Double on = med("metrics-on", t, "c50_rps");
+            return off == null || on == null ? null : (1 - on / off) * 100;
         }
 
         Double lossPct(String t) {
