@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (and {@code replace_default_prices} drops the defaults).
  *
  * <p>A model is looked up exactly, then without a {@code vendor/} prefix, then by the longest known
- * name it starts with followed by {@code -}, {@code :} or {@code @} (so {@code gpt-4o-2024-08-06}
- * is priced as {@code gpt-4o}, {@code gpt-4o-mini-2024-07-18} as {@code gpt-4o-mini}). Lookups are
+ * name it starts with followed by a date, version or tag (so {@code gpt-4o-2024-08-06} is priced
+ * as {@code gpt-4o}, {@code gpt-4o-mini-2024-07-18} as {@code gpt-4o-mini}, but an unknown
+ * {@code gpt-4o-mini} never as {@code gpt-4o}). Lookups are
  * cached per table (bounded), so the per-request cost is one map read.
  */
 final class PriceTable {
@@ -133,14 +134,26 @@ final class PriceTable {
         }
         String best = null;
         for (String known : prices.keySet()) {
-            if (model.length() > known.length() && model.startsWith(known)) {
-                char c = model.charAt(known.length());
-                if ((c == '-' || c == ':' || c == '@') && (best == null || known.length() > best.length())) {
-                    best = known;
-                }
+            if (model.length() > known.length() && model.startsWith(known) && isVariant(model.substring(known.length()))
+                    && (best == null || known.length() > best.length())) {
+                best = known;
             }
         }
         return best == null ? NONE : prices.get(best);
+    }
+
+    /**
+     * A dated or tagged release of a known model ({@code -2024-08-06}, {@code -20250929},
+     * {@code -preview-05-20}, {@code -latest}, {@code :free}, {@code @001}), not another model
+     * ({@code gpt-4o-mini} is not a release of {@code gpt-4o}: pricing it so would overcharge).
+     */
+    private static boolean isVariant(String rest) {
+        char c = rest.charAt(0);
+        if (c == ':' || c == '@') {
+            return true;
+        }
+        return c == '-' && rest.length() > 1 && (Character.isDigit(rest.charAt(1))
+                || rest.startsWith("-latest") || rest.startsWith("-preview") || rest.startsWith("-exp"));
     }
 
     /**
