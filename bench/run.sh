@@ -4,7 +4,8 @@
 # (by PID) and writes bench/results/<date>.md with a verdict per goal.
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
-#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--routes N] [--jmh] [--jfr]
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--routes N]
+#                [--jmh] [--jfr]
 #
 # Environment: AIGW_BENCH_JVM_OPTS (gateway JVM flags), BENCH_KEEP_WORK=1 (keep bench/work/<run>).
 # See bench/README.md.
@@ -14,7 +15,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0
+JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
 while [ $# -gt 0 ]; do
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --skip-etcd) ETCD=0 ;;
     --skip-scale) SCALE=0 ;;
     --skip-metrics) METRICS=0 ;;
+    --skip-reqlog) REQLOG=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -274,6 +276,9 @@ global_rule() { # id json|"" (empty: delete)
 ai_route() { # uri endpoint_port
   printf '{"uri":"%s","plugins":{"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$2"
 }
+ai_log_route() { # uri endpoint_port: the ai-proxy route with ai-request-log (SQLite in the gateway's logs/)
+  printf '{"uri":"%s","plugins":{"ai-request-log":{},"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$2"
+}
 plain_route() { # uri port
   printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
 }
@@ -282,6 +287,7 @@ setup_routes() {
   put_route bench-plain "$(plain_route /plain/v1/chat/completions "$MOCK_PORT")" || log "plain route refused"
   put_route bench-ai-sse "$(ai_route /sse/v1/chat/completions "$SSE_PORT")" || log "ai-proxy SSE route refused"
   put_route bench-plain-sse "$(plain_route /plain-sse/v1/chat/completions "$SSE_PORT")" || log "plain SSE route refused"
+  put_route bench-ai-log "$(ai_log_route /log/v1/chat/completions "$MOCK_PORT")" || log "ai-request-log route refused"
 }
 
 url_of() { # target
@@ -290,6 +296,7 @@ url_of() { # target
     nginx) echo "http://127.0.0.1:$HOP_PORT/v1/chat/completions" ;;
     plain) echo "http://127.0.0.1:$GW_PORT/plain/v1/chat/completions" ;;
     ai) echo "http://127.0.0.1:$GW_PORT/v1/chat/completions" ;;
+    ailog) echo "http://127.0.0.1:$GW_PORT/log/v1/chat/completions" ;;
     bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
     bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
   esac
@@ -488,6 +495,20 @@ done
 log "== pinned: warm-up ${WARMUP} s, then $PASSES pass(es) of ${DURATION} s runs (targets ${TARGETS[*]})"
 warm_up "$WARMUP" 1
 load_passes pinned "$PASSES" 1 "${TARGETS[@]}"
+
+if [ "$REQLOG" = 1 ]; then
+  # ai-request-log on vs off: the same ai-proxy route with and without it, interleaved in the same passes
+  if printf '%s\n' "${TARGETS[@]}" | grep -qx ai && answers ailog; then
+    log "== request log: ai-proxy route with ai-request-log vs without (pinned)"
+    ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai ailog)
+    warm_up $((WARMUP / 2)) 1
+    TARGETS=("${ALL_TARGETS[@]}")
+    load_passes reqlog "$PASSES" 1 ai ailog
+    log "request log rows: $(sqlite3 "$WORK/gw-builtin/logs/requests.db" 'SELECT COUNT(*) FROM llm_requests' 2>&1)"
+  else
+    log "request log comparison skipped: the ai target or the ai-request-log route does not answer"
+  fi
+fi
 
 log "== streaming (targets ${SSE_TARGETS[*]})"
 sse_passes

@@ -902,6 +902,20 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            if (med("reqlog", "ai", "c50_rps") != null && med("reqlog", "ailog", "c50_rps") != null) {
+                s.append("### Request log (ai-request-log on vs off; pinned, same gateway, interleaved)\n\n");
+                s.append("The same ai-proxy route with and without `ai-request-log` (SQLite, default batch settings), "
+                        + "measured in the same passes. Every request on the logged route becomes a row.\n\n");
+                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
+                for (String t : new String[] {"ai", "ailog"}) {
+                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no request log" : "ai-proxy + ai-request-log")
+                            .append(" | ").append(f0(med("reqlog", t, "c50_rps"))).append(" | ")
+                            .append(f0(med("reqlog", t, "c50_p99"))).append(" | ").append(f0(med("reqlog", t, "c1_p50")))
+                            .append(" | ").append(f1(med("reqlog", t, "c50_cpu_us"))).append(" | ")
+                            .append(f0(plus(sum("reqlog", t, "c50_errors"), sum("reqlog", t, "c1_errors")))).append(" |\n");
+                }
+                s.append('\n');
+            }
             boolean anyProp = false;
             StringBuilder p = new StringBuilder();
             p.append("### Config propagation (Admin API PUT returned → first request on the proxy port that sees it; µs)\n\n");
@@ -972,6 +986,10 @@ public final class BenchTool {
             Double lossAi = lossPct("ai");
             goal(g, "RPS loss with 10 000 routes loaded (worst route)", "≤ 10 %", "≤ 3 %",
                     worst(true, lossPlain, lossAi), 10, 3, true, " %");
+            Double logOff = med("reqlog", "ai", "c50_rps");
+            Double logOn = med("reqlog", "ailog", "c50_rps");
+            goal(g, "RPS loss with ai-request-log on", "≤ 5 %", "≤ 2 %",
+                    logOff == null || logOn == null ? null : (1 - logOn / logOff) * 100, 5, 2, true, " %");
             Double propB = worst(true, med("prop", "builtin-small", "p99"), med("prop", "builtin-10k", "p99"));
             Double propE = worst(true, med("prop", "etcd-small", "p99"), med("prop", "etcd-10k", "p99"));
             goal(g, "config propagation p99, built-in store", "≤ 200 ms", "≤ 50 ms",

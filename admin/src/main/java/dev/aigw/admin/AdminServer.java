@@ -3,6 +3,7 @@ package dev.aigw.admin;
 import dev.aigw.gateway.conf.AdminKey;
 import dev.aigw.gateway.net.Cidr;
 import dev.aigw.gateway.plugin.Plugin;
+import dev.aigw.gateway.plugin.PluginAdminApi;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.schema.ResourceSchemas;
@@ -54,6 +55,7 @@ public final class AdminServer {
     private final AdminChecks checks;
     private final ResourceSchemas schemas;
     private final Map<String, ResourceApi> resources = new LinkedHashMap<>();
+    private final PluginApis pluginApis;
     private HttpServer server;
 
     private AdminServer(AdminOptions opts, ConfigStore store, PluginRegistry plugins, AdminChecks checks,
@@ -71,6 +73,9 @@ public final class AdminServer {
                 this::checkGlobalRule, null, store));
         resources.put("plugin_metadata", new ResourceApi("plugin_metadata", "plugin_metadata",
                 Set.of("post", "patch"), true, this::checkPluginMetadata, null, store));
+        this.pluginApis = new PluginApis(plugins, Set.of("plugins", "routes", "upstreams", "global_rules",
+                "plugin_metadata", "services", "consumers", "credentials", "consumer_groups", "plugin_configs",
+                "ssls", "secrets", "protos", "stream_routes", "schema"));
     }
 
     /**
@@ -243,6 +248,20 @@ public final class AdminServer {
             } else {
                 send(req, pluginSchema(id, args));
             }
+            return;
+        }
+        PluginAdminApi pluginApi = pluginApis.get(res);
+        if (pluginApi != null) {
+            String pluginPath = segs.size() > 3 ? String.join("/", segs.subList(3, segs.size())) : "";
+            pluginApi.adminRequest(method, pluginPath, args)
+                    .onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            send(req, new ApiResponse(ar.result().status(), ar.result().body()));
+                        } else {
+                            LOG.error("admin {} {} failed", req.method(), req.path(), ar.cause());
+                            send(req, new ApiResponse(503, error(String.valueOf(ar.cause().getMessage()))));
+                        }
+                    });
             return;
         }
         ResourceApi api = resources.get(res);

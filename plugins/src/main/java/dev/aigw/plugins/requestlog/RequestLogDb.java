@@ -1,0 +1,402 @@
+package dev.aigw.plugins.requestlog;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * The request-log database over JDBC: SQLite (a file) or PostgreSQL. Blocking: every method runs on
+ * the plugin's single worker thread, never on an event loop; one connection, opened on first use and
+ * reopened after any failure (the database was restarted, the network dropped).
+ *
+ * <p>The gateway owns the schema: {@link #migrate} creates the tables on an empty database and
+ * applies later migrations in order, recording the version in {@code aigw_schema_version}.
+ */
+final class RequestLogDb implements AutoCloseable {
+
+    /** Where the rows go, parsed from {@code plugin_attr.ai-request-log.dsn}. */
+    record Target(boolean postgres, String jdbcUrl, Properties props, String display) {
+
+        /**
+         * {@code sqlite:<path>} (relative to the prefix), {@code postgresql://user:pass@host:port/db?…}
+         * (libpq's URI form) or a {@code jdbc:sqlite:} / {@code jdbc:postgresql:} URL as is.
+         */
+        static Target parse(String dsn, Path prefix) {
+            Properties props = new Properties();
+            if (dsn.startsWith("jdbc:postgresql:")) {
+                return new Target(true, dsn, props, redact(dsn));
+            }
+            if (dsn.startsWith("postgres://") || dsn.startsWith("postgresql://")) {
+                URI u = URI.create(dsn);
+                String info = u.getRawUserInfo();
+                if (info != null) {
+                    int colon = info.indexOf(':');
+                    props.setProperty("user", decode(colon < 0 ? info : info.substring(0, colon)));
+                    if (colon >= 0) {
+                        props.setProperty("password", decode(info.substring(colon + 1)));
+                    }
+                }
+                String hostPort = u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "");
+                String url = "jdbc:postgresql://" + hostPort + (u.getRawPath() == null ? "/" : u.getRawPath())
+                        + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+                return new Target(true, url, props, url);
+            }
+            String path = dsn.startsWith("jdbc:sqlite:") ? dsn.substring("jdbc:sqlite:".length())
+                    : dsn.startsWith("sqlite:") ? dsn.substring("sqlite:".length()) : dsn;
+            if (path.startsWith("//")) {
+                path = path.substring(2);
+            }
+            Path file = prefix.resolve(path);
+            return new Target(false, "jdbc:sqlite:" + file, props, file.toString());
+        }
+
+        private static String decode(String s) {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        }
+
+        private static String redact(String url) {
+            return url.replaceAll("(?i)(password=)[^&]*", "$1******");
+        }
+    }
+
+    /** The columns written, in order (after the generated id). */
+    static final String[] COLUMNS = {"time", "time_ms", "request_id", "route_id", "route_name", "consumer",
+            "client_ip", "request_type", "provider", "instance", "request_model", "model", "status",
+            "upstream_status", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
+            "total_tokens", "cost", "cost_source", "attempts", "request_text", "response_text"};
+
+    /** Migrations, in order; index + 1 is the schema version. Never edit one that shipped: add one. */
+    private static List<String> migrations(boolean pg) {
+        String id = pg ? "id BIGSERIAL PRIMARY KEY" : "id INTEGER PRIMARY KEY AUTOINCREMENT";
+        String dbl = pg ? "DOUBLE PRECISION" : "REAL";
+        return List.of(String.join("\n",
+                "CREATE TABLE llm_requests (",
+                "  " + id + ",",
+                "  time TEXT NOT NULL,",
+                "  time_ms BIGINT NOT NULL,",
+                "  request_id TEXT,",
+                "  route_id TEXT,",
+                "  route_name TEXT,",
+                "  consumer TEXT,",
+                "  client_ip TEXT,",
+                "  request_type TEXT,",
+                "  provider TEXT,",
+                "  instance TEXT,",
+                "  request_model TEXT,",
+                "  model TEXT,",
+                "  status INTEGER NOT NULL,",
+                "  upstream_status INTEGER,",
+                "  latency_ms " + dbl + " NOT NULL,",
+                "  ttft_ms BIGINT,",
+                "  prompt_tokens BIGINT,",
+                "  completion_tokens BIGINT,",
+                "  cached_tokens BIGINT,",
+                "  total_tokens BIGINT,",
+                "  cost " + dbl + ",",
+                "  cost_source TEXT,",
+                "  attempts INTEGER,",
+                "  request_text TEXT,",
+                "  response_text TEXT",
+                ");",
+                "CREATE INDEX llm_requests_time ON llm_requests (time_ms);",
+                "CREATE INDEX llm_requests_consumer ON llm_requests (consumer, time_ms);",
+                "CREATE INDEX llm_requests_route ON llm_requests (route_id, time_ms);"));
+    }
+
+    private final Target target;
+    private Connection conn;
+
+    RequestLogDb(Target target) {
+        this.target = target;
+    }
+
+    Target target() {
+        return target;
+    }
+
+    private Connection connection() throws SQLException {
+        if (conn != null) {
+            return conn;
+        }
+        Properties p = new Properties();
+        p.putAll(target.props);
+        if (target.postgres) {
+            // a database that is down or unreachable must fail a batch quickly, not hold the worker
+            p.putIfAbsent("connectTimeout", "3");
+            p.putIfAbsent("socketTimeout", "10");
+            p.putIfAbsent("loginTimeout", "5");
+            p.putIfAbsent("ApplicationName", "aigw");
+        } else {
+            try {
+                Path file = Path.of(target.jdbcUrl.substring("jdbc:sqlite:".length()));
+                if (file.getParent() != null) {
+                    Files.createDirectories(file.getParent());
+                }
+            } catch (Exception e) {
+                throw new SQLException("cannot create the directory of " + target.display + ": " + e.getMessage(), e);
+            }
+            p.putIfAbsent("journal_mode", "WAL");   // readers (sqlite3, the spend report) never block writes
+            p.putIfAbsent("busy_timeout", "5000");
+            p.putIfAbsent("synchronous", "NORMAL");
+        }
+        Connection c = DriverManager.getConnection(target.jdbcUrl, p);
+        try {
+            migrate(c);
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw e;
+        }
+        conn = c;
+        return c;
+    }
+
+    /** Creates or upgrades the schema; a no-op when it is current. */
+    private void migrate(Connection c) throws SQLException {
+        List<String> steps = migrations(target.postgres);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS aigw_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+        }
+        int version = 0;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT version FROM aigw_schema_version WHERE component = 'llm_requests'")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    version = rs.getInt(1);
+                }
+            }
+        }
+        if (version >= steps.size()) {
+            return;
+        }
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            for (int v = version; v < steps.size(); v++) {
+                try (Statement st = c.createStatement()) {
+                    for (String sql : steps.get(v).split(";\n?")) {
+                        if (!sql.isBlank()) {
+                            st.execute(sql);
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(version == 0
+                    ? "INSERT INTO aigw_schema_version (version, component) VALUES (?, 'llm_requests')"
+                    : "UPDATE aigw_schema_version SET version = ? WHERE component = 'llm_requests'")) {
+                ps.setInt(1, steps.size());
+                ps.executeUpdate();
+            }
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    /** Opens the connection (and migrates) now, so a wrong DSN shows at start. */
+    void open() throws SQLException {
+        connection();
+    }
+
+    /** Inserts a batch in one transaction. On failure the connection is dropped and reopened next time. */
+    void insert(List<LogRow> rows) throws SQLException {
+        String sql = "INSERT INTO llm_requests (" + String.join(", ", COLUMNS) + ") VALUES ("
+                + "?, ".repeat(COLUMNS.length - 1) + "?)";
+        try {
+            Connection c = connection();
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (LogRow r : rows) {
+                    int i = 1;
+                    ps.setString(i++, Instant.ofEpochMilli(r.timeMs()).toString());
+                    ps.setLong(i++, r.timeMs());
+                    ps.setString(i++, r.requestId());
+                    ps.setString(i++, r.routeId());
+                    ps.setString(i++, r.routeName());
+                    ps.setString(i++, r.consumer());
+                    ps.setString(i++, r.clientIp());
+                    ps.setString(i++, r.requestType());
+                    ps.setString(i++, r.provider());
+                    ps.setString(i++, r.instance());
+                    ps.setString(i++, r.requestModel());
+                    ps.setString(i++, r.model());
+                    ps.setInt(i++, r.status());
+                    setInt(ps, i++, r.upstreamStatus());
+                    ps.setDouble(i++, r.latencyMs());
+                    setLong(ps, i++, r.ttftMs());
+                    setLong(ps, i++, r.promptTokens());
+                    setLong(ps, i++, r.completionTokens());
+                    setLong(ps, i++, r.cachedTokens());
+                    setLong(ps, i++, r.totalTokens());
+                    if (r.cost() == null) {
+                        ps.setNull(i++, Types.DOUBLE);
+                    } else {
+                        ps.setDouble(i++, r.cost());
+                    }
+                    ps.setString(i++, r.costSource());
+                    setInt(ps, i++, r.attempts());
+                    ps.setString(i++, r.requestText());
+                    ps.setString(i, r.responseText());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                c.commit();
+            } catch (SQLException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is dropped below anyway
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            dropConnection();
+            throw e;
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, v);
+        }
+    }
+
+    private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.INTEGER);
+        } else {
+            ps.setInt(i, v);
+        }
+    }
+
+    /** The dimensions the spend report can group by: API name → column. */
+    static String column(String dimension) {
+        return switch (dimension) {
+            case "consumer" -> "consumer";
+            case "route" -> "route_id";
+            case "model" -> "COALESCE(model, request_model)";
+            case "provider" -> "provider";
+            case "instance" -> "instance";
+            default -> null;
+        };
+    }
+
+    /**
+     * Spend between {@code fromMs} (inclusive) and {@code toMs} (exclusive), grouped by the given
+     * dimensions, optionally filtered: {@code {"total": {...}, "list": [...]}} with requests,
+     * tokens and cost per group, the costliest first, at most {@code limit} groups.
+     */
+    JsonObject spend(long fromMs, long toMs, List<String> groupBy, List<String[]> filters, int limit)
+            throws SQLException {
+        StringBuilder where = new StringBuilder(" WHERE time_ms >= ? AND time_ms < ?");
+        for (String[] f : filters) {
+            where.append(" AND ").append(column(f[0])).append(" = ?");
+        }
+        String sums = "COUNT(*), COALESCE(SUM(cost), 0), COALESCE(SUM(prompt_tokens), 0),"
+                + " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cached_tokens), 0),"
+                + " COALESCE(SUM(total_tokens), 0), SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),"
+                + " SUM(CASE WHEN cost IS NULL AND status < 400 THEN 1 ELSE 0 END)";
+        try {
+            Connection c = connection();
+            c.setAutoCommit(true);
+            JsonObject total;
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + sums + " FROM llm_requests" + where)) {
+                bind(ps, fromMs, toMs, filters);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    total = sums(rs, 1);
+                }
+            }
+            JsonArray list = new JsonArray();
+            if (!groupBy.isEmpty()) {
+                List<String> cols = new ArrayList<>();
+                for (String g : groupBy) {
+                    cols.add(column(g));
+                }
+                String keys = String.join(", ", cols);
+                // the costliest first: the cost column comes after the keys and the count
+                String sql = "SELECT " + keys + ", " + sums + " FROM llm_requests" + where + " GROUP BY " + keys
+                        + " ORDER BY " + (cols.size() + 2) + " DESC LIMIT " + limit;
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    bind(ps, fromMs, toMs, filters);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            JsonObject row = new JsonObject();
+                            for (int i = 0; i < groupBy.size(); i++) {
+                                row.put(groupBy.get(i), rs.getString(i + 1));
+                            }
+                            row.mergeIn(sums(rs, groupBy.size() + 1));
+                            list.add(row);
+                        }
+                    }
+                }
+            }
+            return new JsonObject().put("total", total).put("list", list);
+        } catch (SQLException e) {
+            dropConnection();
+            throw e;
+        }
+    }
+
+    private static void bind(PreparedStatement ps, long fromMs, long toMs, List<String[]> filters) throws SQLException {
+        ps.setLong(1, fromMs);
+        ps.setLong(2, toMs);
+        int i = 3;
+        for (String[] f : filters) {
+            ps.setString(i++, f[1]);
+        }
+    }
+
+    private static JsonObject sums(ResultSet rs, int first) throws SQLException {
+        return new JsonObject()
+                .put("requests", rs.getLong(first))
+                .put("cost", rs.getDouble(first + 1))
+                .put("prompt_tokens", rs.getLong(first + 2))
+                .put("completion_tokens", rs.getLong(first + 3))
+                .put("cached_tokens", rs.getLong(first + 4))
+                .put("total_tokens", rs.getLong(first + 5))
+                .put("failed_requests", rs.getLong(first + 6))
+                .put("unpriced_requests", rs.getLong(first + 7));
+    }
+
+    private void dropConnection() {
+        Connection c = conn;
+        conn = null;
+        closeQuietly(c);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // nothing to do: the connection is being thrown away
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        dropConnection();
+    }
+}

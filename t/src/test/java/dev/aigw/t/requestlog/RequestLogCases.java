@@ -1,0 +1,385 @@
+package dev.aigw.t.requestlog;
+
+import dev.aigw.t.Pause;
+import dev.aigw.testkit.GatewayConfig;
+import dev.aigw.testkit.GatewayProcess;
+import dev.aigw.testkit.HttpResult;
+import dev.aigw.testkit.MockLlm;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The request-log cases every database must pass: a gateway with {@code ai-request-log} on a global
+ * rule, ai-proxy routes to the mock LLM, rows read back with the database's own JDBC driver.
+ * Subclasses start the gateway against their database ({@link #start}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RequestLogCases {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+    /** The client's own key: it must never reach a row. */
+    static final String CLIENT_KEY = "sk-client-gateway-key-0123456789";
+
+    MockLlm mock;
+    GatewayProcess gw;
+    Path prefix;
+
+    /** A connection to the database the gateway writes to. */
+    abstract Connection connect() throws SQLException;
+
+    /** Starts the mock and the gateway ({@code extra} adds config), and puts the logging global rule. */
+    void start(java.util.function.Consumer<GatewayConfig> extra) {
+        mock = new MockLlm();
+        try {
+            prefix = Files.createTempDirectory("aigw-t-reqlog-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        GatewayConfig config = GatewayConfig.create()
+                .set("nginx_config.http.access_log_format", "RL|$http_x_test_id|$llm_cost|$status");
+        extra.accept(config);
+        gw = GatewayProcess.builder(prefix).config(config).start();
+        JsonObject rule = new JsonObject().put("plugins", new JsonObject().put("ai-request-log", new JsonObject()
+                .put("inactive_timeout", 1).put("batch_max_size", 50)
+                .put("custom_cost_header", "cf-aig-custom-cost")));
+        HttpResult r = gw.admin("PUT", "/global_rules/request-log", rule.encode());
+        assertTrue(r.status() == 200 || r.status() == 201, "global rule stored: " + r);
+    }
+
+    @AfterAll
+    void stopAll() {
+        if (gw != null) {
+            gw.close();
+        }
+        if (mock != null) {
+            mock.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static String testId() {
+        return "t-" + UUID.randomUUID().toString().substring(0, 12);
+    }
+
+    /** A chat (or, with {@code embeddings}, an embeddings) route {@code /<id>/v1/…} with payload logging. */
+    void route(String id, boolean embeddings) {
+        String uri = "/" + id + (embeddings ? "/v1/embeddings" : "/v1/chat/completions");
+        JsonObject aiProxy = new JsonObject().put("provider", "openai")
+                .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-provider-key-abcdefgh")))
+                .put("override", new JsonObject().put("endpoint", mock.url() + (embeddings ? "/v1/embeddings" : "/v1/chat/completions")))
+                .put("logging", new JsonObject().put("summaries", true).put("payloads", true));
+        JsonObject route = new JsonObject().put("uri", uri).put("name", "route " + id)
+                .put("plugins", new JsonObject().put("ai-proxy", aiProxy));
+        putRoute(id, route);
+    }
+
+    /** Stores a route and waits (bounded) until ai-proxy answers on it (a non-AI body is refused with 400). */
+    void putRoute(String id, JsonObject route) {
+        HttpResult r = gw.admin("PUT", "/routes/" + id, route.encode());
+        assertTrue(r.status() == 200 || r.status() == 201, "route " + id + " stored: " + r);
+        String uri = route.getString("uri");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            HttpResult p = gw.http("POST", uri, "{\"route-probe\":true}");
+            if (p.status() == 400) {
+                return;
+            }
+            Pause.sleep(50);
+        }
+        fail("route " + id + " not live within " + WAIT);
+    }
+
+    static String chatBody(String model, String text, boolean stream) {
+        return new JsonObject().put("model", model).put("stream", stream)
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", text)))
+                .encode();
+    }
+
+    HttpResult post(String path, String body, String... extraHeaders) {
+        List<String> h = new ArrayList<>(List.of("Authorization", "Bearer " + CLIENT_KEY));
+        h.addAll(List.of(extraHeaders));
+        return gw.http("POST", path, body, h.toArray(new String[0]));
+    }
+
+    /** The rows of one route, oldest first. */
+    List<Map<String, Object>> rows(String routeId) {
+        return query("SELECT * FROM llm_requests WHERE route_id = ? ORDER BY id", routeId);
+    }
+
+    List<Map<String, Object>> query(String sql, Object... args) {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            List<Map<String, Object>> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnLabel(i).toLowerCase(), rs.getObject(i));
+                    }
+                    out.add(row);
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            return null; // not there yet (no table before the first write)
+        }
+    }
+
+    /** Waits (bounded) until a route has {@code n} rows. */
+    List<Map<String, Object>> awaitRows(String routeId, int n) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            List<Map<String, Object>> r = rows(routeId);
+            if (r != null && r.size() >= n) {
+                return r;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                fail("expected " + n + " rows for route " + routeId + ", got " + (r == null ? "no table" : r.size())
+                        + "; gateway log:\n" + gw.outputTail(30));
+            }
+            Pause.sleep(100);
+        }
+    }
+
+    static long num(Object v) {
+        assertNotNull(v, "a number was expected");
+        return ((Number) v).longValue();
+    }
+
+    static double dbl(Object v) {
+        assertNotNull(v, "a number was expected");
+        return ((Number) v).doubleValue();
+    }
+
+    String accessLogCost(String testId) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            for (String l : gw.accessLogLines()) {
+                if (l.startsWith("RL|" + testId + "|")) {
+                    return l.split("\\|")[2];
+                }
+            }
+            Pause.sleep(50);
+        }
+        fail("no access log line for " + testId);
+        return null;
+    }
+
+    // ------------------------------------------------------------------ cases
+
+    @Test
+    void chatRowHasTheCallAndItsCostAndMasksSecrets() {
+        route("chat", false);
+        mock.usage(1000, 500).content("Sure. The admin password=opensesame42 is set.");
+        String id = testId();
+        String prompt = "Remember my key sk-proj-ABCDEFGHIJKLMNOPQRSTUV and also " + CLIENT_KEY
+                + " plus {\"api_key\": \"verysecretvalue\"} and say hi";
+        HttpResult r = post("/chat/v1/chat/completions", chatBody("gpt-4o-mini", prompt, false), "X-Test-Id", id);
+        assertEquals(200, r.status(), r.toString());
+
+        Map<String, Object> row = awaitRows("chat", 1).get(0);
+        assertEquals("chat", row.get("route_id"));
+        assertEquals("route chat", row.get("route_name"));
+        assertEquals("127.0.0.1", row.get("client_ip"));
+        assertEquals("openai", row.get("provider"));
+        assertEquals("ai_chat", row.get("request_type"));
+        assertEquals("gpt-4o-mini", row.get("request_model"));
+        assertEquals("gpt-4o-mini", row.get("model"));
+        assertEquals(200L, num(row.get("status")));
+        assertEquals(200L, num(row.get("upstream_status")));
+        assertEquals(1000L, num(row.get("prompt_tokens")));
+        assertEquals(500L, num(row.get("completion_tokens")));
+        assertEquals(1500L, num(row.get("total_tokens")));
+        assertEquals(1L, num(row.get("attempts")));
+        assertTrue(dbl(row.get("latency_ms")) > 0, "latency recorded");
+        assertNull(row.get("consumer"), "no consumer on this route");
+        // gpt-4o-mini: $0.15 / 1M input, $0.60 / 1M output
+        assertEquals(1000 * 0.15 / 1e6 + 500 * 0.60 / 1e6, dbl(row.get("cost")), 1e-12);
+        assertEquals("price", row.get("cost_source"));
+        assertEquals("0.00045", accessLogCost(id), "$llm_cost in the access log");
+
+        String req = (String) row.get("request_text");
+        assertNotNull(req, "the prompt is stored when logging.payloads is on");
+        assertTrue(req.contains("say hi"), req);
+        for (String secret : List.of("sk-proj-ABCDEFGHIJKLMNOPQRSTUV", CLIENT_KEY, "verysecretvalue")) {
+            assertFalse(req.contains(secret), "secret " + secret + " masked in " + req);
+        }
+        String resp = (String) row.get("response_text");
+        assertTrue(resp.startsWith("Sure. The admin password="), resp);
+        assertFalse(resp.contains("opensesame42"), resp);
+        assertFalse(String.valueOf(row).contains("sk-provider-key-abcdefgh"), "provider key never stored");
+    }
+
+    @Test
+    void streamRowHasTimeToFirstToken() {
+        route("stream", false);
+        mock.usage(40, 60).content("streamed answer");
+        HttpResult r = post("/stream/v1/chat/completions", chatBody("gpt-4o", "stream please", true));
+        assertEquals(200, r.status(), r.toString());
+        assertTrue(r.body().contains("data:"), "an SSE answer");
+
+        Map<String, Object> row = awaitRows("stream", 1).get(0);
+        assertEquals("ai_stream", row.get("request_type"));
+        assertEquals(40L, num(row.get("prompt_tokens")));
+        assertEquals(60L, num(row.get("completion_tokens")));
+        assertTrue(num(row.get("ttft_ms")) >= 0, "TTFT recorded");
+        assertEquals(40 * 2.50 / 1e6 + 60 * 10.00 / 1e6, dbl(row.get("cost")), 1e-12);
+        assertEquals("streamed answer", row.get("response_text"));
+    }
+
+    @Test
+    void embeddingsRowIsPricedByInputTokens() {
+        route("emb", true);
+        mock.embeddingTokensPerInput(7);
+        String body = new JsonObject().put("model", "text-embedding-3-small")
+                .put("input", new JsonArray().add("one").add("two")).encode();
+        HttpResult r = post("/emb/v1/embeddings", body);
+        assertEquals(200, r.status(), r.toString());
+
+        Map<String, Object> row = awaitRows("emb", 1).get(0);
+        assertEquals("text-embedding-3-small", row.get("request_model"));
+        assertEquals(14L, num(row.get("prompt_tokens")));
+        assertEquals(14 * 0.02 / 1e6, dbl(row.get("cost")), 1e-12);
+    }
+
+    @Test
+    void failedCallIsRecordedWithoutCost() {
+        route("fail", false);
+        mock.failNext(1, 500);
+        HttpResult r = post("/fail/v1/chat/completions", chatBody("gpt-4o", "this fails", false));
+        assertEquals(500, r.status(), r.toString());
+
+        Map<String, Object> row = awaitRows("fail", 1).get(0);
+        assertEquals(500L, num(row.get("status")));
+        assertEquals(500L, num(row.get("upstream_status")));
+        assertNull(row.get("cost"), "no usage, no cost");
+        assertNull(row.get("response_text"));
+    }
+
+    @Test
+    void trustedHeaderSetsTheCostAndNeverReachesTheProvider() {
+        route("hdr", false);
+        mock.usage(100, 100);
+        HttpResult r = post("/hdr/v1/chat/completions", chatBody("gpt-4o", "priced by header", false),
+                "cf-aig-custom-cost", "0.25");
+        assertEquals(200, r.status(), r.toString());
+        assertNull(mock.lastRequest().header("cf-aig-custom-cost"), "the cost header is not forwarded");
+        r = post("/hdr/v1/chat/completions", chatBody("gpt-4o", "per token", false),
+                "cf-aig-custom-cost", "{\"per_token_in\": 0.001, \"per_token_out\": 0.002}");
+        assertEquals(200, r.status(), r.toString());
+
+        List<Map<String, Object>> rows = awaitRows("hdr", 2);
+        assertEquals(0.25, dbl(rows.get(0).get("cost")), 1e-12);
+        assertEquals("header", rows.get(0).get("cost_source"));
+        assertEquals(100 * 0.001 + 100 * 0.002, dbl(rows.get(1).get("cost")), 1e-12);
+    }
+
+    @Test
+    void priceTableInMetadataOverridesAndAddsModels() {
+        route("meta", false);
+        HttpResult m = gw.admin("PUT", "/plugin_metadata/ai-request-log", new JsonObject()
+                .put("prices", new JsonObject()
+                        .put("house-model", new JsonObject().put("input", 2.0).put("output", 4.0))
+                        .put("gpt-4o", new JsonObject().put("input", 1.0).put("output", 1.0))).encode());
+        assertTrue(m.status() == 200 || m.status() == 201, m.toString());
+        HttpResult bad = gw.admin("PUT", "/plugin_metadata/ai-request-log",
+                "{\"prices\": {\"x\": {\"output\": 1}}}");
+        assertEquals(400, bad.status(), "a price without input is refused: " + bad);
+        mock.usage(1_000_000, 1_000_000);
+        // the metadata reaches the data plane through the store's watch: retry until it applies (bounded)
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        int sent = 0;
+        while (true) {
+            assertEquals(200, post("/meta/v1/chat/completions", chatBody("house-model", "hi", false)).status());
+            sent++;
+            List<Map<String, Object>> rows = awaitRows("meta", sent);
+            Object cost = rows.get(sent - 1).get("cost");
+            if (cost != null) {
+                assertEquals(6.0, dbl(cost), 1e-9, "1M in at $2 + 1M out at $4");
+                break;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "metadata prices never applied");
+            Pause.sleep(200);
+        }
+        assertEquals(200, post("/meta/v1/chat/completions", chatBody("gpt-4o-2024-08-06", "hi", false)).status());
+        List<Map<String, Object>> rows = awaitRows("meta", sent + 1);
+        assertEquals(2.0, dbl(rows.get(sent).get("cost")), 1e-9, "a dated model is priced as its base, overridden");
+        gw.admin("DELETE", "/plugin_metadata/ai-request-log", null);
+    }
+
+    @Test
+    void spendEndpointTotalsEqualTheRows() {
+        route("spend-a", false);
+        route("spend-b", false);
+        mock.usage(300, 200);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, post("/spend-a/v1/chat/completions", chatBody("gpt-4o-mini", "a" + i, false)).status());
+        }
+        assertEquals(200, post("/spend-b/v1/chat/completions", chatBody("gpt-4o", "b", false)).status());
+        awaitRows("spend-a", 3);
+        awaitRows("spend-b", 1);
+
+        HttpResult all = gw.admin("GET", "/ai-request-log/spend?start=0&group_by=consumer,route,model", null);
+        assertEquals(200, all.status(), all.toString());
+        JsonObject body = all.jsonObject();
+        Map<String, Object> db = query("SELECT COUNT(*) AS n, SUM(cost) AS cost, SUM(prompt_tokens) AS p FROM llm_requests").get(0);
+        JsonObject total = body.getJsonObject("total");
+        assertEquals(num(db.get("n")), total.getLong("requests"));
+        assertEquals(dbl(db.get("cost")), total.getDouble("cost"), 1e-9);
+        assertEquals(num(db.get("p")), total.getLong("prompt_tokens"));
+        double listed = 0;
+        long listedRequests = 0;
+        for (Object o : body.getJsonArray("list")) {
+            listed += ((JsonObject) o).getDouble("cost");
+            listedRequests += ((JsonObject) o).getLong("requests");
+        }
+        assertEquals(total.getDouble("cost"), listed, 1e-9, "groups add up to the total");
+        assertEquals(total.getLong("requests"), listedRequests);
+
+        HttpResult a = gw.admin("GET", "/ai-request-log/spend?start=0&route=spend-a&group_by=model", null);
+        assertEquals(200, a.status(), a.toString());
+        JsonArray list = a.jsonObject().getJsonArray("list");
+        assertEquals(1, list.size(), a.toString());
+        assertEquals("gpt-4o-mini", list.getJsonObject(0).getString("model"));
+        assertEquals(3, list.getJsonObject(0).getLong("requests"));
+        assertEquals(3 * (300 * 0.15 + 200 * 0.60) / 1e6, list.getJsonObject(0).getDouble("cost"), 1e-12);
+
+        HttpResult future = gw.admin("GET", "/ai-request-log/spend?start=2999-01-01T00:00:00Z&end=2999-01-02T00:00:00Z", null);
+        assertEquals(0, future.jsonObject().getJsonObject("total").getLong("requests"));
+
+        assertEquals(400, gw.admin("GET", "/ai-request-log/spend?group_by=colour", null).status());
+        assertEquals(400, gw.admin("GET", "/ai-request-log/spend?start=yesterday", null).status());
+        assertEquals(401, gw.send("GET", gw.adminUrl("/apisix/admin/ai-request-log/spend"), null, Map.of()).status(),
+                "the admin key is required");
+    }
+}

@@ -1,0 +1,264 @@
+package dev.aigw.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real PostgreSQL server for tests (Debian's {@code postgresql} package; binaries from
+ * {@code $AIGW_PG_BIN}, else the newest {@code /usr/lib/postgresql/<v>/bin}): {@code initdb} in a
+ * temporary directory, {@code postgres} on a free 127.0.0.1 port (no Unix socket outside that
+ * directory), trust authentication for the user {@code aigw}, stopped by its PID.
+ *
+ * <p>initdb and postgres refuse to run as root: under root both run as {@code nobody} through
+ * {@code setpriv} (which execs, so the PID we hold is the server's), with the directory owned by
+ * that user. {@link #shared()} starts one server per test JVM, stopped at exit.
+ */
+public final class PostgresProcess implements AutoCloseable {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    public static final String USER = "aigw";
+
+    private static PostgresProcess shared;
+
+    private final Path bin;
+    private final Path root;
+    private final Path data;
+    private final Path log;
+    private final int port;
+    private final boolean asNobody;
+    private Process process;
+
+    private PostgresProcess(Path bin, Path root, int port, boolean asNobody) {
+        this.bin = bin;
+        this.root = root;
+        this.data = root.resolve("data");
+        this.log = root.resolve("postgres.log");
+        this.port = port;
+        this.asNobody = asNobody;
+    }
+
+    /** One server for the whole test JVM, started on first use and stopped at exit. */
+    public static synchronized PostgresProcess shared() {
+        if (shared == null || !shared.isRunning()) {
+            shared = start();
+            PostgresProcess p = shared;
+            Runtime.getRuntime().addShutdownHook(new Thread(p::close, "postgres-process-cleanup"));
+        }
+        return shared;
+    }
+
+    /** initdb, then start the server and wait (bounded) until it accepts connections. */
+    public static PostgresProcess start() {
+        Path bin = findBin();
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("aigw-pg-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        PostgresProcess p = new PostgresProcess(bin, dir, Ports.free(), root);
+        try {
+            if (root) {
+                run(List.of("chown", "nobody:nogroup", dir.toString()), dir);
+            }
+            p.initdb();
+            p.launch();
+            return p;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    /** JDBC URL of the {@code postgres} database. */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    /** libpq-style URI, as the gateway's {@code dsn} takes it. */
+    public String dsn(String database) {
+        return "postgresql://" + USER + "@127.0.0.1:" + port + "/" + database;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path logFile() {
+        return log;
+    }
+
+    public synchronized boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    /** Fast shutdown (SIGINT to the server's PID), bounded wait, then SIGKILL. The data stays. */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        Process p = process;
+        process = null;
+        try {
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start()
+                    .waitFor(5, TimeUnit.SECONDS);
+            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (IOException e) {
+            p.destroyForcibly();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the server again on the same port and data (after {@link #stop()}). */
+    public synchronized void restart() {
+        stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+        deleteTree(root);
+    }
+
+    private List<String> asUser(List<String> cmd) {
+        if (!asNobody) {
+            return cmd;
+        }
+        List<String> c = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--reset-env", "--"));
+        c.addAll(cmd);
+        return c;
+    }
+
+    private void initdb() {
+        run(asUser(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER,
+                "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")), root);
+    }
+
+    private synchronized void launch() {
+        List<String> cmd = asUser(List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
+                "-p", Integer.toString(port), "-h", "127.0.0.1", "-k", root.toString(),
+                "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=40",
+                "-c", "shared_buffers=16MB"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start postgres: " + e.getMessage(), e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("postgres exited with status " + process.exitValue() + ":\n" + tail());
+            }
+            try {
+                Process ready = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1",
+                        "-p", Integer.toString(port), "-U", USER).start();
+                if (ready.waitFor(5, TimeUnit.SECONDS) && ready.exitValue() == 0) {
+                    return;
+                }
+                Thread.sleep(100);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot run pg_isready: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for postgres", e);
+            }
+        }
+        stop();
+        throw new IllegalStateException("postgres not ready within " + START_TIMEOUT.toSeconds() + " s:\n" + tail());
+    }
+
+    private static void run(List<String> cmd, Path dir) {
+        try {
+            Path out = Files.createTempFile("aigw-pg-cmd-", ".log");
+            try {
+                Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                        .redirectOutput(out.toFile()).start();
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException(cmd.get(0) + " did not finish within 60 s");
+                }
+                if (p.exitValue() != 0) {
+                    throw new IllegalStateException(String.join(" ", cmd) + " failed (" + p.exitValue() + "):\n"
+                            + Files.readString(out, StandardCharsets.UTF_8));
+                }
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static Path findBin() {
+        String env = System.getenv("AIGW_PG_BIN");
+        if (env != null && !env.isBlank() && Files.isExecutable(Path.of(env, "postgres"))) {
+            return Path.of(env);
+        }
+        Path base = Path.of("/usr/lib/postgresql");
+        try (Stream<Path> s = Files.list(base)) {
+            return s.map(p -> p.resolve("bin")).filter(p -> Files.isExecutable(p.resolve("postgres")))
+                    .max(Comparator.comparing(p -> versionOf(p.getParent().getFileName().toString())))
+                    .orElseThrow(() -> new IllegalStateException("no PostgreSQL server binaries under " + base
+                            + " (install the postgresql package, or set AIGW_PG_BIN)"));
+        } catch (IOException e) {
+            throw new IllegalStateException("no PostgreSQL server binaries: set AIGW_PG_BIN", e);
+        }
+    }
+
+    private static int versionOf(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort: a temp dir
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
