@@ -10,6 +10,9 @@ import java.util.List;
 /** Starts the Admin API with the gateway (found through {@code META-INF/services}). */
 public final class AdminExtension implements GatewayExtension {
 
+    /** How long a write waits for this node's data plane to apply it before it is answered anyway. */
+    static final long VISIBLE_WRITE_TIMEOUT_MS = 2_000;
+
     private AdminServer server;
 
     @Override
@@ -26,7 +29,9 @@ public final class AdminExtension implements GatewayExtension {
                 cfg.adminKeyRequired() ? cfg.adminKeys() : List.of(),
                 // aigw's config: an empty allow_admin list allows any client (AdminOptions: null)
                 cfg.allowAdmin().isEmpty() ? null : cfg.allowAdmin());
-        return AdminServer.start(services.vertx(), opts, services.store(), services.plugins(), new AdminChecks() {
+        // a write is answered once this node routes by it (bounded wait): the next request sees it
+        VisibleWrites store = new VisibleWrites(services.store(), services::awaitApplied, VISIBLE_WRITE_TIMEOUT_MS);
+        return AdminServer.start(services.vertx(), opts, store, services.plugins(), new AdminChecks() {
                     @Override
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);

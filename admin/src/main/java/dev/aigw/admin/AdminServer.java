@@ -271,7 +271,14 @@ public final class AdminServer {
         }
         Object body = ResourceApi.noBody();
         if (raw.length() > 0) {
-            String text = raw.toString(StandardCharsets.UTF_8);
+            String text;
+            try {
+                text = RequestJson.utf8(raw);
+            } catch (RequestJson.SyntaxError e) {
+                // not echoed back: the body is not text
+                send(req, badRequest("invalid request body: " + e.getMessage()));
+                return;
+            }
             try {
                 body = RequestJson.decode(text);
             } catch (RequestJson.SyntaxError e) {

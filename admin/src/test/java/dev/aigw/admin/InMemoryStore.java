@@ -70,20 +70,21 @@ final class InMemoryStore implements ConfigStore {
     }
 
     @Override
-    public Future<Boolean> delete(String key) {
+    public Future<Long> deleteRevision(String key) {
         WatchEvent ev;
         List<Handler<WatchEvent>> targets;
         synchronized (this) {
             if (entries.remove(key) == null) {
-                return Future.succeededFuture(false);
+                return Future.succeededFuture(-1L);
             }
             revision++;
             ev = new WatchEvent.Delete(key, revision);
             history.add(ev);
             targets = List.copyOf(watchers);
         }
+        long rev = ev.revision();
         targets.forEach(h -> h.handle(ev));
-        return Future.succeededFuture(true);
+        return Future.succeededFuture(rev);
     }
 
     @Override

@@ -329,5 +329,10 @@ public final class Bootstrap {
         public String checkVars(JsonArray vars) {
             return dev.aigw.gateway.route.match.VarsExpr.validate(vars);
         }
+
+        @Override
+        public Future<Boolean> awaitApplied(long revision, long timeoutMs) {
+            return holder.awaitApplied(revision, timeoutMs);
+        }
     }
 }

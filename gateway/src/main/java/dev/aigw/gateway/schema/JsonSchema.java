@@ -8,7 +8,12 @@ import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +31,20 @@ import java.util.List;
 public final class JsonSchema {
 
     private static final SchemaRegistry REGISTRY = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+
+    /** Deepest document validated; deeper ones get a message, never an exception. */
+    public static final int MAX_DEPTH = 1100;
+
+    /**
+     * The validator's own parser (Jackson 3): its default nesting limit (500) is below what the Admin API
+     * accepts (lua-cjson's 1000), and a {@code StreamConstraintsException} escaping validation left the
+     * request unanswered. Numbers keep their precision, as the validator's own reader does.
+     */
+    private static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                    .build())
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .build();
 
     private final Schema schema;
     /** The schema source, to look up a combinator's alternatives (anyOf's "requireds" in the message). */
@@ -54,7 +73,13 @@ public final class JsonSchema {
 
     /** Validates a document given as JSON text; null when valid, else a message. */
     public String validate(String json) {
-        List<Error> errors = schema.validate(json, InputFormat.JSON);
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(json);
+        } catch (JacksonException e) {
+            return "invalid JSON document: " + e.getOriginalMessage();
+        }
+        List<Error> errors = schema.validate(node);
         if (errors.isEmpty()) {
             return null;
         }

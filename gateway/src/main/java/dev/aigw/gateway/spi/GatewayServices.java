@@ -3,6 +3,7 @@ package dev.aigw.gateway.spi;
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.store.ConfigStore;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 
@@ -24,4 +25,13 @@ public interface GatewayServices {
      * valid, else the reason (the Admin API words the full message).
      */
     String checkVars(JsonArray vars);
+
+    /**
+     * Completes with true once this node's data plane has applied the store change at
+     * {@code revision} (or a later one), with false after {@code timeoutMs}; never fails. The Admin
+     * API answers a write only then, so the next request to this node sees it.
+     */
+    default Future<Boolean> awaitApplied(long revision, long timeoutMs) {
+        return Future.succeededFuture(true);
+    }
 }

@@ -32,7 +32,15 @@ public interface ConfigStore {
     Future<Long> put(String key, String value);
 
     /** Deletes an entry; true when it existed. */
-    Future<Boolean> delete(String key);
+    default Future<Boolean> delete(String key) {
+        return deleteRevision(key).map(rev -> rev >= 0);
+    }
+
+    /**
+     * Deletes an entry; returns the store revision of the delete, or -1 when there was nothing to
+     * delete (a caller that waits for its change to be applied then has nothing to wait for).
+     */
+    Future<Long> deleteRevision(String key);
 
     /**
      * Delivers every change after {@code fromRevision}, in order. When the store cannot deliver the

@@ -118,8 +118,9 @@ public final class EtcdStore implements ConfigStore {
     }
 
     @Override
-    public Future<Boolean> delete(String key) {
-        return call(() -> client.getKVClient().delete(bytes(key)), resp -> resp.getDeleted() > 0);
+    public Future<Long> deleteRevision(String key) {
+        return call(() -> client.getKVClient().delete(bytes(key)),
+                resp -> resp.getDeleted() > 0 ? resp.getHeader().getRevision() : -1L);
     }
 
     @Override

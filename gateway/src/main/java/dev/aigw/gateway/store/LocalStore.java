@@ -157,8 +157,8 @@ public final class LocalStore implements ConfigStore {
     }
 
     @Override
-    public Future<Boolean> delete(String key) {
-        return enqueue(key, null).map(r -> r != null);
+    public Future<Long> deleteRevision(String key) {
+        return enqueue(key, null).map(r -> r == null ? -1L : (Long) r);
     }
 
     @Override
@@ -293,7 +293,7 @@ public final class LocalStore implements ConfigStore {
                 if (old != null) {
                     rev++;
                     events.add(new WatchEvent.Delete(c.key(), rev));
-                    results[i] = Boolean.TRUE;
+                    results[i] = rev;
                 }
             }
         }

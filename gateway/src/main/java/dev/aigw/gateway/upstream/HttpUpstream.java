@@ -82,6 +82,8 @@ public final class HttpUpstream implements UpstreamHandler {
         this.balancer = switch (def.type()) {
             case CHASH -> new ChashBalancer(def.nodes(), def.hashOn(), def.key());
             case ROUNDROBIN -> new RoundRobinBalancer(def.nodes());
+            case LEAST_CONN -> new LeastConnBalancer(def.nodes());
+            case EWMA -> new EwmaBalancer(def.nodes());
         };
     }
 
@@ -116,6 +118,8 @@ public final class HttpUpstream implements UpstreamHandler {
         private final Balancer.Tries tries;
         private int attempts;
         private int node = -1;
+        /** The balancer picked {@link #node} and has not been told the try is over. */
+        private boolean holding;
         private long attemptNanos;
         private HttpClientRequest upstreamReq;
         /** True once a byte of the client's streamed body was read: no retry after that. */
@@ -147,6 +151,7 @@ public final class HttpUpstream implements UpstreamHandler {
                 return;
             }
             attempts++;
+            holding = def.nodes().size() > 1;
             String addr = def.nodes().get(node).address();
             if (addrs == null) {
                 addrs = new StringBuilder(addr);
@@ -412,6 +417,7 @@ public final class HttpUpstream implements UpstreamHandler {
                     || (!timeout && !bodyConsumed && cause instanceof HttpClosedException
                         && isIdempotent(pr.method()) && (ctx.body() != null || !streamedBody()));
             if (canRetry && tries != null && attempts <= def.retries() && withinRetryTimeout()) {
+                release(true);
                 tries.mark(node);
                 ctx.setVar("upstream_status", appendStatus(timeout ? "504" : "502"));
                 LOG.warn("upstream {} of route {} failed, trying the next node: {}", currentAddr(), routeId(),
@@ -456,6 +462,7 @@ public final class HttpUpstream implements UpstreamHandler {
             if (done) {
                 return;
             }
+            release(false);
             done = true;
             if (upstreamReq != null) {
                 upstreamReq.reset();
@@ -492,9 +499,18 @@ public final class HttpUpstream implements UpstreamHandler {
 
         private void abort() {
             done = true;
+            release(false);
             HttpClientRequest req = upstreamReq;
             if (req != null) {
                 req.reset();
+            }
+        }
+
+        /** Tells the balancer the try on {@link #node} is over (once per pick). */
+        private void release(boolean retrying) {
+            if (holding) {
+                holding = false;
+                balancer.finished(node, System.nanoTime() - attemptNanos, retrying);
             }
         }
 
@@ -502,6 +518,7 @@ public final class HttpUpstream implements UpstreamHandler {
             if (attemptNanos == 0) {
                 return;
             }
+            release(false);
             long nanos = System.nanoTime() - attemptNanos;
             long ms = nanos / 1_000_000;
             ctx.setVar("upstream_response_time", seconds(ms));

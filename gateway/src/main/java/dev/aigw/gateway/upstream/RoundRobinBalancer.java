@@ -5,7 +5,6 @@ import dev.aigw.gateway.upstream.UpstreamDefinition.Node;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,15 +27,8 @@ final class RoundRobinBalancer implements Balancer {
     private final List<Group> groups;
 
     RoundRobinBalancer(List<Node> nodes) {
-        TreeMap<Integer, List<Integer>> byPriority = new TreeMap<>((a, b) -> Integer.compare(b, a));
-        for (int i = 0; i < nodes.size(); i++) {
-            if (nodes.get(i).weight() > 0) {
-                byPriority.computeIfAbsent(nodes.get(i).priority(), p -> new ArrayList<>()).add(i);
-            }
-        }
         List<Group> gs = new ArrayList<>();
-        for (List<Integer> members : byPriority.values()) {
-            int[] m = members.stream().mapToInt(Integer::intValue).toArray();
+        for (int[] m : Balancer.priorityGroups(nodes)) {
             gs.add(new Group(m, sequence(nodes, m), new AtomicInteger()));
         }
         this.groups = List.copyOf(gs);

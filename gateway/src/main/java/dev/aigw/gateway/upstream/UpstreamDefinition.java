@@ -48,10 +48,14 @@ public record UpstreamDefinition(List<Node> nodes, BalancerType type, HashOn has
 
     /** Load-balancing algorithms. */
     public enum BalancerType {
-        /** Smooth weighted round robin, as nginx. {@code least_conn} and {@code ewma} map here for now. */
+        /** Smooth weighted round robin, as nginx. */
         ROUNDROBIN,
         /** Consistent hashing on a key. */
-        CHASH
+        CHASH,
+        /** Fewest requests in flight per unit of weight. */
+        LEAST_CONN,
+        /** Lowest moving average of response time, of two nodes drawn at random. */
+        EWMA
     }
 
     /** APISIX's {@code hash_on}. */
@@ -92,8 +96,10 @@ public record UpstreamDefinition(List<Node> nodes, BalancerType type, HashOn has
 
         String typeName = json.getString("type", "roundrobin");
         BalancerType type = switch (typeName) {
-            case "roundrobin", "least_conn", "ewma" -> BalancerType.ROUNDROBIN;
+            case "roundrobin" -> BalancerType.ROUNDROBIN;
             case "chash" -> BalancerType.CHASH;
+            case "least_conn" -> BalancerType.LEAST_CONN;
+            case "ewma" -> BalancerType.EWMA;
             default -> throw new IllegalArgumentException("invalid balancer type: " + typeName);
         };
         HashOn hashOn = HashOn.valueOf(json.getString("hash_on", "vars").toUpperCase(Locale.ROOT));

@@ -256,7 +256,7 @@ class ConfigWatcherTest {
         }
 
         @Override
-        public Future<Boolean> delete(String key) {
+        public Future<Long> deleteRevision(String key) {
             throw new UnsupportedOperationException();
         }
 

@@ -55,6 +55,12 @@ public final class VarsExpr {
 
     private static final String POST_ARG = "post_arg.";
 
+    /**
+     * Deepest nesting of groups accepted. lua-resty-expr has no bound; a hostile rule nested hundreds
+     * deep would only cost stack on every request, so it is refused at compile time.
+     */
+    public static final int MAX_DEPTH = 32;
+
     private final Node root;
     private final boolean needsBody;
 
@@ -97,7 +103,7 @@ public final class VarsExpr {
         if (!isTable(first) && logicOf(first) == null) {
             throw new VarsExprException("rule should be wrapped inside brackets");
         }
-        return new VarsExpr(compileRule(rule, strict));
+        return new VarsExpr(compileRule(rule, strict, 0));
     }
 
     /** True when evaluation may need the request body ({@code post_arg.*} is referenced). */
@@ -144,7 +150,10 @@ public final class VarsExpr {
         };
     }
 
-    private static Node compileRule(Object ruleObj, boolean strict) throws VarsExprException {
+    private static Node compileRule(Object ruleObj, boolean strict, int depth) throws VarsExprException {
+        if (depth > MAX_DEPTH) {
+            throw new VarsExprException("rule nested too deeply (more than " + MAX_DEPTH + " levels)");
+        }
         if (!(ruleObj instanceof JsonArray rule)) {
             // an object has no array part in Lua (#t == 0); a scalar is not a rule at all
             throw new VarsExprException(ruleObj instanceof JsonObject ? "rule too short" : "invalid expression");
@@ -157,7 +166,7 @@ public final class VarsExpr {
         if (isTable(first)) {
             Node[] children = new Node[n];
             for (int i = 0; i < n; i++) {
-                children[i] = compileRule(rule.getValue(i), strict);
+                children[i] = compileRule(rule.getValue(i), strict, depth + 1);
             }
             return new Group(Logic.AND, children);
         }
@@ -168,7 +177,7 @@ public final class VarsExpr {
             }
             Node[] children = new Node[n - 1];
             for (int i = 1; i < n; i++) {
-                children[i - 1] = compileRule(rule.getValue(i), strict);
+                children[i - 1] = compileRule(rule.getValue(i), strict, depth + 1);
             }
             return new Group(logic, children);
         }

@@ -1,0 +1,9 @@
+package dev.aigw.t.foundation;
+
+/** {@link AdminHardeningCases} on the built-in store. */
+class AdminHardeningBuiltinTest extends AdminHardeningCases {
+    @Override
+    boolean useEtcd() {
+        return false;
+    }
+}
