@@ -3,6 +3,7 @@ package dev.aigw.gateway.spi;
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.store.ConfigStore;
+import dev.aigw.gateway.stats.TrafficStats;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 
@@ -24,4 +25,9 @@ public interface GatewayServices {
      * valid, else the reason (the Admin API words the full message).
      */
     String checkVars(JsonArray vars);
+
+    /** The in-process traffic statistics the dashboard shows, or null when they are not kept. */
+    default TrafficStats trafficStats() {
+        return null;
+    }
 }
