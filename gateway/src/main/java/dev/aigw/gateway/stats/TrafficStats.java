@@ -80,48 +80,52 @@ public final class TrafficStats implements RequestLogSink {
         String cache = headers.get("X-AI-Cache-Status");
         boolean limited = status >= 400 && rateLimited(headers);
 
-        long minute = now / 60_000;
+        record(new Sample(now, ctx.requestId(), route, consumer, model, ctx.request().method().name(),
+                ctx.request().path(), status, latencyMicros / 1000.0, ttft, prompt, completion, cost,
+                ctx.varString("upstream_addr"), ctx.varString("ai_proxy_multi_instance"),
+                ctx.varString("ai_proxy_multi_attempts"), cache), limited);
+    }
+
+    /** Counts one finished request ({@code limited}: refused by a rate limit). */
+    void record(Sample x, boolean limited) {
+        long minute = x.time() / 60_000;
         Minute m = minute(minute);
+        boolean error = x.status() >= 500 || x.status() == 0;
         m.requests.increment();
-        if (status >= 500 || status == 0) {
+        if (error) {
             m.errors5xx.increment();
-        } else if (status >= 400) {
+        } else if (x.status() >= 400) {
             m.errors4xx.increment();
         }
         if (limited) {
             m.rateLimited.increment();
         }
-        if ("HIT".equalsIgnoreCase(cache)) {
+        if ("HIT".equalsIgnoreCase(x.cache())) {
             m.cacheHits.increment();
-        } else if ("MISS".equalsIgnoreCase(cache)) {
+        } else if ("MISS".equalsIgnoreCase(x.cache())) {
             m.cacheMisses.increment();
         }
-        m.promptTokens.add(prompt);
-        m.completionTokens.add(completion);
-        m.costMicros.add(Math.round(cost * 1_000_000));
-        m.latency.record(latencyMicros);
-        if (ttft > 0) {
-            m.ttft.record((long) (ttft * 1000));
+        m.promptTokens.add(x.promptTokens());
+        m.completionTokens.add(x.completionTokens());
+        m.costMicros.add(Math.round(x.cost() * 1_000_000));
+        m.latency.record((long) (x.latencyMs() * 1000));
+        if (x.ttftMs() > 0) {
+            m.ttft.record((long) (x.ttftMs() * 1000));
         }
 
         Slot s = slot(minute / SLOT_MINUTES);
-        boolean error = status >= 500 || status == 0;
-        if (model != null) {
-            s.add(s.models, model, error, prompt, completion, cost, keysFolded);
+        if (x.model() != null) {
+            s.add(s.models, x.model(), error, x.promptTokens(), x.completionTokens(), x.cost(), keysFolded);
         }
-        s.add(s.routes, route == null ? "(no route)" : route, error, prompt, completion, cost, keysFolded);
-        if (consumer != null) {
-            s.add(s.consumers, consumer, error, prompt, completion, cost, keysFolded);
+        s.add(s.routes, x.route() == null ? "(no route)" : x.route(), error, x.promptTokens(), x.completionTokens(),
+                x.cost(), keysFolded);
+        if (x.consumer() != null) {
+            s.add(s.consumers, x.consumer(), error, x.promptTokens(), x.completionTokens(), x.cost(), keysFolded);
         }
-
-        if (route != null || model != null) {
-            Sample sample = new Sample(now, ctx.requestId(), route, consumer, model, ctx.request().method().name(),
-                    ctx.request().path(), status, latencyMicros / 1000.0, ttft, prompt, completion, cost,
-                    ctx.varString("upstream_addr"), ctx.varString("ai_proxy_multi_instance"),
-                    ctx.varString("ai_proxy_multi_attempts"), cache);
-            recent.add(sample);
+        if (x.route() != null || x.model() != null) {
+            recent.add(x);
             if (error) {
-                failed.add(sample);
+                failed.add(x);
             }
         }
     }
