@@ -7,6 +7,7 @@ import dev.aigw.gateway.plugin.PluginAdminApi;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.schema.ResourceSchemas;
+import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.KeyValue;
 import io.vertx.core.Future;
@@ -57,6 +58,7 @@ public final class AdminServer {
     private final Map<String, ResourceApi> resources = new LinkedHashMap<>();
     private final PluginApis pluginApis;
     private HttpServer server;
+    private Dashboard dashboard;
 
     private AdminServer(AdminOptions opts, ConfigStore store, PluginRegistry plugins, AdminChecks checks,
                         ResourceSchemas schemas) {
@@ -86,9 +88,21 @@ public final class AdminServer {
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
                                             AdminChecks checks) {
-        // schemas come from class-path resources: read them off the event loop
-        return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> {
+        return start(vertx, opts, store, plugins, checks, null, null);
+    }
+
+    /**
+     * Starts the Admin API with the dashboard ({@code /ui/}) when {@code stats} is given.
+     *
+     * @param storeName the store's name as the dashboard shows it ({@code etcd} or {@code built-in})
+     */
+    public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
+                                            AdminChecks checks, TrafficStats stats, String storeName) {
+        // schemas and the page come from class-path resources: read them off the event loop
+        Future<Dashboard> page = Dashboard.load(vertx, stats, store, storeName);
+        return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> page.compose(dash -> {
             AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas);
+            admin.dashboard = dash;
             HttpServer http = vertx.createHttpServer(new HttpServerOptions().setHost(opts.host()).setPort(opts.port()));
             http.requestHandler(admin::handle);
             return http.listen().map(s -> {
@@ -96,7 +110,7 @@ public final class AdminServer {
                 LOG.info("Admin API listening on {}:{}", opts.host(), s.actualPort());
                 return admin;
             });
-        });
+        }));
     }
 
     /** The port actually bound (useful with port 0). */
@@ -118,6 +132,10 @@ public final class AdminServer {
             return;
         }
         String path = req.path();
+        if (Dashboard.isPage(path)) {
+            dashboard.servePage(req);
+            return;
+        }
         if (!(path.equals(ADMIN) || path.startsWith(ADMIN + "/"))) {
             send(req, new ApiResponse(404, error("not found")));
             return;
@@ -240,6 +258,11 @@ public final class AdminServer {
         Map<String, String> args = new HashMap<>();
         req.params().forEach(e -> args.putIfAbsent(e.getKey(), e.getValue()));
 
+        if (req.path().equals(Dashboard.STATS)) {
+            dashboard.stats(req).onComplete(ar -> send(req, ar.succeeded() ? ar.result()
+                    : new ApiResponse(503, error(String.valueOf(ar.cause().getMessage())))));
+            return;
+        }
         if (res.equals("plugins")) {
             if (!method.equals("get")) {
                 send(req, new ApiResponse(404, error("not found")));

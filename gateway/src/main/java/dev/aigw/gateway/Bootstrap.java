@@ -7,6 +7,7 @@ import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.AccessLogWriter;
 import dev.aigw.gateway.log.RequestLogSink;
 import dev.aigw.gateway.metrics.MetricsRegistry;
+import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.plugin.PluginRegistry;
@@ -53,6 +54,7 @@ public final class Bootstrap {
     private final PluginRegistry plugins;
     private final ConfigStore store;
     private final Upstreams upstreams;
+    private final TrafficStats trafficStats;
     private final RouteTableBuilder builder;
     private final RuntimeConfigHolder holder;
     private final AccessLogWriter accessLog;
@@ -83,7 +85,15 @@ public final class Bootstrap {
         }, upstreams::retainOnly);
         this.holder = new RuntimeConfigHolder(vertx, builder);
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
-        List<RequestLogSink> sinks = accessLog == null ? List.of() : List.of(accessLog);
+        List<RequestLogSink> sinks = new ArrayList<>();
+        if (accessLog != null) {
+            sinks.add(accessLog);
+        }
+        // the dashboard's statistics: kept only where the Admin API (which serves the dashboard) runs
+        this.trafficStats = config.enableAdmin() ? new TrafficStats() : null;
+        if (trafficStats != null) {
+            sinks.add(trafficStats);
+        }
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize());
         this.metrics = createMetrics();
     }
@@ -323,6 +333,11 @@ public final class Bootstrap {
         @Override
         public PluginRegistry plugins() {
             return plugins;
+        }
+
+        @Override
+        public TrafficStats trafficStats() {
+            return trafficStats;
         }
 
         @Override

@@ -4,6 +4,7 @@ import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.store.ConfigStore;
 import io.vertx.core.Future;
+import dev.aigw.gateway.stats.TrafficStats;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 
@@ -33,5 +34,10 @@ public interface GatewayServices {
      */
     default Future<Boolean> awaitApplied(long revision, long timeoutMs) {
         return Future.succeededFuture(true);
+    }
+
+    /** The in-process traffic statistics the dashboard shows, or null when they are not kept. */
+    default TrafficStats trafficStats() {
+        return null;
     }
 }
