@@ -29,4 +29,10 @@ public interface PluginEnv {
      * last route-table snapshot: cheap, safe on the event loop.
      */
     JsonObject pluginMetadata(String pluginName);
+
+    /**
+     * Shared resources (Redis clients, pools) by canonical configuration key: acquire on first use of
+     * a configuration, release in {@link Plugin#release}.
+     */
+    dev.aigw.gateway.resource.SharedResources shared();
 }
