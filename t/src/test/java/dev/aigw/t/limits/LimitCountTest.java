@@ -35,7 +35,7 @@ class LimitCountTest {
         upstream = new MockLlm();
         upstream.respond("/plain", (req, rec) -> req.response().end("ok"));
         redis = RedisProcess.start();
-        gw = GatewayProcess.builder(Files.createTempDirectory("aigw-t-limit-count-")).config(GatewayConfig.create()).start();
+        gw = GatewayProcess.builder(Files.createTempDirectory("aigw-t-limit-count-")).startTimeout(Duration.ofSeconds(90)).config(GatewayConfig.create()).start();
     }
 
     @AfterAll
