@@ -10,6 +10,7 @@ import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.gateway.resource.SharedResources;
 import dev.aigw.gateway.plugin.PluginRegistry;
 import dev.aigw.gateway.route.RouteTable;
 import dev.aigw.gateway.route.RouteTableBuilder;
@@ -51,6 +52,8 @@ public final class Bootstrap {
     private final GatewayConfig config;
     private final Vertx vertx;
     private final VariableRegistry variables = new VariableRegistry();
+    /** Redis clients and other resources shared by equal plugin configurations. */
+    private final SharedResources shared = new SharedResources();
     private final PluginRegistry plugins;
     private final ConfigStore store;
     private final Upstreams upstreams;
@@ -265,6 +268,10 @@ public final class Bootstrap {
                     return Future.<Void>succeededFuture();
                 })
                 .compose(v -> upstreams.close())
+                .compose(v -> {
+                    shared.closeAll();
+                    return Future.<Void>succeededFuture();
+                })
                 .compose(v -> store.close())
                 .recover(e -> {
                     LOG.warn("error while stopping", e);
@@ -311,6 +318,11 @@ public final class Bootstrap {
         @Override
         public MetricsRegistry metrics() {
             return metrics;
+        }
+
+        @Override
+        public SharedResources shared() {
+            return shared;
         }
     }
 

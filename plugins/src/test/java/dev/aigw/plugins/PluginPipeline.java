@@ -81,7 +81,8 @@ public final class PluginPipeline implements AutoCloseable {
         CoreVariables.register(variables);
         this.upstreams = new Upstreams(vertx);
         PluginEnv env = new Env(vertx, new JsonObject(), variables, Path.of("."),
-                name -> config.pluginMetadata().get(name), new MetricsRegistry("apisix_", MetricsRegistry.DEFAULT_MAX_SERIES));
+                name -> config.pluginMetadata().get(name), new MetricsRegistry("apisix_", MetricsRegistry.DEFAULT_MAX_SERIES),
+                new dev.aigw.gateway.resource.SharedResources());
         RequestLogSink queue = finished::add;
         this.server = new GatewayServer(vertx, () -> config, variables, List.of(queue), MAX_BODY_SIZE);
         this.port = Ports.free();
@@ -295,7 +296,8 @@ public final class PluginPipeline implements AutoCloseable {
 
     /** What the plugins get at init, as the gateway's own environment gives it. */
     private record Env(Vertx vertx, JsonObject config, VariableRegistry variables, Path prefix,
-                       Function<String, JsonObject> metadata, MetricsRegistry metrics) implements PluginEnv {
+                       Function<String, JsonObject> metadata, MetricsRegistry metrics,
+                       dev.aigw.gateway.resource.SharedResources shared) implements PluginEnv {
         @Override
         public JsonObject pluginMetadata(String pluginName) {
             return metadata.apply(pluginName);

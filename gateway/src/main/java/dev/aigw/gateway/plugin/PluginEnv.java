@@ -37,4 +37,10 @@ public interface PluginEnv {
      * the {@code prometheus} plugin's business.
      */
     MetricsRegistry metrics();
+
+    /**
+     * Shared resources (Redis clients, pools) by canonical configuration key: acquire on first use of
+     * a configuration, release in {@link Plugin#release}.
+     */
+    dev.aigw.gateway.resource.SharedResources shared();
 }

@@ -147,6 +147,8 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
             if (model != null) {
                 ctx.setVar(AiVars.LLM_MODEL, model);
             }
+            // APISIX's picked instance ("ai-proxy-<provider>"): ai-rate-limiting (priority 1030) reads it next
+            ctx.setVar(AiVars.BALANCER_IP, conf.instance().name());
             ctx.upstream(new AiUpstream(conf.executor(), conf.instance(), req, conf.logPayloads()));
             return null;
         });

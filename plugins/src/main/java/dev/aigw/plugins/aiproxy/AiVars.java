@@ -15,6 +15,8 @@ public final class AiVars {
     public static final String LLM_STREAM = "llm_stream";
     public static final String LLM_RESPONSE_TEXT = "llm_response_text";
     public static final String APISIX_UPSTREAM_RESPONSE_TIME = "apisix_upstream_response_time";
+    /** The picked instance's name, as APISIX's {@code ctx.balancer_ip} ({@code ai-proxy-<provider>}). */
+    public static final String BALANCER_IP = "balancer_ip";
 
     public static final String UPSTREAM_ADDR = "upstream_addr";
     public static final String UPSTREAM_STATUS = "upstream_status";
@@ -41,7 +43,7 @@ public final class AiVars {
                 LLM_TOTAL_TOKENS, LLM_TTFT, LLM_STREAM}) {
             registry.register(name, ctx -> null);
         }
-        for (String name : new String[] {APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
+        for (String name : new String[] {BALANCER_IP, APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
                 UPSTREAM_SCHEME, UPSTREAM_HOST, UPSTREAM_URI, UPSTREAM_RESPONSE_TIME}) {
             if (!registry.isKnown(name)) {
                 registry.register(name, ctx -> null);

@@ -1,6 +1,7 @@
 package dev.aigw.plugins.aiproxymulti;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.limit.InstanceGate;
 import dev.aigw.gateway.upstream.UpstreamHandler;
 import dev.aigw.plugins.aiproxy.AiAttempt;
 import dev.aigw.plugins.aiproxy.AiCallException;
@@ -67,6 +68,9 @@ final class MultiUpstream implements UpstreamHandler {
         private final InstanceHealth[] healths;
         private final String hashKey;
         private final boolean[] tried;
+        /** Instances whose token budget is spent for this request (ai-rate-limiting's gate said no). */
+        private final boolean[] spent;
+        private final InstanceGate gate;
         private final List<Map<String, Object>> log = new ArrayList<>();
         private int attempts;
         private boolean clientGone;
@@ -78,6 +82,8 @@ final class MultiUpstream implements UpstreamHandler {
             this.healths = conf.lease().healths(ctx.vertx());
             this.hashKey = conf.hashOn() == null ? null : conf.hashOn().keyOf(ctx);
             this.tried = new boolean[conf.instances().size()];
+            this.spent = new boolean[conf.instances().size()];
+            this.gate = ctx.get(InstanceGate.KEY);
         }
 
         void start() {
@@ -98,9 +104,42 @@ final class MultiUpstream implements UpstreamHandler {
             }
             MultiInstance mi = choose();
             if (mi == null) {
-                ctx.exitError(503, "no AI instance is available");
+                if (gate != null && anySpent()) {
+                    gate.refuse(ctx); // every instance left has spent its budget: the limit's own refusal
+                } else {
+                    ctx.exitError(503, "no AI instance is available");
+                }
                 return;
             }
+            if (gate == null) {
+                send(mi);
+                return;
+            }
+            gate.admit(ctx, mi.name()).onComplete(ar -> {
+                if (clientGone || ctx.response().closed()) {
+                    return;
+                }
+                if (ar.succeeded() && ar.result()) {
+                    send(mi);
+                } else if (conf.fallback().rateLimiting()) {
+                    spent[mi.index()] = true; // fallback_strategy rate_limiting: skip it, try the next
+                    attempt();
+                } else {
+                    gate.refuse(ctx);
+                }
+            });
+        }
+
+        private boolean anySpent() {
+            for (boolean b : spent) {
+                if (b) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void send(MultiInstance mi) {
             attempts++;
             tried[mi.index()] = true;
             ctx.setVar(AiProxyMultiPlugin.VAR_INSTANCE, mi.name());
@@ -223,7 +262,7 @@ final class MultiUpstream implements UpstreamHandler {
                 boolean any = false;
                 for (int i = 0; i < members.size(); i++) {
                     MultiInstance mi = members.get(i);
-                    eligible[i] = mi.weight() > 0 && !tried[mi.index()]
+                    eligible[i] = mi.weight() > 0 && !tried[mi.index()] && !spent[mi.index()]
                             && (!respectHealth || healths[mi.index()].available(now));
                     any |= eligible[i];
                 }
