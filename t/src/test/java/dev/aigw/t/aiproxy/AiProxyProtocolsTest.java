@@ -336,6 +336,30 @@ class AiProxyProtocolsTest {
         assertUsageLogged(id, "claude-haiku-4-5", "19", "4", "ai_stream", "/v1/messages");
     }
 
+    @Test
+    void openAiSdkStreamedToolCallFromAnthropicMessages() {
+        mock().toolCall("{\"city\":\"Bern\"}");
+        Map<Long, StringBuilder> args = new java.util.TreeMap<>();
+        List<String> names = new ArrayList<>();
+        List<String> finish = new ArrayList<>();
+        ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("claude-haiku-4-5")
+                .addUserMessage("Weather in Bern?").addTool(openAiTool()).build();
+        try (var s = sdk(gw(), "/oai2ant/v1", CLIENT_KEY, testId()).chat().completions().createStreaming(p)) {
+            s.stream().forEach(ch -> ch.choices().forEach(choice -> {
+                choice.finishReason().ifPresent(f -> finish.add(f.asString()));
+                choice.delta().toolCalls().ifPresent(calls -> calls.forEach(tc -> {
+                    tc.function().flatMap(f -> f.name()).ifPresent(names::add);
+                    tc.function().flatMap(f -> f.arguments()).ifPresent(a ->
+                            args.computeIfAbsent(tc.index(), i -> new StringBuilder()).append(a));
+                }));
+            }));
+        }
+        assertEquals(List.of("get_weather"), names);
+        assertEquals("Bern", new JsonObject(args.get(0L).toString()).getString("city"), "input_json_delta pieces joined");
+        assertEquals(List.of("tool_calls"), finish);
+        assertTrue(mock().lastRequest().json().getBoolean("stream"));
+    }
+
     // ------------------------------------------------------------------ responses
 
     @Test

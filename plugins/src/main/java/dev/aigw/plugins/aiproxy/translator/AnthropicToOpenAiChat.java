@@ -642,6 +642,9 @@ public final class AnthropicToOpenAiChat extends SseTranslator {
                     int ti = n.intValue();
                     JsonObject fn = tc.getValue("function") instanceof JsonObject f ? f : new JsonObject();
                     if (!toolBlocks.containsKey(ti)) {
+                        if (toolBlocks.size() >= MAX_TOOL_CALLS) {
+                            continue; // a provider gone mad: the map stays bounded
+                        }
                         closeOpen(out);
                         int idx = nextIndex++;
                         toolBlocks.put(ti, idx);

@@ -426,7 +426,7 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             }
             case "content_block_start" -> {
                 if (e.getValue("content_block") instanceof JsonObject b && "tool_use".equals(b.getValue("type"))
-                        && e.getValue("index") instanceof Number n) {
+                        && e.getValue("index") instanceof Number n && toolIndex.size() < MAX_TOOL_CALLS) {
                     int ti = toolIndex.size();
                     toolIndex.put(n.intValue(), ti);
                     chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()

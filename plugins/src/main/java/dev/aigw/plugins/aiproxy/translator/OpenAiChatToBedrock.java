@@ -311,7 +311,7 @@ public final class OpenAiChatToBedrock extends Translator {
             }
             case "contentBlockStart" -> {
                 if (e.getValue("start") instanceof JsonObject s && s.getValue("toolUse") instanceof JsonObject tu
-                        && e.getValue("contentBlockIndex") instanceof Number n) {
+                        && e.getValue("contentBlockIndex") instanceof Number n && toolIndex.size() < MAX_TOOL_CALLS) {
                     int ti = toolIndex.size();
                     toolIndex.put(n.intValue(), ti);
                     chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject().put("index", ti)

@@ -18,6 +18,9 @@ import java.util.Locale;
  */
 public abstract class Translator {
 
+    /** Tool calls tracked per streamed answer; more are not converted (keeps per-stream state bounded). */
+    protected static final int MAX_TOOL_CALLS = 1024;
+
     private final AiProtocol client;
     private final AiProtocol target;
 
