@@ -46,8 +46,17 @@ import java.util.regex.Pattern;
  *       stream of {@code chat.completion.chunk} events when the body has {@code "stream": true};</li>
  *   <li>{@code POST .../embeddings}: an OpenAI embeddings list (float or base64 encoding);</li>
  *   <li>{@code POST .../publishers/google/models/{m}:predict}: Vertex AI text-embedding predictions;</li>
- *   <li>{@code POST .../token}: a Google OAuth2 token endpoint (JWT-bearer grant).</li>
+ *   <li>{@code POST .../token}: a Google OAuth2 token endpoint (JWT-bearer grant);</li>
+ *   <li>{@code POST .../v1/messages}: Anthropic's Messages API, a {@code message} or its SSE event
+ *       sequence ({@code message_start} … {@code message_stop}, with a {@code ping});
+ *       {@code POST .../count_tokens} and {@code GET .../models} answer as Anthropic (or OpenAI) do;</li>
+ *   <li>{@code POST .../responses}: OpenAI's Responses API, a {@code response} or its
+ *       {@code response.*} events;</li>
+ *   <li>{@code POST .../model/{id}/converse} and {@code /converse-stream}: Bedrock Converse, JSON or
+ *       {@code application/vnd.amazon.eventstream} frames.</li>
  * </ul>
+ * With {@link #toolCall(String)} set, a request that declares tools (and whose last message is not a
+ * tool result) is answered with a call of its first tool, in each protocol's shape.
  *
  * <p>Behaviour is set with fluent setters ({@link #reset()} restores the defaults) or per request
  * with headers, which win over the setters: {@code X-Mock-Status}, {@code X-Mock-Delay-Ms} (before
@@ -68,7 +77,7 @@ import java.util.regex.Pattern;
 public final class MockLlm implements AutoCloseable {
 
     /** What an endpoint is for; requests are counted per kind. */
-    public enum Kind { CHAT, EMBEDDINGS, VERTEX_PREDICT, TOKEN, OTHER }
+    public enum Kind { CHAT, EMBEDDINGS, VERTEX_PREDICT, TOKEN, MESSAGES, RESPONSES, CONVERSE, OTHER }
 
     /**
      * One request as the mock received it.
@@ -119,6 +128,7 @@ public final class MockLlm implements AutoCloseable {
     public static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
     private static final String DEFAULT_CONTENT = "Hello from the mock LLM.";
+    private static final Pattern CONVERSE = Pattern.compile(".*/model/[^/]+/converse(-stream)?$");
     private static final Pattern VERTEX_PREDICT =
             Pattern.compile(".*/publishers/google/models/([^/:]+):predict$");
 
@@ -154,6 +164,7 @@ public final class MockLlm implements AutoCloseable {
     private volatile Duration tokenDelay;
     private final AtomicInteger failNextCount = new AtomicInteger();
     private volatile int failNextStatus;
+    private volatile String toolArgs;
 
     /** Starts the mock on 127.0.0.1 on a free port. */
     public MockLlm() {
@@ -213,6 +224,7 @@ public final class MockLlm implements AutoCloseable {
         responders.clear();
         failNextCount.set(0);
         failNextStatus = 500;
+        toolArgs = null;
         requests.clear();
         streams.clear();
         tokenAssertions.clear();
@@ -238,6 +250,15 @@ public final class MockLlm implements AutoCloseable {
     public MockLlm failNext(int count, int status) {
         this.failNextStatus = status;
         this.failNextCount.set(count);
+        return this;
+    }
+
+    /**
+     * Answer requests that declare tools with a call of the first tool, with these JSON arguments
+     * (null: never call a tool). A request whose last message is a tool result gets a text answer.
+     */
+    public MockLlm toolCall(String argumentsJson) {
+        this.toolArgs = argumentsJson;
         return this;
     }
 
@@ -501,6 +522,15 @@ public final class MockLlm implements AutoCloseable {
         if (path.equals("/token") || path.endsWith("/token")) {
             return Kind.TOKEN;
         }
+        if (path.endsWith("/v1/messages")) {
+            return Kind.MESSAGES;
+        }
+        if (path.endsWith("/responses")) {
+            return Kind.RESPONSES;
+        }
+        if (CONVERSE.matcher(path).matches()) {
+            return Kind.CONVERSE;
+        }
         return Kind.OTHER;
     }
 
@@ -513,6 +543,14 @@ public final class MockLlm implements AutoCloseable {
             } else {
                 answerToken(resp, body);
             }
+            return;
+        }
+        if (kind == Kind.OTHER && "POST".equals(req.method().name()) && req.path().endsWith("/count_tokens")) {
+            sendJson(resp, 200, MockProtocols.countTokens(body.isBlank() ? new JsonObject() : new JsonObject(body)).encode());
+            return;
+        }
+        if (kind == Kind.OTHER && "GET".equals(req.method().name()) && req.path().endsWith("/models")) {
+            sendJson(resp, 200, MockProtocols.models(req.getHeader("anthropic-version") != null).encode());
             return;
         }
         if (kind == Kind.OTHER) {
@@ -571,6 +609,8 @@ public final class MockLlm implements AutoCloseable {
         if (b.status() >= 400) {
             String errBody = b.errorBody() != null ? b.errorBody()
                     : kind == Kind.VERTEX_PREDICT ? googleError(b.status()).encode()
+                    : kind == Kind.MESSAGES ? MockProtocols.anthropicError(b.status()).encode()
+                    : kind == Kind.CONVERSE ? new JsonObject().put("message", "mock error " + b.status()).encode()
                     : defaultOpenAiError(b.status()).encode();
             if (b.status() == 429) {
                 resp.putHeader("retry-after", "1");
@@ -588,10 +628,50 @@ public final class MockLlm implements AutoCloseable {
         }
         switch (kind) {
             case CHAT -> {
+                String tool = MockProtocols.toolToCall(json, toolArgs);
                 if (json.getBoolean("stream", false)) {
-                    stream(req, index, json, b);
+                    stream(req, index, json, b, tool);
                 } else {
-                    sendJson(resp, 200, chatCompletion(json, b).encode());
+                    JsonObject c = chatCompletion(json, b);
+                    if (tool != null) {
+                        JsonObject choice = c.getJsonArray("choices").getJsonObject(0);
+                        choice.getJsonObject("message").putNull("content").put("tool_calls", new JsonArray().add(
+                                new JsonObject().put("id", MockProtocols.id("call_")).put("type", "function")
+                                        .put("function", new JsonObject().put("name", tool).put("arguments", toolArgs))));
+                        choice.put("finish_reason", "tool_calls");
+                    }
+                    sendJson(resp, 200, c.encode());
+                }
+            }
+            case MESSAGES -> {
+                String tool = MockProtocols.toolToCall(json, toolArgs);
+                if (json.getBoolean("stream", false)) {
+                    streamFrames(req, index, sseFrames(MockProtocols.anthropicStream(json,
+                            pieces(b.content(), b.chunks()), tool, toolArgs, b.promptTokens(), b.completionTokens())),
+                            "text/event-stream; charset=utf-8", b);
+                } else {
+                    sendJson(resp, 200, MockProtocols.anthropicMessage(json, b.content(), tool, toolArgs,
+                            b.promptTokens(), b.completionTokens()).encode());
+                }
+            }
+            case RESPONSES -> {
+                if (json.getBoolean("stream", false)) {
+                    streamFrames(req, index, sseFrames(MockProtocols.responsesStream(json,
+                            pieces(b.content(), b.chunks()), b.content(), b.promptTokens(), b.completionTokens())),
+                            "text/event-stream; charset=utf-8", b);
+                } else {
+                    sendJson(resp, 200, MockProtocols.responsesAnswer(json, b.content(), b.promptTokens(),
+                            b.completionTokens()).encode());
+                }
+            }
+            case CONVERSE -> {
+                String tool = MockProtocols.toolToCall(json, toolArgs);
+                if (req.path().endsWith("/converse-stream")) {
+                    streamFrames(req, index, MockProtocols.converseStream(pieces(b.content(), b.chunks()), tool,
+                            toolArgs, b.promptTokens(), b.completionTokens()), "application/vnd.amazon.eventstream", b);
+                } else {
+                    sendJson(resp, 200, MockProtocols.converseAnswer(b.content(), tool, toolArgs,
+                            b.promptTokens(), b.completionTokens()).encode());
                 }
             }
             case EMBEDDINGS -> sendJson(resp, 200, embeddings(json).encode());
@@ -666,7 +746,7 @@ public final class MockLlm implements AutoCloseable {
         return out;
     }
 
-    private void stream(HttpServerRequest req, int index, JsonObject json, Behavior b) {
+    private void stream(HttpServerRequest req, int index, JsonObject json, Behavior b, String tool) {
         HttpServerResponse resp = req.response();
         boolean includeUsage = json.getJsonObject("stream_options", new JsonObject())
                 .getBoolean("include_usage", false);
@@ -677,15 +757,44 @@ public final class MockLlm implements AutoCloseable {
         List<String> events = new ArrayList<>();
         events.add(chunk(id, created, model, new JsonObject().put("role", "assistant").put("content", "")
                 .putNull("refusal"), null, includeUsage).encode());
-        List<String> texts = pieces(b.content(), b.chunks());
-        for (String t : texts) {
-            events.add(chunk(id, created, model, new JsonObject().put("content", t), null, includeUsage).encode());
+        if (tool != null) {
+            String args = toolArgs;
+            events.add(chunk(id, created, model, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
+                    .put("index", 0).put("id", MockProtocols.id("call_")).put("type", "function")
+                    .put("function", new JsonObject().put("name", tool).put("arguments", "")))), null, includeUsage).encode());
+            int half = args.length() / 2;
+            for (String part : List.of(args.substring(0, half), args.substring(half))) {
+                events.add(chunk(id, created, model, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
+                        .put("index", 0).put("function", new JsonObject().put("arguments", part)))), null, includeUsage).encode());
+            }
+        } else {
+            for (String t : pieces(b.content(), b.chunks())) {
+                events.add(chunk(id, created, model, new JsonObject().put("content", t), null, includeUsage).encode());
+            }
         }
-        events.add(chunk(id, created, model, new JsonObject(), "stop", includeUsage).encode());
+        events.add(chunk(id, created, model, new JsonObject(), tool != null ? "tool_calls" : "stop", includeUsage).encode());
         if (includeUsage) {
             events.add(usageChunk(id, created, model, b.promptTokens(), b.completionTokens()).encode());
         }
         events.add("[DONE]");
+        List<Buffer> frames = new ArrayList<>();
+        for (String e : events) {
+            frames.add(Buffer.buffer("data: " + e + "\n\n", "UTF-8"));
+        }
+        streamFrames(req, index, frames, "text/event-stream; charset=utf-8", b);
+    }
+
+    private static List<Buffer> sseFrames(List<String> events) {
+        List<Buffer> out = new ArrayList<>(events.size());
+        for (String e : events) {
+            out.add(Buffer.buffer(e, "UTF-8"));
+        }
+        return out;
+    }
+
+    /** Streams prepared frames (SSE events or event-stream messages), honouring die/stall/delay. */
+    private void streamFrames(HttpServerRequest req, int index, List<Buffer> events, String contentType, Behavior b) {
+        HttpServerResponse resp = req.response();
         // Stop after the role chunk and dieAfter content chunks, then drop the connection.
         int stopAt = b.dieAfter() >= 0 ? Math.min(events.size(), 1 + b.dieAfter()) : -1;
         // Or send nothing more from there on, leaving the connection open.
@@ -695,7 +804,7 @@ public final class MockLlm implements AutoCloseable {
         streams.add(state);
         resp.setStatusCode(200)
                 .setChunked(true)
-                .putHeader("content-type", "text/event-stream; charset=utf-8")
+                .putHeader("content-type", contentType)
                 .putHeader("cache-control", "no-cache")
                 .putHeader("x-request-id", "req_" + UUID.randomUUID().toString().replace("-", ""));
         resp.closeHandler(v -> {
@@ -710,7 +819,7 @@ public final class MockLlm implements AutoCloseable {
     }
 
     /** Writes events from {@code start} on: in one go when there is no delay, else one per timer tick. */
-    private void writeEvent(HttpServerRequest req, StreamState state, List<String> events, int start,
+    private void writeEvent(HttpServerRequest req, StreamState state, List<Buffer> events, int start,
                             int stopAt, int stallAt, long delayMs) {
         HttpServerResponse resp = req.response();
         int i = start;
@@ -732,7 +841,7 @@ public final class MockLlm implements AutoCloseable {
                 return;
             }
             state.sentAt.add(Instant.now());
-            var written = resp.write(Buffer.buffer("data: " + events.get(i) + "\n\n", "UTF-8"));
+            var written = resp.write(events.get(i));
             int next = i + 1;
             if (next == stopAt) {
                 // Let the chunks reach the socket before the connection is cut.

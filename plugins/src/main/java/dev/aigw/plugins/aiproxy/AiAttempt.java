@@ -2,12 +2,10 @@ package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.context.HopByHop;
 import dev.aigw.gateway.context.RequestContext;
-import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
-import dev.aigw.plugins.aiproxy.protocol.OpenAiChat;
 import dev.aigw.plugins.aiproxy.protocol.TokenUsage;
-import dev.aigw.plugins.aiproxy.protocol.VertexPredict;
-import dev.aigw.plugins.aiproxy.sse.SseDecoder;
-import dev.aigw.plugins.aiproxy.sse.SseEvent;
+import dev.aigw.plugins.aiproxy.translator.Observation;
+import dev.aigw.plugins.aiproxy.translator.TranslationException;
+import dev.aigw.plugins.aiproxy.translator.Translator;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -21,7 +19,6 @@ import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,10 +28,11 @@ import java.util.function.Consumer;
  * has been written to the client yet. Either {@link #relay()} it to the client, or
  * {@link #discard()} it (to fail over to another instance).
  *
- * <p>Relaying a JSON answer reads it whole (capped), extracts usage, model and text, and passes it
- * through. Relaying an SSE answer writes each complete event to the client as it arrives, with
- * back-pressure (the provider is paused while the client's write queue is full), reads usage from
- * the usage chunk, and hides that chunk when the gateway asked for it on the client's behalf. A
+ * <p>The relay only moves bytes: the call's {@link Translator} turns the provider's answer into the
+ * client's protocol and reports usage, model and text. Relaying a JSON answer reads it whole
+ * (capped) and hands it to the translator. Relaying a stream hands each chunk to the translator and
+ * writes what it returns as it arrives, with back-pressure (the provider is paused while the
+ * client's write queue is full). A
  * client that goes away resets the provider call; a provider that dies mid-stream ends the client's
  * response. Confined to the request's event loop.
  *
@@ -54,22 +52,19 @@ public final class AiAttempt {
     private final HttpClientRequest upReq;
     private final HttpClientResponse resp;
     private final long t0;
-    private final boolean usageInjected;
-    private final boolean vertexEmbeddings;
+    private final Translator translator;
+    private final Observation obs;
 
     private boolean started;
     private boolean finished;
     private boolean firstByte;
     /** Null: the head of a stream is sent at once (ai-proxy); else the failure before the first event. */
     private Consumer<AiCallException> beforeCommit;
-    private TokenUsage usage;
-    private StringBuilder text;
     private long timer = -1;
     private final Promise<Void> done = Promise.promise();
 
     AiAttempt(AiExecutor executor, AiInstance instance, RequestContext ctx, AiRequest request,
-              HttpClientRequest upReq, HttpClientResponse resp, long t0, boolean usageInjected,
-              boolean vertexEmbeddings) {
+              HttpClientRequest upReq, HttpClientResponse resp, long t0, Translator translator) {
         this.executor = executor;
         this.instance = instance;
         this.ctx = ctx;
@@ -77,8 +72,8 @@ public final class AiAttempt {
         this.upReq = upReq;
         this.resp = resp;
         this.t0 = t0;
-        this.usageInjected = usageInjected;
-        this.vertexEmbeddings = vertexEmbeddings;
+        this.translator = translator;
+        this.obs = new Observation(request.collectText());
         ctx.setVar(AiVars.UPSTREAM_STATUS, resp.statusCode());
         SocketAddress remote = upReq.connection() == null ? null : upReq.connection().remoteAddress();
         if (remote != null && remote.hostAddress() != null) {
@@ -100,10 +95,9 @@ public final class AiAttempt {
         return resp.headers();
     }
 
-    /** True when the answer is a server-sent event stream. */
+    /** True when the answer is a stream (server-sent events, or the provider's own framing). */
     public boolean streaming() {
-        String ct = resp.getHeader(HttpHeaders.CONTENT_TYPE);
-        return ct != null && ct.toLowerCase(Locale.ROOT).contains("text/event-stream");
+        return translator.isStream(resp.getHeader(HttpHeaders.CONTENT_TYPE));
     }
 
     /** Drops this answer without writing anything to the client (the connection is reset). */
@@ -216,20 +210,20 @@ public final class AiAttempt {
             setTimes();
             Buffer body = acc;
             if (resp.statusCode() < 400) {
-                JsonObject json = parse(acc);
-                if (json != null && vertexEmbeddings) {
-                    try {
-                        json = VertexPredict.toOpenAiResponse(json, ctx.varString(AiVars.REQUEST_LLM_MODEL) != null
-                                ? ctx.varString(AiVars.REQUEST_LLM_MODEL) : ctx.varString(AiVars.LLM_MODEL));
-                        body = json.toBuffer();
-                    } catch (VertexPredict.ConversionException e) {
-                        LOG.error("ai-proxy {}: failed to convert the vertex answer: {}", instance.name(), e.getMessage());
-                        ctx.exitError(500, e.getMessage());
-                        done.tryComplete();
-                        return;
+                try {
+                    Buffer converted = translator.response(acc, obs);
+                    if (converted != null) {
+                        body = converted;
                     }
+                } catch (TranslationException e) {
+                    LOG.error("ai-proxy {}: failed to convert the answer: {}", instance.name(), e.getMessage());
+                    ctx.exitError(e.status(), e.getMessage());
+                    done.tryComplete();
+                    return;
                 }
-                observeJson(json);
+                observed();
+            } else {
+                body = translator.error(resp.statusCode(), acc);
             }
             copyHeaders();
             ctx.sendHead(resp.statusCode());
@@ -239,28 +233,16 @@ public final class AiAttempt {
         resp.resume();
     }
 
-    private void observeJson(JsonObject json) {
-        if (json == null) {
-            return;
+    /** The LLM variables from what the translator observed. */
+    private void observed() {
+        if (obs.usage() != null) {
+            setUsage(obs.usage());
         }
-        TokenUsage u = TokenUsage.fromOpenAi(json.getValue("usage"));
-        setUsage(u == null ? new TokenUsage(0, 0, 0) : u);
-        if (ctx.var(AiVars.LLM_MODEL) == null && json.getValue("model") instanceof String m) {
-            ctx.setVar(AiVars.LLM_MODEL, m);
+        if (ctx.var(AiVars.LLM_MODEL) == null && obs.model() != null) {
+            ctx.setVar(AiVars.LLM_MODEL, obs.model());
         }
-        if (request.collectText() && request.protocol() == AiProtocol.CHAT) {
-            String t = OpenAiChat.responseText(json);
-            if (t != null) {
-                ctx.setVar(AiVars.LLM_RESPONSE_TEXT, t);
-            }
-        }
-    }
-
-    private static JsonObject parse(Buffer b) {
-        try {
-            return b.length() == 0 ? null : b.toJsonObject();
-        } catch (RuntimeException e) {
-            return null; // not JSON: passed through, no usage
+        if (obs.text() != null) {
+            ctx.setVar(AiVars.LLM_RESPONSE_TEXT, obs.text());
         }
     }
 
@@ -269,9 +251,6 @@ public final class AiAttempt {
     private void relayStream(HttpServerResponse out) {
         if (beforeCommit == null) {
             commitStream(out);
-        }
-        if (request.collectText()) {
-            text = new StringBuilder();
         }
         long maxMs = executor.transport().maxStreamDurationMs();
         if (maxMs > 0) {
@@ -289,25 +268,17 @@ public final class AiAttempt {
                 }
             });
         }
-        SseDecoder decoder = new SseDecoder();
         resp.handler(chunk -> {
             if (finished) {
                 return;
             }
             markFirstByte();
-            List<SseEvent> events = decoder.feed(chunk);
+            Buffer toClient = translator.streamChunk(chunk, obs);
             if (!ctx.headSent()) {
-                if (events.isEmpty()) {
-                    return; // not committed before a whole event: a death now can still fail over
+                if (toClient.length() == 0) {
+                    return; // not committed before the first event: a death now can still fail over
                 }
                 commitStream(out);
-            }
-            Buffer toClient = Buffer.buffer();
-            for (SseEvent ev : events) {
-                Buffer b = observe(ev);
-                if (b != null) {
-                    toClient.appendBuffer(b);
-                }
             }
             if (toClient.length() > 0 && !out.closed()) {
                 ctx.write(toClient);
@@ -326,7 +297,7 @@ public final class AiAttempt {
                 return;
             }
             commitStream(out); // a stream that ended cleanly is an answer, even an empty one
-            Buffer rest = decoder.remainder();
+            Buffer rest = translator.streamEnd(obs);
             if (rest.length() > 0 && !out.closed()) {
                 ctx.write(rest);
             }
@@ -341,50 +312,11 @@ public final class AiAttempt {
             return;
         }
         copyHeaders();
+        if (translator.streamContentType() != null) {
+            ctx.response().headers().set(HttpHeaders.CONTENT_TYPE, translator.streamContentType());
+        }
         out.setChunked(true);
         ctx.sendHead(resp.statusCode());
-    }
-
-    /** Looks inside one event; returns the bytes to send to the client, or null to hide the event. */
-    private Buffer observe(SseEvent ev) {
-        String d = ev.data();
-        if (d == null || d.isBlank() || "[DONE]".equals(d.trim())) {
-            return ev.raw();
-        }
-        if (text == null && certainlyNoUsage(d)) {
-            return ev.raw(); // nothing to collect and no usage key: not worth a JSON parse
-        }
-        JsonObject chunk;
-        try {
-            chunk = new JsonObject(d);
-        } catch (RuntimeException e) {
-            return ev.raw();
-        }
-        TokenUsage u = TokenUsage.fromOpenAi(chunk.getValue("usage"));
-        if (u != null) {
-            // a later report replaces an earlier one: usage is never summed, so never counted twice
-            usage = u;
-        }
-        if (text != null) {
-            OpenAiChat.appendDeltaText(chunk, text);
-        }
-        if (usageInjected && chunk.containsKey("usage")) {
-            if (OpenAiChat.isUsageOnlyChunk(chunk)) {
-                return null; // the extra chunk the client did not ask for
-            }
-            // providers add "usage": null (or the totals) to ordinary chunks once asked; the client did not ask
-            chunk.remove("usage");
-            return Buffer.buffer("data: " + chunk.encode() + "\n\n");
-        }
-        return ev.raw();
-    }
-
-    /**
-     * True when {@code data} certainly has no {@code usage} key: the word does not occur, and no
-     * {@code \\u} escape could spell it in a key. Only then may the event go by unparsed.
-     */
-    static boolean certainlyNoUsage(String data) {
-        return data.indexOf("usage") < 0 && data.indexOf("\\u") < 0;
     }
 
     private void endStream() {
@@ -394,12 +326,7 @@ public final class AiAttempt {
         finished = true;
         cancelTimer();
         setTimes();
-        if (usage != null) {
-            setUsage(usage);
-        }
-        if (text != null) {
-            ctx.setVar(AiVars.LLM_RESPONSE_TEXT, text.toString());
-        }
+        observed();
         if (!ctx.response().closed()) {
             ctx.end(null);
         }
@@ -457,9 +384,7 @@ public final class AiAttempt {
         LOG.info("ai-proxy {}: client went away, cancelling the LLM call", instance.name());
         upReq.reset();
         setTimes();
-        if (usage != null) {
-            setUsage(usage);
-        }
+        observed();
         done.tryComplete();
     }
 

@@ -3,7 +3,9 @@ package dev.aigw.plugins.aiproxy;
 import dev.aigw.gateway.context.HopByHop;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
-import dev.aigw.plugins.aiproxy.protocol.VertexPredict;
+import dev.aigw.plugins.aiproxy.translator.TranslationException;
+import dev.aigw.plugins.aiproxy.translator.Translator;
+import dev.aigw.plugins.aiproxy.translator.Translators;
 import dev.aigw.plugins.aiproxy.provider.AiProvider;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -45,6 +47,9 @@ public final class AiExecutor {
     /** The client's own credentials never reach the provider: the configured auth does. */
     private static final Set<String> NOT_FORWARDED = Set.of("host", "content-length", "accept-encoding",
             "content-type", "authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization");
+
+    /** Query parameters that carry a client's key (Gemini's {@code key}, Azure's {@code api-key} …): not passed through. */
+    private static final Set<String> QUERY_CREDENTIALS = Set.of("key", "api_key", "api-key", "apikey", "access_token");
 
     private final TransportOptions transport;
     private HttpClient client;
@@ -90,19 +95,27 @@ public final class AiExecutor {
     }
 
     /** The request as it goes out, before auth tokens are added. */
-    private record Outgoing(RequestOptions options, Buffer body, String model, boolean usageInjected,
-                            boolean vertexEmbeddings, String scheme, String host, int port, String path) {
+    private record Outgoing(RequestOptions options, Buffer body, Translator translator, String model,
+                            String scheme, String host, int port, String path) {
+    }
+
+    /** {@link #send(AiInstance, RequestContext, AiRequest, String)} with the instance's own model choice. */
+    public Future<AiAttempt> send(AiInstance inst, RequestContext ctx, AiRequest req) {
+        return send(inst, ctx, req, null);
     }
 
     /**
      * Sends one call. Sets {@code llm_model}, {@code upstream_scheme}, {@code upstream_host} and
      * {@code upstream_uri} before sending; the returned attempt sets {@code upstream_addr} and
      * {@code upstream_status}. Completes on the request's event loop.
+     *
+     * @param model the model to send (ai-proxy-multi's model routing), or null for {@code options.model}
+     *              or else the client's
      */
-    public Future<AiAttempt> send(AiInstance inst, RequestContext ctx, AiRequest req) {
+    public Future<AiAttempt> send(AiInstance inst, RequestContext ctx, AiRequest req, String model) {
         Outgoing out;
         try {
-            out = prepare(inst, ctx, req);
+            out = prepare(inst, ctx, req, model);
         } catch (AiCallException e) {
             return Future.failedFuture(e);
         }
@@ -112,7 +125,8 @@ public final class AiExecutor {
         ctx.setVar(AiVars.UPSTREAM_SCHEME, out.scheme());
         // the Host header the provider gets: with the port unless it is the scheme's default
         boolean defaultPort = out.port() == ("https".equals(out.scheme()) ? 443 : 80);
-        ctx.setVar(AiVars.UPSTREAM_HOST, defaultPort ? out.host() : out.host() + ":" + out.port());
+        String hostHeader = defaultPort ? out.host() : out.host() + ":" + out.port();
+        ctx.setVar(AiVars.UPSTREAM_HOST, hostHeader);
         ctx.setVar(AiVars.UPSTREAM_URI, out.path());
 
         HttpClient c;
@@ -131,6 +145,11 @@ public final class AiExecutor {
             if (tok != null) {
                 out.options().getHeaders().set("Authorization", "Bearer " + tok);
             }
+            if (inst.aws() != null) {
+                // signed last: over the final headers and bytes
+                inst.aws().sign(out.options().getMethod().name(), hostHeader, out.options().getURI(),
+                        out.options().getHeaders(), out.body().getBytes(), java.time.Instant.now());
+            }
             long t0 = System.nanoTime();
             return c.request(out.options())
                     .compose(upReq -> {
@@ -138,8 +157,7 @@ public final class AiExecutor {
                         ctx.onClientClose(upReq::reset);
                         return upReq.send(out.body()).map(resp -> {
                             resp.pause(); // the body is read by relay(), possibly after a failover decision
-                            return new AiAttempt(this, inst, ctx, req, upReq, resp, t0,
-                                    out.usageInjected(), out.vertexEmbeddings());
+                            return new AiAttempt(this, inst, ctx, req, upReq, resp, t0, out.translator());
                         });
                     })
                     .recover(err -> {
@@ -162,47 +180,50 @@ public final class AiExecutor {
         });
     }
 
-    private Outgoing prepare(AiInstance inst, RequestContext ctx, AiRequest req) {
+    private Outgoing prepare(AiInstance inst, RequestContext ctx, AiRequest req, String mappedModel) {
         AiProvider provider = inst.provider();
-        AiProtocol protocol = req.protocol();
-        if (!provider.supports(protocol)) {
-            throw new AiCallException(400, "provider " + provider.name() + " does not support "
-                    + protocol.apisixName() + " protocol");
+        Translator tr;
+        try {
+            tr = Translators.pick(req.protocol(), provider, inst.providerConf());
+        } catch (TranslationException e) {
+            throw new AiCallException(e.status(), e.getMessage());
         }
-        // shallow: only top-level keys change below (stream_options, the one nested object written to,
-        // is copied); the client's body stays as it was, for failover and the loggers
-        JsonObject body = new JsonObject(new java.util.LinkedHashMap<>(req.body().getMap()));
-        for (Map.Entry<String, Object> e : inst.options()) {
-            Object v = e.getValue();
-            body.put(e.getKey(), v instanceof JsonObject o ? o.copy()
-                    : v instanceof io.vertx.core.json.JsonArray a ? a.copy() : v);
-        }
-        String model = inst.optionsModel() != null ? inst.optionsModel() : req.clientModel();
+        String model = mappedModel != null ? mappedModel
+                : inst.optionsModel() != null ? inst.optionsModel() : req.clientModel();
+        boolean passthrough = tr.target() == AiProtocol.PASSTHROUGH;
 
-        boolean injected = false;
-        if (req.stream() && provider.acceptsStreamOptions() && !req.clientAskedUsage()) {
-            // tokens must always be counted: ask for the usage chunk and hide it from the client
-            JsonObject so = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
-            so.put("include_usage", true);
-            body.put("stream_options", so);
-            injected = true;
-        }
-        if (provider.removeModel()) {
-            body.remove("model");
-        }
-        boolean vertexEmb = protocol == AiProtocol.EMBEDDINGS && provider.embeddingsViaVertexPredict();
-        if (vertexEmb) {
-            try {
-                body = VertexPredict.toPredictRequest(body);
-            } catch (VertexPredict.ConversionException e) {
-                throw new AiCallException(400, e.getMessage());
+        Buffer bytes = null;
+        if (req.body() != null && !passthrough) {
+            // shallow: only top-level keys change here; the client's body stays as it was, for
+            // failover and the loggers (translators copy what they change below the top level)
+            JsonObject body = new JsonObject(new java.util.LinkedHashMap<>(req.body().getMap()));
+            for (Map.Entry<String, Object> e : inst.options()) {
+                Object v = e.getValue();
+                body.put(e.getKey(), v instanceof JsonObject o ? o.copy()
+                        : v instanceof io.vertx.core.json.JsonArray a ? a.copy() : v);
             }
+            if (model != null) {
+                body.put("model", model);
+            }
+            JsonObject sent;
+            try {
+                sent = tr.request(body, req.clientAskedUsage());
+            } catch (TranslationException e) {
+                throw new AiCallException(e.status(), e.getMessage());
+            }
+            if (sent != null) {
+                provider.rewriteBody(tr.target(), sent);
+                bytes = sent.toBuffer();
+            }
+        }
+        if (bytes == null) {
+            bytes = ctx.body() == null ? Buffer.buffer() : ctx.body();
         }
 
         Endpoint ep = inst.endpoint();
-        String path = ep != null ? ep.path() : null;
+        String path = passthrough ? passthroughPath(ctx.request().path()) : ep != null ? ep.path() : null;
         if (path == null) {
-            path = provider.path(protocol, inst.providerConf(), model);
+            path = provider.path(tr.target(), inst.providerConf(), model, req.stream());
             if (path == null) {
                 throw new AiCallException(400, "could not resolve upstream path: ensure the route or request "
                         + "body specifies a model, or that override.endpoint includes a path");
@@ -213,8 +234,26 @@ public final class AiExecutor {
         int port = ep != null ? ep.port() : 443;
 
         StringBuilder query = new StringBuilder();
+        if (passthrough && ctx.request().query() != null) {
+            // passthrough keeps the client's query, minus credentials (as the client's auth headers)
+            for (String pair : ctx.request().query().split("&")) {
+                int eq = pair.indexOf('=');
+                String k = eq < 0 ? pair : pair.substring(0, eq);
+                if (pair.isEmpty() || QUERY_CREDENTIALS.contains(k.toLowerCase(Locale.ROOT))
+                        || inst.authQuery().containsKey(k)) {
+                    continue;
+                }
+                if (query.length() > 0) {
+                    query.append('&');
+                }
+                query.append(pair);
+            }
+        }
         Set<String> endpointKeys = new HashSet<>();
         if (ep != null && ep.rawQuery() != null) {
+            if (query.length() > 0) {
+                query.append('&');
+            }
             query.append(ep.rawQuery());
             for (String pair : ep.rawQuery().split("&")) {
                 int eq = pair.indexOf('=');
@@ -242,10 +281,16 @@ public final class AiExecutor {
         for (Map.Entry<String, String> h : inst.authHeaders().entrySet()) {
             headers.set(h.getKey(), h.getValue());
         }
-        headers.set("Content-Type", "application/json");
+        String ct = ctx.request().getHeader("Content-Type");
+        if (!passthrough) {
+            headers.set("Content-Type", "application/json");
+        } else if (ct != null) {
+            headers.set("Content-Type", ct);
+        }
+        tr.headers(headers);
 
         RequestOptions ro = new RequestOptions()
-                .setMethod(HttpMethod.POST)
+                .setMethod(passthrough ? ctx.request().method() : HttpMethod.POST)
                 .setHost(host)
                 .setPort(port)
                 .setSsl(ssl)
@@ -253,6 +298,16 @@ public final class AiExecutor {
                 .setHeaders(headers)
                 .setConnectTimeout(transport.timeoutMs())
                 .setIdleTimeout(transport.timeoutMs());
-        return new Outgoing(ro, body.toBuffer(), model, injected, vertexEmb, ssl ? "https" : "http", host, port, path);
+        return new Outgoing(ro, bytes, tr, model, ssl ? "https" : "http", host, port, path);
+    }
+
+    /**
+     * The provider path of a passthrough call: the client's path from its last {@code /v1/} on
+     * (a route's own prefix, such as {@code /anthropic/v1/models}, is not the provider's), else the
+     * whole client path.
+     */
+    static String passthroughPath(String clientPath) {
+        int i = clientPath.lastIndexOf("/v1/");
+        return i > 0 ? clientPath.substring(i) : clientPath;
     }
 }

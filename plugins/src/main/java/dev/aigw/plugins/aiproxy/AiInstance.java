@@ -1,7 +1,9 @@
 package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 import dev.aigw.plugins.aiproxy.provider.AiProvider;
+import dev.aigw.plugins.aiproxy.provider.AwsSigV4;
 import dev.aigw.plugins.aiproxy.provider.GcpTokenSource;
 import dev.aigw.plugins.aiproxy.provider.ProviderConf;
 import dev.aigw.plugins.aiproxy.provider.Providers;
@@ -26,10 +28,11 @@ import java.util.function.Function;
  * @param options      {@code options}, merged over the client's body ({@code model} replaces the client's)
  * @param endpoint     {@code override.endpoint}, or null
  * @param providerConf {@code provider_conf}
+ * @param aws          the SigV4 signer of {@code auth.aws} (bedrock), or null
  */
 public record AiInstance(String name, AiProvider provider, Map<String, String> authHeaders,
                          Map<String, String> authQuery, GcpTokenSource gcp, JsonObject options,
-                         Endpoint endpoint, ProviderConf providerConf) {
+                         Endpoint endpoint, ProviderConf providerConf, AwsSigV4 aws) {
 
     /** The environment variable holding the service-account JSON when {@code auth.gcp.service_account_json} is absent. */
     public static final String GCP_ENV = "GCP_SERVICE_ACCOUNT";
@@ -86,17 +89,32 @@ public record AiInstance(String name, AiProvider provider, Map<String, String> a
         }
         JsonObject pc = conf.getJsonObject("provider_conf");
         ProviderConf providerConf = pc == null ? ProviderConf.NONE
-                : new ProviderConf(pc.getString("project_id"), pc.getString("region"));
+                : new ProviderConf(pc.getString("project_id"), pc.getString("region"),
+                        "anthropic-messages".equals(pc.getString("chat_protocol")) ? AiProtocol.ANTHROPIC_MESSAGES : null);
+        if (providerConf.chatProtocol() != null && !provider.supports(providerConf.chatProtocol())) {
+            throw new PluginConfigException("provider_conf.chat_protocol: provider " + provider.name()
+                    + " does not support " + providerConf.chatProtocol().apisixName());
+        }
 
         if (provider.requiresEndpoint() && endpoint == null) {
             throw new PluginConfigException("override.endpoint is required for provider " + provider.name());
         }
-        if ("vertex-ai".equals(provider.name()) && endpoint == null
-                && (providerConf.projectId() == null || providerConf.region() == null)) {
-            throw new PluginConfigException("vertex-ai requires either provider_conf "
-                    + "(project_id + region) or override.endpoint");
+        String missing = endpoint == null ? provider.checkConf(providerConf) : null;
+        if (missing != null) {
+            throw new PluginConfigException(missing);
         }
-        return new AiInstance(name, provider, headers, query, gcp, options, endpoint, providerConf);
+        AwsSigV4 aws = null;
+        JsonObject awsConf = auth.getJsonObject("aws");
+        if (awsConf != null) {
+            if (providerConf.region() == null) {
+                throw new PluginConfigException("auth.aws requires provider_conf.region");
+            }
+            aws = new AwsSigV4(awsConf.getString("access_key_id"), awsConf.getString("secret_access_key"),
+                    awsConf.getString("session_token"), providerConf.region(), "bedrock");
+        } else if ("bedrock".equals(provider.name())) {
+            throw new PluginConfigException("bedrock requires auth.aws");
+        }
+        return new AiInstance(name, provider, headers, query, gcp, options, endpoint, providerConf, aws);
     }
 
     private static Map<String, String> strings(JsonObject o, String field) throws PluginConfigException {

@@ -4,7 +4,7 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
-import dev.aigw.plugins.aiproxy.protocol.OpenAiChat;
+import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -41,7 +41,8 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
                   "type": "object",
                   "properties": {
                     "project_id": {"type": "string"},
-                    "region": {"type": "string", "minLength": 1}
+                    "region": {"type": "string", "minLength": 1},
+                    "chat_protocol": {"type": "string", "enum": ["openai-chat", "anthropic-messages"]}
                   }
                 },
                 "logging": {
@@ -56,6 +57,15 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
                   "properties": {
                     "header": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
                     "query": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
+                    "aws": {
+                      "type": "object",
+                      "properties": {
+                        "access_key_id": {"type": "string", "minLength": 1},
+                        "secret_access_key": {"type": "string", "minLength": 1},
+                        "session_token": {"type": "string", "minLength": 1}
+                      },
+                      "required": ["access_key_id", "secret_access_key"]
+                    },
                     "gcp": {
                       "type": "object",
                       "properties": {
@@ -170,11 +180,11 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
         // a body over client_max_body_size fails this future: the gateway answers 413
         return ctx.readBody().map(raw -> {
             JsonObject body = ctx.jsonBody();
-            if (body == null) {
+            AiRequest req = AiRequest.of(ctx, body, collectText);
+            if (body == null && (req == null || req.protocol() != AiProtocol.PASSTHROUGH)) {
                 ctx.exitError(400, "invalid request body: a JSON object is required");
                 return null;
             }
-            AiRequest req = AiRequest.of(body, collectText);
             if (req == null) {
                 ctx.exitError(400, "no matching AI protocol for the request");
                 return null;
@@ -213,9 +223,9 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
         }
         if (payloads) {
             JsonObject body = ctx.jsonBody();
-            AiRequest req = body == null ? null : AiRequest.of(body, false);
+            AiRequest req = body == null ? null : AiRequest.of(ctx, body, false);
             Map<String, Object> r = new LinkedHashMap<>();
-            r.put("messages", req == null ? null : plain(OpenAiChat.requestContent(req.protocol(), body)));
+            r.put("messages", req == null ? null : plain(req.protocol().requestContent(body)));
             r.put("stream", AiVars.AI_STREAM.equals(ctx.varString(AiVars.REQUEST_TYPE)));
             ctx.logFields().put("llm_request", r);
             Map<String, Object> t = new LinkedHashMap<>();

@@ -32,7 +32,7 @@ public final class AiUpstream implements UpstreamHandler {
         AiRequest req = accessRequest;
         JsonObject now = ctx.jsonBody();
         if (now != null && now != accessRequest.body()) {
-            req = AiRequest.of(now, collectText); // a later plugin rewrote the body
+            req = AiRequest.of(ctx, now, collectText); // a later plugin rewrote the body
             if (req == null) {
                 ctx.exitError(400, "no matching AI protocol for the request");
                 return;

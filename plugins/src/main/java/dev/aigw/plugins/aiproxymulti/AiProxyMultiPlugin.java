@@ -55,6 +55,15 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
               "properties": {
                 "header": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
                 "query": {"type": "object", "patternProperties": {"^[a-zA-Z0-9._-]+$": {"type": "string"}}},
+                "aws": {
+                  "type": "object",
+                  "properties": {
+                    "access_key_id": {"type": "string", "minLength": 1},
+                    "secret_access_key": {"type": "string", "minLength": 1},
+                    "session_token": {"type": "string", "minLength": 1}
+                  },
+                  "required": ["access_key_id", "secret_access_key"]
+                },
                 "gcp": {
                   "type": "object",
                   "properties": {
@@ -130,10 +139,28 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
                       "weight": {"type": "integer", "minimum": 0},
                       "auth": %2$s,
                       "options": {"type": "object", "properties": {"model": {"type": "string"}}},
+                      "models": {
+                        "type": "array", "minItems": 1,
+                        "items": {
+                          "anyOf": [
+                            {"type": "string", "minLength": 1},
+                            {
+                              "type": "object",
+                              "properties": {
+                                "name": {"type": "string", "minLength": 1},
+                                "model": {"type": "string", "minLength": 1}
+                              },
+                              "required": ["name"],
+                              "additionalProperties": false
+                            }
+                          ]
+                        }
+                      },
                       "override": {"type": "object", "properties": {"endpoint": {"type": "string", "minLength": 1}}},
                       "provider_conf": {
                         "type": "object",
-                        "properties": {"project_id": {"type": "string"}, "region": {"type": "string", "minLength": 1}}
+                        "properties": {"project_id": {"type": "string"}, "region": {"type": "string", "minLength": 1},
+                          "chat_protocol": {"type": "string", "enum": ["openai-chat", "anthropic-messages"]}}
                       },
                       "checks": {
                         "type": "object",
@@ -258,8 +285,14 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
             ActiveCheck active = checks.getJsonObject("active") == null ? null
                     : ActiveCheck.parse(checks.getJsonObject("active"));
             PassiveCheck passive = PassiveCheck.parse(checks.getJsonObject("passive"));
+            ModelRoutes models;
+            try {
+                models = ModelRoutes.parse(ic.getJsonArray("models"));
+            } catch (PluginConfigException e) {
+                throw new PluginConfigException("instance '" + name + "': " + e.getMessage());
+            }
             instances.add(new MultiInstance(i, name, ic.getInteger("priority", 0), ic.getInteger("weight"), ai,
-                    healthKey(ic, checks), active, passive));
+                    healthKey(ic, checks), active, passive, models));
         }
 
         JsonObject balancer = conf.getJsonObject("balancer", new JsonObject());

@@ -14,9 +14,21 @@ import dev.aigw.plugins.aiproxy.AiInstance;
  *                  a fingerprint of the auth (never the key itself) and of the checks
  * @param active    {@code checks.active}, or null
  * @param passive   passive health settings
+ * @param models    {@code models}: the request models served and their provider names, or null for all
  */
 public record MultiInstance(int index, String name, int priority, int weight, AiInstance instance,
-                            String healthKey, ActiveCheck active, PassiveCheck passive) {
+                            String healthKey, ActiveCheck active, PassiveCheck passive, ModelRoutes models) {
+
+    /**
+     * The model to send for a request's model, "" to let the instance choose ({@code options.model},
+     * else the client's), or null when the instance does not serve it.
+     */
+    String route(String requestModel) {
+        if (models == null) {
+            return "";
+        }
+        return models.resolve(requestModel, instance.optionsModel() != null ? instance.optionsModel() : requestModel);
+    }
 
     @Override
     public String toString() {

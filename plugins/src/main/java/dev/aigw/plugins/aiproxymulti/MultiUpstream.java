@@ -6,6 +6,7 @@ import dev.aigw.gateway.upstream.UpstreamHandler;
 import dev.aigw.plugins.aiproxy.AiAttempt;
 import dev.aigw.plugins.aiproxy.AiCallException;
 import dev.aigw.plugins.aiproxy.AiRequest;
+import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,6 +29,10 @@ import java.util.Map;
  * before any event is failed over too); from then on there is no failover: a stream that breaks is
  * ended cleanly by the relay.
  * When no attempt is left the client gets the last status with a JSON body naming the attempts.
+ *
+ * <p>Model routing: only the instances whose {@code models} serve the request's {@code model} take
+ * part (with their priorities, weights and failover), each sent its own name for the model; when
+ * none serves it the client gets a 400 naming the model.
  */
 final class MultiUpstream implements UpstreamHandler {
 
@@ -52,7 +57,7 @@ final class MultiUpstream implements UpstreamHandler {
         AiRequest req = accessRequest;
         JsonObject now = ctx.jsonBody();
         if (now != null && now != accessRequest.body()) {
-            req = AiRequest.of(now, accessRequest.collectText()); // a later plugin rewrote the body
+            req = AiRequest.of(ctx, now, accessRequest.collectText()); // a later plugin rewrote the body
             if (req == null) {
                 ctx.exitError(400, "no matching AI protocol for the request");
                 return;
@@ -71,6 +76,8 @@ final class MultiUpstream implements UpstreamHandler {
         /** Instances whose token budget is spent for this request (ai-rate-limiting's gate said no). */
         private final boolean[] spent;
         private final InstanceGate gate;
+        /** Per instance: the model to send ("" for the instance's own choice), or null when it does not serve the request's model. */
+        private final String[] routed;
         private final List<Map<String, Object>> log = new ArrayList<>();
         private int attempts;
         private boolean clientGone;
@@ -84,10 +91,21 @@ final class MultiUpstream implements UpstreamHandler {
             this.tried = new boolean[conf.instances().size()];
             this.spent = new boolean[conf.instances().size()];
             this.gate = ctx.get(InstanceGate.KEY);
+            this.routed = new String[conf.instances().size()];
+            for (MultiInstance mi : conf.instances()) {
+                // model routing applies to model calls; a passthrough (GET /v1/models …) goes anywhere
+                routed[mi.index()] = req.protocol() == AiProtocol.PASSTHROUGH ? "" : mi.route(req.clientModel());
+            }
         }
 
         void start() {
             ctx.put(ATTEMPTS_KEY, log);
+            if (java.util.Arrays.stream(routed).allMatch(java.util.Objects::isNull)) {
+                ctx.exitError(400, req.clientModel() == null
+                        ? "no AI instance serves a request without a model"
+                        : "no AI instance serves model \"" + req.clientModel() + "\"");
+                return;
+            }
             ctx.onClientClose(() -> {
                 clientGone = true;
                 if (timer >= 0) {
@@ -147,7 +165,8 @@ final class MultiUpstream implements UpstreamHandler {
             ctx.setVar(AiProxyMultiPlugin.VAR_ATTEMPTS, attempts);
             InstanceHealth health = healths[mi.index()];
             long t0 = System.nanoTime();
-            conf.executor().send(mi.instance(), ctx, req).onComplete(ar -> {
+            String model = routed[mi.index()];
+            conf.executor().send(mi.instance(), ctx, req, model.isEmpty() ? null : model).onComplete(ar -> {
                 if (ar.failed()) {
                     AiCallException e = ar.cause() instanceof AiCallException a ? a
                             : new AiCallException(500, "failed to send request to the LLM server");
@@ -245,7 +264,7 @@ final class MultiUpstream implements UpstreamHandler {
             long now = System.nanoTime();
             boolean anyAvailable = false;
             for (MultiInstance mi : conf.instances()) {
-                anyAvailable |= mi.weight() > 0 && healths[mi.index()].available(now);
+                anyAvailable |= mi.weight() > 0 && routed[mi.index()] != null && healths[mi.index()].available(now);
             }
             MultiInstance mi = pick(now, anyAvailable);
             if (mi == null && attempts > 0) {
@@ -262,7 +281,7 @@ final class MultiUpstream implements UpstreamHandler {
                 boolean any = false;
                 for (int i = 0; i < members.size(); i++) {
                     MultiInstance mi = members.get(i);
-                    eligible[i] = mi.weight() > 0 && !tried[mi.index()] && !spent[mi.index()]
+                    eligible[i] = mi.weight() > 0 && !tried[mi.index()] && !spent[mi.index()] && routed[mi.index()] != null
                             && (!respectHealth || healths[mi.index()].available(now));
                     any |= eligible[i];
                 }

@@ -165,9 +165,7 @@ final class Prober {
                     .put("model", check.healthCheckModel())
                     .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "ping")))
                     .put("max_tokens", 1);
-            if (ai.provider().removeModel()) {
-                chat.remove("model");
-            }
+            ai.provider().rewriteBody(AiProtocol.CHAT, chat);
             method = HttpMethod.POST;
             body = chat.toBuffer();
             headers.set("Content-Type", "application/json");

@@ -21,10 +21,10 @@ class AiAttemptHelpersTest {
 
     @Test
     void onlyDataWithoutAnyUsageSpellingSkipsParsing() {
-        assertTrue(AiAttempt.certainlyNoUsage("{\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}"));
-        assertFalse(AiAttempt.certainlyNoUsage("{\"choices\":[],\"usage\":{\"total_tokens\":3}}"));
-        assertFalse(AiAttempt.certainlyNoUsage("{\"usage\":null}"));
+        assertTrue(dev.aigw.plugins.aiproxy.translator.OpenAiChatNative.certainlyNoUsage("{\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}"));
+        assertFalse(dev.aigw.plugins.aiproxy.translator.OpenAiChatNative.certainlyNoUsage("{\"choices\":[],\"usage\":{\"total_tokens\":3}}"));
+        assertFalse(dev.aigw.plugins.aiproxy.translator.OpenAiChatNative.certainlyNoUsage("{\"usage\":null}"));
         // a key spelled with escapes is still a usage key
-        assertFalse(AiAttempt.certainlyNoUsage("{\"\\u0075sage\":{\"total_tokens\":3}}"));
+        assertFalse(dev.aigw.plugins.aiproxy.translator.OpenAiChatNative.certainlyNoUsage("{\"\\u0075sage\":{\"total_tokens\":3}}"));
     }
 }

@@ -78,8 +78,8 @@ class AiProxyConfigTest {
         ProviderConf pc = new ProviderConf("proj", "europe-west4");
         assertEquals("europe-west4-aiplatform.googleapis.com", Providers.byName("vertex-ai").host(pc));
         assertEquals("/v1/projects/proj/locations/europe-west4/publishers/google/models/gemini-embedding-001:predict",
-                Providers.byName("vertex-ai").path(AiProtocol.EMBEDDINGS, pc, "gemini-embedding-001"));
-        assertEquals(9, Providers.names().size());
+                Providers.byName("vertex-ai").path(AiProtocol.VERTEX_PREDICT, pc, "gemini-embedding-001"));
+        assertEquals(10, Providers.names().size()); // APISIX's enum: exactly 10
         Providers.names().forEach(n -> assertEquals(n, Providers.byName(n).name()));
     }
 }

@@ -50,12 +50,4 @@ public final class OpenAiChat {
         return chunk.getValue("usage") instanceof JsonObject
                 && (!(chunk.getValue("choices") instanceof JsonArray a) || a.isEmpty());
     }
-
-    /** What APISIX logs as the request payload: the {@code messages} of a chat, the {@code input} of embeddings. */
-    public static Object requestContent(AiProtocol protocol, JsonObject body) {
-        if (body == null) {
-            return null;
-        }
-        return protocol == AiProtocol.CHAT ? body.getValue("messages") : body.getValue("input");
-    }
 }

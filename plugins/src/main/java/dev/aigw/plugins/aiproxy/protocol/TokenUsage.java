@@ -11,7 +11,7 @@ import io.vertx.core.json.JsonObject;
  */
 public record TokenUsage(long promptTokens, long completionTokens, long totalTokens) {
 
-    /** Reads an OpenAI {@code usage} object; null when it is not an object. */
+    /** Reads an OpenAI chat or embeddings {@code usage} object; null when it is not an object. */
     public static TokenUsage fromOpenAi(Object usage) {
         if (!(usage instanceof JsonObject u)) {
             return null;
@@ -20,6 +20,31 @@ public record TokenUsage(long promptTokens, long completionTokens, long totalTok
         long completion = num(u.getValue("completion_tokens"));
         Object total = u.getValue("total_tokens");
         return new TokenUsage(prompt, completion, total instanceof Number n ? n.longValue() : prompt + completion);
+    }
+
+    /**
+     * Reads an Anthropic {@code usage} object ({@code input_tokens}, {@code output_tokens}), as
+     * APISIX does: prompt = input tokens (the cache reads and writes Anthropic counts apart are not
+     * added), total = input + output. Null when it is not an object.
+     */
+    public static TokenUsage fromAnthropic(Object usage) {
+        if (!(usage instanceof JsonObject u)) {
+            return null;
+        }
+        long in = num(u.getValue("input_tokens"));
+        long out = num(u.getValue("output_tokens"));
+        return new TokenUsage(in, out, in + out);
+    }
+
+    /** Reads an OpenAI Responses {@code usage} object ({@code input_tokens}, {@code output_tokens}, {@code total_tokens}). */
+    public static TokenUsage fromResponses(Object usage) {
+        if (!(usage instanceof JsonObject u)) {
+            return null;
+        }
+        long in = num(u.getValue("input_tokens"));
+        long out = num(u.getValue("output_tokens"));
+        Object total = u.getValue("total_tokens");
+        return new TokenUsage(in, out, total instanceof Number n ? n.longValue() : in + out);
     }
 
     private static long num(Object v) {

@@ -1,5 +1,8 @@
 package dev.aigw.plugins.aiproxy.provider;
 
+import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
+import io.vertx.core.json.JsonObject;
+
 /**
  * Azure OpenAI: the deployment URL in {@code override.endpoint} (required) is used as given, its
  * {@code api-version} query included. The deployment selects the model, so the body's
@@ -8,11 +11,11 @@ package dev.aigw.plugins.aiproxy.provider;
 public final class AzureOpenAi extends AiProvider {
 
     public AzureOpenAi() {
-        super("azure-openai", null, "/completions", "/embeddings");
+        super("azure-openai", null, caps(AiProtocol.CHAT, "/completions", AiProtocol.EMBEDDINGS, "/embeddings"));
     }
 
     @Override
-    public boolean removeModel() {
-        return true;
+    public void rewriteBody(AiProtocol protocol, JsonObject body) {
+        body.remove("model");
     }
 }

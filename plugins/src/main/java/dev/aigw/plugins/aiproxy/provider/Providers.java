@@ -12,7 +12,7 @@ public final class Providers {
     static {
         Map<String, AiProvider> m = new LinkedHashMap<>();
         for (AiProvider p : List.of(new OpenAi(), new DeepSeek(), new AzureOpenAi(), new Gemini(), new VertexAi(),
-                new Anthropic(), new OpenRouter(), new AimlApi(), new OpenAiCompatible())) {
+                new Anthropic(), new OpenRouter(), new AimlApi(), new OpenAiCompatible(), new Bedrock())) {
             m.put(p.name(), p);
         }
         BY_NAME = Map.copyOf(m);
@@ -29,6 +29,6 @@ public final class Providers {
     /** Every provider name (the schema's enum). */
     public static List<String> names() {
         return List.of("openai", "deepseek", "azure-openai", "gemini", "vertex-ai", "anthropic", "openrouter",
-                "aimlapi", "openai-compatible");
+                "aimlapi", "openai-compatible", "bedrock");
     }
 }

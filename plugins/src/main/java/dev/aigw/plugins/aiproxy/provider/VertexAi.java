@@ -5,18 +5,13 @@ import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 /**
  * Google Vertex AI: chat through its OpenAI-compatible endpoint
  * ({@code https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/endpoints/openapi/chat/completions}),
- * embeddings through the model's predict endpoint, converted to and from OpenAI's shape.
- * Authenticates with an OAuth2 token minted from a service account ({@code auth.gcp}).
+ * embeddings through the model's predict endpoint (reached from OpenAI embeddings by a
+ * translator). Authenticates with an OAuth2 token minted from a service account ({@code auth.gcp}).
  */
 public final class VertexAi extends AiProvider {
 
     public VertexAi() {
-        super("vertex-ai", "aiplatform.googleapis.com", null, null);
-    }
-
-    @Override
-    public boolean supports(AiProtocol protocol) {
-        return true;
+        super("vertex-ai", "aiplatform.googleapis.com", caps(AiProtocol.CHAT, null, AiProtocol.VERTEX_PREDICT, null));
     }
 
     @Override
@@ -25,12 +20,18 @@ public final class VertexAi extends AiProvider {
     }
 
     @Override
+    public String checkConf(ProviderConf conf) {
+        return conf.projectId() == null || conf.region() == null
+                ? "vertex-ai requires either provider_conf (project_id + region) or override.endpoint" : null;
+    }
+
+    @Override
     public String host(ProviderConf conf) {
         return conf.region() == null ? super.host(conf) : conf.region() + "-aiplatform.googleapis.com";
     }
 
     @Override
-    public String path(AiProtocol protocol, ProviderConf conf, String model) {
+    public String path(AiProtocol protocol, ProviderConf conf, String model, boolean stream) {
         if (conf.projectId() == null || conf.region() == null) {
             return null;
         }
@@ -38,11 +39,9 @@ public final class VertexAi extends AiProvider {
         if (protocol == AiProtocol.CHAT) {
             return base + "/endpoints/openapi/chat/completions";
         }
-        return model == null ? null : base + "/publishers/google/models/" + model + ":predict";
-    }
-
-    @Override
-    public boolean embeddingsViaVertexPredict() {
-        return true;
+        if (protocol == AiProtocol.VERTEX_PREDICT) {
+            return model == null ? null : base + "/publishers/google/models/" + model + ":predict";
+        }
+        return null;
     }
 }
