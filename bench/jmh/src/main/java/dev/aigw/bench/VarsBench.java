@@ -3,6 +3,7 @@ package dev.aigw.bench;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.VariableRegistry;
+import dev.aigw.gateway.route.match.ContextVars;
 import dev.aigw.gateway.route.match.VarSource;
 import dev.aigw.gateway.route.match.VarsExpr;
 import io.vertx.core.MultiMap;
@@ -72,17 +73,7 @@ public class VarsBench {
     }
 
     private static VarSource source(RequestContext ctx) {
-        return new VarSource() {
-            @Override
-            public Object var(String name) {
-                return ctx.var(name);
-            }
-
-            @Override
-            public Object postArg(String path) {
-                return ctx.postArg(path);
-            }
-        };
+        return ContextVars.of(ctx);
     }
 
     @Benchmark

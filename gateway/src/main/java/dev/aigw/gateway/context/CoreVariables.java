@@ -125,7 +125,11 @@ public final class CoreVariables {
             String v = cookie(ctx.request().getHeader(HttpHeaders.COOKIE), name);
             return v == null ? null : utf8(v);
         });
-        r.registerPrefix("post_arg.", RequestContext::postArg);
+        PostArgPaths postArgPaths = new PostArgPaths();
+        r.registerPrefix("post_arg.", (ctx, path) -> {
+            PostArgPath compiled = postArgPaths.get(path);
+            return compiled == null ? null : ctx.postArg(compiled);
+        });
     }
 
     // ---------------------------------------------------------------- helpers

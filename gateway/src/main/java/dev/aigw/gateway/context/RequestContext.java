@@ -61,6 +61,8 @@ public final class RequestContext {
     private Buffer body;
     private boolean bodyParsed;
     private Object parsedBody;
+    private boolean jsonParsed;
+    private JsonObject jsonBody;
 
     private Map<String, Object> vars;
     private Map<Object, Object> attrs;
@@ -228,11 +230,15 @@ public final class RequestContext {
         }
         this.bodyParsed = false;
         this.parsedBody = null;
+        this.jsonParsed = false;
+        this.jsonBody = null;
     }
 
     /**
-     * The body parsed once as JSON (a {@link JsonObject}) or as a form ({@code Map<String,String>}),
-     * or null when there is no body, it was not read, or it is neither.
+     * The body parsed once by its Content-Type, as APISIX's {@code get_request_body_table} (what
+     * {@code post_arg.*} reads): a JSON value for {@code application/json}, a {@code Map<String,String>}
+     * for a url-encoded or multipart form; null when there is no body, it was not read, it does not
+     * parse, or its type is another one.
      */
     public Object parsedBody() {
         if (!bodyParsed) {
@@ -242,51 +248,21 @@ public final class RequestContext {
         return parsedBody;
     }
 
-    /** The parsed JSON body if it is a JSON object, else null. */
-    public JsonObject jsonBody() {
-        Object p = parsedBody();
-        return p instanceof JsonObject j ? j : null;
-    }
-
     /**
-     * {@code post_arg.<path>}: a field of the JSON body (nested keys separated by dots) or of a form
-     * body. Null when absent or when the body was not read.
+     * The body parsed once as a JSON object whatever its Content-Type (the AI plugins' view: clients
+     * often omit it), or null when it was not read or is not a JSON object.
      */
-    public Object postArg(String path) {
-        Object p = parsedBody();
-        if (p instanceof JsonObject json) {
-            Object cur = json;
-            int from = 0;
-            while (cur != null) {
-                int dot = path.indexOf('.', from);
-                String key = dot < 0 ? path.substring(from) : path.substring(from, dot);
-                if (cur instanceof JsonObject o) {
-                    cur = o.getValue(key);
-                } else if (cur instanceof JsonArray a) {
-                    int idx = parseIndex(key);
-                    cur = idx >= 1 && idx <= a.size() ? a.getValue(idx - 1) : null; // Lua arrays: 1-based
-                } else {
-                    return null;
-                }
-                if (dot < 0) {
-                    return cur;
-                }
-                from = dot + 1;
-            }
-            return null;
+    public JsonObject jsonBody() {
+        if (!jsonParsed) {
+            jsonParsed = true;
+            jsonBody = BodyParser.json(body);
         }
-        if (p instanceof Map<?, ?> form) {
-            return form.get(path);
-        }
-        return null;
+        return jsonBody;
     }
 
-    private static int parseIndex(String key) {
-        try {
-            return Integer.parseInt(key);
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+    /** {@code post_arg.<path>} by a compiled path; null when absent or when the body was not read. */
+    public Object postArg(PostArgPath path) {
+        return path.read(parsedBody());
     }
 
     // ---------------------------------------------------------------- variables

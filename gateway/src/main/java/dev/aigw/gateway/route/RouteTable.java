@@ -1,8 +1,9 @@
 package dev.aigw.gateway.route;
 
+import dev.aigw.gateway.context.PostArgPath;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.match.Candidate;
-import dev.aigw.gateway.route.match.LuaValues;
+import dev.aigw.gateway.route.match.ContextVars;
 import dev.aigw.gateway.route.match.Methods;
 import dev.aigw.gateway.route.match.PathPattern;
 import dev.aigw.gateway.route.match.RequestPath;
@@ -398,13 +399,11 @@ public final class RouteTable {
 
         @Override
         public Object var(String name) {
-            Object v = ctx.var(name);
-            // nginx variables are strings; a resolver may hand back a number (status, a count)
-            return v instanceof Number n ? LuaValues.numberToString(n) : v;
+            return ContextVars.var(ctx, name);
         }
 
         @Override
-        public Object postArg(String path) {
+        public Object postArg(PostArgPath path) {
             return ctx.postArg(path);
         }
 

@@ -1,7 +1,7 @@
 package dev.aigw.plugins.kafkalogger;
 
 import dev.aigw.gateway.log.BatchProcessorConfig;
-import dev.aigw.gateway.log.LogEntryExpr;
+import dev.aigw.gateway.route.match.VarsExpr;
 import dev.aigw.gateway.log.LogEntryFormat;
 import io.vertx.core.json.JsonObject;
 
@@ -25,8 +25,8 @@ import io.vertx.core.json.JsonObject;
  */
 public record KafkaLoggerConfig(JsonObject source, ProducerSettings producer, String topic, String key,
                                 boolean origin, LogEntryFormat logFormat, LogEntryFormat logFormatExtra,
-                                boolean includeReqBody, LogEntryExpr reqBodyExpr, int maxReqBodyBytes,
-                                boolean includeRespBody, LogEntryExpr respBodyExpr, int maxRespBodyBytes,
+                                boolean includeReqBody, VarsExpr reqBodyExpr, int maxReqBodyBytes,
+                                boolean includeRespBody, VarsExpr respBodyExpr, int maxRespBodyBytes,
                                 BatchProcessorConfig batch) {
 
     @Override

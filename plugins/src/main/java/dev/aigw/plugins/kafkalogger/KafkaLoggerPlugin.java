@@ -6,11 +6,13 @@ import dev.aigw.gateway.log.BatchProcessorBacklog;
 import dev.aigw.gateway.log.BatchProcessorConfig;
 import dev.aigw.gateway.log.BatchProcessorManager;
 import dev.aigw.gateway.log.LogEntry;
-import dev.aigw.gateway.log.LogEntryExpr;
 import dev.aigw.gateway.log.LogEntryFormat;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.gateway.route.match.ContextVars;
+import dev.aigw.gateway.route.match.VarsExpr;
+import dev.aigw.gateway.route.match.VarsExprException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -208,13 +210,14 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         return format == null ? null : LogEntryFormat.compile(format);
     }
 
-    private static LogEntryExpr compileExpr(JsonArray expr, String field) throws PluginConfigException {
+    private static VarsExpr compileExpr(JsonArray expr, String field) throws PluginConfigException {
         if (expr == null) {
             return null;
         }
         try {
-            return LogEntryExpr.compile(expr);
-        } catch (IllegalArgumentException e) {
+            // the routes' expression language (lua-resty-expr in APISIX for both)
+            return VarsExpr.compileStrict(expr);
+        } catch (VarsExprException e) {
             throw new PluginConfigException("failed to validate the '" + field + "' expression: " + e.getMessage());
         }
     }
@@ -253,7 +256,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         if (!conf.includeReqBody()) {
             return Future.succeededFuture();
         }
-        boolean wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ctx);
+        boolean wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ContextVars.of(ctx));
         ctx.put(REQ_BODY_WANTED, wanted);
         return wanted ? ctx.readBody().mapEmpty() : Future.succeededFuture();
     }
@@ -267,7 +270,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         RespBody rb = ctx.get(RESP_BODY);
         if (rb == null) {
             rb = new RespBody();
-            rb.skip = conf.respBodyExpr() != null && !conf.respBodyExpr().eval(ctx);
+            rb.skip = conf.respBodyExpr() != null && !conf.respBodyExpr().eval(ContextVars.of(ctx));
             ctx.put(RESP_BODY, rb);
         }
         if (!rb.skip && chunk != null) {
@@ -366,7 +369,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         }
         Boolean wanted = ctx.get(REQ_BODY_WANTED);
         if (wanted == null) {
-            wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ctx);
+            wanted = conf.reqBodyExpr() == null || conf.reqBodyExpr().eval(ContextVars.of(ctx));
         }
         return wanted ? LogEntry.requestBody(ctx, conf.maxReqBodyBytes()) : null;
     }

@@ -219,6 +219,30 @@ class KafkaLoggerEntryTest extends KafkaGatewayTest {
     }
 
     @Test
+    void includeReqBodyExprSpeaksTheSameLanguageAsRouteVars() {
+        // lua-resty-expr as in routes' vars: a lower-case group, the two-element form, ipmatch
+        String topic = TopicReader.topic(kafka.bootstrap(), "reqbody-expr");
+        JsonArray expr = new JsonArray()
+                .add(new JsonArray().add("or").add(new JsonArray().add("arg_log_body").add("yes"))
+                        .add(new JsonArray().add("arg_force").add("==").add("1")))
+                .add(new JsonArray().add("remote_addr").add("ipmatch").add(new JsonArray().add("127.0.0.0/8")));
+        JsonObject logger = Routes.kafkaLogger(kafka.port(), topic)
+                .put("include_req_body", true)
+                .put("include_req_body_expr", expr);
+        Routes.put(gw(), mock(), "reqbody-expr", Routes.chatRoute("/reqbody-expr", mock(), logger));
+        Routes.chat(gw(), "/reqbody-expr?log_body=yes", "body wanted");
+        Routes.chat(gw(), "/reqbody-expr?log_body=no", "body not wanted");
+        try (TopicReader reader = new TopicReader(kafka.bootstrap(), topic)) {
+            List<JsonObject> entries = TopicReader.entries(reader.await(2, WAIT));
+            assertEquals(2, entries.size());
+            assertNotNull(byQuery(entries, "log_body", "yes").getJsonObject("request").getString("body"),
+                    "expression true: the body is logged");
+            assertNull(byQuery(entries, "log_body", "no").getJsonObject("request").getValue("body"),
+                    "expression false: no body");
+        }
+    }
+
+    @Test
     void secretsAreMaskedInDefaultAndOriginEntries() {
         String topicDefault = TopicReader.topic(kafka.bootstrap(), "mask");
         String topicOrigin = TopicReader.topic(kafka.bootstrap(), "mask-origin");

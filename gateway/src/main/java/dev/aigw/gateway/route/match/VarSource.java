@@ -1,8 +1,10 @@
 package dev.aigw.gateway.route.match;
 
+import dev.aigw.gateway.context.PostArgPath;
+
 /**
- * Where a {@link VarsExpr} reads its left-hand values during one evaluation. The route table
- * adapts a request context to this; unit tests use a map.
+ * Where a {@link VarsExpr} reads its left-hand values during one evaluation. {@link ContextVars}
+ * adapts a request context to this (routes and loggers); unit tests use a map.
  */
 public interface VarSource {
 
@@ -10,9 +12,8 @@ public interface VarSource {
     Object var(String name);
 
     /**
-     * The value at {@code path} (dot-separated keys, such as {@code model.name}) in the parsed
-     * request body; null when absent. Only called when the evaluation was told the body is
-     * available.
+     * The value at a compiled {@code post_arg.<path>} in the parsed request body; null when absent.
+     * Only called when the evaluation was told the body is available.
      */
-    Object postArg(String path);
+    Object postArg(PostArgPath path);
 }

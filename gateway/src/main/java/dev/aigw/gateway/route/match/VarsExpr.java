@@ -1,5 +1,6 @@
 package dev.aigw.gateway.route.match;
 
+import dev.aigw.gateway.context.PostArgPath;
 import dev.aigw.gateway.net.Cidr;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,7 +37,13 @@ import java.util.regex.PatternSyntaxException;
  * <li>{@code ipmatch}: the left value is an IP inside one of the right-hand addresses / CIDRs.</li>
  * </ul>
  *
- * <p>{@code post_arg.<path>} reads the request body through {@link VarSource#postArg}. Evaluation
+ * <p>This is the one expression language of the gateway: routes' {@code vars} and loggers'
+ * {@code include_req_body_expr} / {@code include_resp_body_expr} both compile here (lua-resty-expr is
+ * one library in APISIX too), over any {@link VarSource} ({@link ContextVars} for a request).
+ *
+ * <p>{@code post_arg.<path>} reads the request body through {@link VarSource#postArg}, with the path
+ * compiled once ({@link PostArgPath}: dotted keys, or JSONPath when it has {@code [}, {@code *} or
+ * {@code ..}, whose value is the array of matches). Evaluation
  * is three-valued when the body is not available yet: a condition on the body is
  * {@link #UNKNOWN}, and groups combine with Kleene logic, so the caller only reads the body when the
  * result actually depends on it.
@@ -76,6 +83,14 @@ public final class VarsExpr {
      */
     public static VarsExpr compile(JsonArray rule) throws VarsExprException {
         return compile(rule, false);
+    }
+
+    /**
+     * Compiles as the Admin API checks (see {@link #validate}): for configurations parsed once and
+     * refused when wrong, such as a logger's {@code include_req_body_expr}.
+     */
+    public static VarsExpr compileStrict(JsonArray rule) throws VarsExprException {
+        return compile(rule, true);
     }
 
     /**
@@ -235,21 +250,18 @@ public final class VarsExpr {
             throw new VarsExprException("invalid operator '" + op + "'");
         }
         String var = left instanceof String s ? s : LuaValues.numberToString((Number) left);
-        String postArg = null;
+        PostArgPath postArg = null;
         if (var.startsWith(POST_ARG)) {
-            postArg = var.substring(POST_ARG.length());
-            if (strict) {
-                checkPostArgPath(postArg);
+            try {
+                // compiled once here, evaluated per request; an invalid JSONPath is refused in both modes:
+                // it could never match
+                postArg = PostArgPath.compile(var.substring(POST_ARG.length()));
+            } catch (IllegalArgumentException e) {
+                throw new VarsExprException(e.getMessage());
             }
         }
         Object operand = prepare(operator, hasRight ? right : null, strict);
         return new Leaf(var, postArg, operator, operand, reverse);
-    }
-
-    private static void checkPostArgPath(String path) throws VarsExprException {
-        if (path.isEmpty() || path.startsWith(".") || path.endsWith(".") || path.contains("...")) {
-            throw new VarsExprException("invalid post_arg path: '" + path + "'");
-        }
     }
 
     /** A right-hand value that is a JSON array or object: never equal to anything (Lua tables). */
@@ -389,12 +401,12 @@ public final class VarsExpr {
 
     private static final class Leaf implements Node {
         private final String var;
-        private final String postArg;
+        private final PostArgPath postArg;
         private final Op op;
         private final Object operand;
         private final boolean reverse;
 
-        Leaf(String var, String postArg, Op op, Object operand, boolean reverse) {
+        Leaf(String var, PostArgPath postArg, Op op, Object operand, boolean reverse) {
             this.var = var;
             this.postArg = postArg;
             this.op = op;

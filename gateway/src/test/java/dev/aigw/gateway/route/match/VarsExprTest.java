@@ -1,5 +1,6 @@
 package dev.aigw.gateway.route.match;
 
+import dev.aigw.gateway.context.PostArgPath;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -32,16 +33,9 @@ class VarsExprTest {
         }
 
         @Override
-        public Object postArg(String path) {
+        public Object postArg(PostArgPath path) {
             bodyReads++;
-            Object cur = body;
-            for (String key : path.split("\\.")) {
-                if (!(cur instanceof JsonObject o)) {
-                    return null;
-                }
-                cur = o.getValue(key);
-            }
-            return cur;
+            return path.read(body);
         }
     }
 
@@ -226,5 +220,45 @@ class VarsExprTest {
         assertEquals("invalid ip address", VarsExpr.validate(new JsonArray("[[\"remote_addr\",\"ipmatch\",[]]]")));
         assertEquals("missing argument rule", VarsExpr.validate(null));
         assertThrows(VarsExprException.class, () -> VarsExpr.compile(new JsonArray("[[\"a\",\"bogus\",1]]")));
+    }
+
+    @Test
+    void postArgWithBracketsStarOrDoubleDotIsJsonPathAndItsValueTheArrayOfMatches() throws Exception {
+        Vars v = new Vars();
+        v.body = new JsonObject("{\"model\":\"gpt-4o\",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"be brief\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"what is this?\"},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}");
+        String vision = "[[\"post_arg.messages[*].content[*].type\",\"has\",\"image_url\"]]";
+        assertTrue(eval(vision, v), "a vision request (APISIX's example)");
+        assertTrue(eval("[[\"post_arg.messages..type\",\"has\",\"image_url\"]]", v), "deep scan");
+        assertTrue(eval("[[\"post_arg.messages[0].role\",\"has\",\"system\"]]", v),
+                "a definite JSONPath is still an array of its match");
+        assertFalse(eval("[[\"post_arg.messages[0].role\",\"==\",\"system\"]]", v),
+                "an array never equals a string");
+        assertTrue(eval("[[\"post_arg.messages[9].role\",\"==\",null]]", v), "no match is nil");
+        assertTrue(eval("[[\"post_arg.model\",\"==\",\"gpt-4o\"]]", v), "dotted keys stay plain");
+        v.body = new JsonObject("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertFalse(eval(vision, v), "text only: no image_url");
+    }
+
+    @Test
+    void anInvalidJsonPathIsRefusedWhenCompiled() {
+        String err = VarsExpr.validate(new JsonArray("[[\"post_arg.messages[*\",\"has\",\"x\"]]"));
+        assertTrue(err != null && err.contains("invalid post_arg JSONPath"), String.valueOf(err));
+        assertThrows(VarsExprException.class,
+                () -> VarsExpr.compile(new JsonArray("[[\"post_arg.a[?(@.b ==\",\"has\",\"x\"]]")));
+    }
+
+    @Test
+    void nestingIsBounded() {
+        JsonArray leaf = new JsonArray().add("a").add("==").add("1");
+        JsonArray rule = new JsonArray().add("AND").add(leaf).add(leaf);
+        for (int i = 0; i < VarsExpr.MAX_DEPTH - 2; i++) {
+            rule = new JsonArray().add("OR").add(rule).add(leaf);
+        }
+        assertNull(VarsExpr.validate(new JsonArray().add(rule)), "within the bound");
+        rule = new JsonArray().add("OR").add(new JsonArray().add("OR").add(rule).add(leaf)).add(leaf);
+        assertTrue(String.valueOf(VarsExpr.validate(new JsonArray().add(rule))).contains("nested too deeply"));
     }
 }
