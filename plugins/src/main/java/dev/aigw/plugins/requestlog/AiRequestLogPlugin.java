@@ -234,12 +234,16 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (row.cost() != null) {
             ctx.setVar(VAR_LLM_COST, plain(row.cost())); // computed once: the access log reads this value
         }
-        m.push(conf, conf.batch(), this::handler, row);
+        m.push(conf, conf.batch(), () -> handler(conf), row);
     }
 
-    private BatchProcessor.Handler<LogRow> handler() {
+    private BatchProcessor.Handler<LogRow> handler(RequestLogConfig conf) {
         return (batch, max) -> worker.<Void>executeBlocking(() -> {
-            db.insert(batch);
+            List<LogRow> rows = new ArrayList<>(batch.size());
+            for (LogRow r : batch) {
+                rows.add(r.masked(conf.maxPayloadBytes()));
+            }
+            db.insert(rows);
             return null;
         }, true).onSuccess(v -> written.addAndGet(batch.size()))
                 .onFailure(e -> writeFailed(batch.size(), e));
@@ -274,12 +278,14 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         String requestText = null;
         String responseText = null;
         Map<String, Object> fields = ctx.logFields();
-        if (fields.get("llm_request") instanceof Map<?, ?> req) {
-            Object messages = req.get("messages");
-            requestText = messages == null ? null : mask(Json.encode(messages), ctx, conf.maxPayloadBytes());
+        // cut to twice the cap now (bounded memory while pending); masked and cut to the cap on the worker
+        // (a secret that straddles the first cut lies beyond the final cut, so no partial key survives)
+        int preCut = conf.maxPayloadBytes() > Integer.MAX_VALUE / 2 ? Integer.MAX_VALUE : conf.maxPayloadBytes() * 2;
+        if (fields.get("llm_request") instanceof Map<?, ?> req && req.get("messages") != null) {
+            requestText = cut(Json.encode(req.get("messages")), preCut);
         }
         if (fields.get("llm_response_text") instanceof Map<?, ?> resp && resp.get("content") != null) {
-            responseText = mask(String.valueOf(resp.get("content")), ctx, conf.maxPayloadBytes());
+            responseText = cut(String.valueOf(resp.get("content")), preCut);
         }
         return new LogRow(ctx.startMillis(), ctx.requestId(),
                 route == null ? null : route.id(), route == null ? null : route.name(),
@@ -288,7 +294,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
                 cost == null ? null : cost.dollars(), cost == null ? null : cost.source(), attempts,
-                requestText, responseText);
+                requestText, responseText,
+                requestText == null && responseText == null ? List.of() : clientSecrets(ctx));
     }
 
     private static String clientIp(RequestContext ctx) {
@@ -319,8 +326,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return null;
     }
 
-    /** Masks secrets, including the exact credentials this client sent, then caps the length. */
-    private static String mask(String text, RequestContext ctx, int max) {
+    /** The credentials this client sent (masked wherever they appear in its prompt or the reply). */
+    private static List<String> clientSecrets(RequestContext ctx) {
         List<String> literals = new ArrayList<>(2);
         for (String h : LogEntry.MASKED_HEADERS) {
             String v = ctx.request().getHeader(h);
@@ -332,8 +339,11 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 }
             }
         }
-        String masked = SecretMasker.mask(text, literals);
-        return masked.length() > max ? masked.substring(0, max) : masked;
+        return literals;
+    }
+
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     // ------------------------------------------------------------------ cost
