@@ -116,14 +116,6 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        JsonObject attr = env.config().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject(NAME, new JsonObject());
-        RequestLogDb.Target target = RequestLogDb.Target.parse(attr.getString("dsn", DEFAULT_DSN), env.prefix());
-        this.db = new RequestLogDb(target);
-        // one thread: SQLite has one writer anyway, and it keeps JDBC off every event loop
-        this.worker = env.vertx().createSharedWorkerExecutor("aigw-request-log", 1, 2, TimeUnit.MINUTES);
-        this.processors = new BatchProcessorManager<>(env.vertx(),
-                new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
         env.variables().register(VAR_LLM_COST, ctx -> {
             Cost c = cost(ctx);
             return c == null ? null : plain(c.dollars());
@@ -131,6 +123,23 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (!env.variables().isKnown(VAR_CACHED_TOKENS)) {
             env.variables().register(VAR_CACHED_TOKENS, ctx -> null);
         }
+        JsonObject attr = env.config().getJsonObject("plugin_attr", new JsonObject())
+                .getJsonObject(NAME, new JsonObject());
+        Object dsn = attr.getValue("dsn", DEFAULT_DSN);
+        RequestLogDb.Target target;
+        try {
+            target = RequestLogDb.Target.parse(String.valueOf(dsn), env.prefix());
+        } catch (RuntimeException e) {
+            // not fatal: requests must not depend on their log; say it once, loudly, and log nothing
+            LOG.error("ai-request-log: plugin_attr.ai-request-log.dsn is invalid ({}): request logging is disabled",
+                    e.getMessage());
+            return;
+        }
+        this.db = new RequestLogDb(target);
+        // one thread: SQLite has one writer anyway, and it keeps JDBC off every event loop
+        this.worker = env.vertx().createSharedWorkerExecutor("aigw-request-log", 1, 2, TimeUnit.MINUTES);
+        this.processors = new BatchProcessorManager<>(env.vertx(),
+                new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
         if (!attr.containsKey("dsn")) {
             return; // the default SQLite file is created with the first row, not by every gateway that starts
         }
@@ -429,6 +438,10 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     @Override
     public Future<Reply> adminRequest(String method, String subPath, Map<String, String> args) {
+        if (db == null) {
+            return Future.succeededFuture(new Reply(503, new JsonObject()
+                    .put("error_msg", "request log disabled: invalid plugin_attr.ai-request-log.dsn")));
+        }
         if (!method.equals("get")) {
             return Future.succeededFuture(new Reply(405,
                     new JsonObject().put("error_msg", "not supported `" + method.toUpperCase() + "` method for " + NAME)));
@@ -539,7 +552,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     private Future<Void> doClose() {
         BatchProcessorManager<LogRow> m = processors;
-        if (m == null) {
+        if (m == null || worker == null) {
             return Future.succeededFuture();
         }
         Promise<Void> flushed = Promise.promise();
