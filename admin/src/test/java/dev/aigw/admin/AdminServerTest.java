@@ -435,4 +435,25 @@ class AdminServerTest {
         assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(null));
         Json.decodeValue(r.body());
     }
+
+    @Test
+    void pluginAdminApiIsServedBehindTheAdminKeyAndCannotShadowAResource() throws Exception {
+        PluginRegistry registry = PluginRegistry.of(List.of(new TestPlugins.ApiPlugin("test-api"),
+                new TestPlugins.ApiPlugin("routes")), null);
+        AdminServer server = await(AdminServer.start(vertx, new AdminOptions("127.0.0.1", 0,
+                List.of(new AdminKey("admin", KEY, "admin")), null), new InMemoryStore("/apisix"), registry, null));
+        try {
+            Resp r = call(server, "GET", "/apisix/admin/test-api/spend/x?q=1", null, KEY);
+            assertEquals(200, r.status(), r.body());
+            assertEquals("get", r.json().getString("method"));
+            assertEquals("spend/x", r.json().getString("sub_path"));
+            assertEquals("1", r.json().getString("q"));
+            assertEquals(401, call(server, "GET", "/apisix/admin/test-api/spend", null, "wrong-key").status());
+            Resp routes = call(server, "GET", "/apisix/admin/routes", null, KEY);
+            assertEquals(200, routes.status(), routes.body());
+            assertNull(routes.json().getString("sub_path"), "routes stay the Admin API's own");
+        } finally {
+            await(server.close());
+        }
+    }
 }

@@ -71,4 +71,44 @@ final class TestPlugins {
             return conf;
         }
     }
+
+    /** A plugin with its own Admin API path ({@code /apisix/admin/test-api/...}); one also claims "routes". */
+    static final class ApiPlugin implements Plugin<JsonObject>, dev.aigw.gateway.plugin.PluginAdminApi {
+        private final String resource;
+
+        ApiPlugin(String resource) {
+            this.resource = resource;
+        }
+
+        @Override
+        public String name() {
+            return "test-api-" + resource;
+        }
+
+        @Override
+        public int priority() {
+            return 5;
+        }
+
+        @Override
+        public String schema() {
+            return "{\"type\":\"object\"}";
+        }
+
+        @Override
+        public JsonObject parseConfig(JsonObject conf) {
+            return conf;
+        }
+
+        @Override
+        public String adminResource() {
+            return resource;
+        }
+
+        @Override
+        public io.vertx.core.Future<Reply> adminRequest(String method, String subPath, java.util.Map<String, String> args) {
+            return io.vertx.core.Future.succeededFuture(new Reply(200, new JsonObject().put("method", method)
+                    .put("sub_path", subPath).put("q", args.get("q"))));
+        }
+    }
 }

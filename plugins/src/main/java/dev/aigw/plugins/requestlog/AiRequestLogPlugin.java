@@ -116,14 +116,6 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        JsonObject attr = env.config().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject(NAME, new JsonObject());
-        RequestLogDb.Target target = RequestLogDb.Target.parse(attr.getString("dsn", DEFAULT_DSN), env.prefix());
-        this.db = new RequestLogDb(target);
-        // one thread: SQLite has one writer anyway, and it keeps JDBC off every event loop
-        this.worker = env.vertx().createSharedWorkerExecutor("aigw-request-log", 1, 2, TimeUnit.MINUTES);
-        this.processors = new BatchProcessorManager<>(env.vertx(),
-                new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
         env.variables().register(VAR_LLM_COST, ctx -> {
             Cost c = cost(ctx);
             return c == null ? null : plain(c.dollars());
@@ -131,6 +123,23 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (!env.variables().isKnown(VAR_CACHED_TOKENS)) {
             env.variables().register(VAR_CACHED_TOKENS, ctx -> null);
         }
+        JsonObject attr = env.config().getJsonObject("plugin_attr", new JsonObject())
+                .getJsonObject(NAME, new JsonObject());
+        Object dsn = attr.getValue("dsn", DEFAULT_DSN);
+        RequestLogDb.Target target;
+        try {
+            target = RequestLogDb.Target.parse(String.valueOf(dsn), env.prefix());
+        } catch (RuntimeException e) {
+            // not fatal: requests must not depend on their log; say it once, loudly, and log nothing
+            LOG.error("ai-request-log: plugin_attr.ai-request-log.dsn is invalid ({}): request logging is disabled",
+                    e.getMessage());
+            return;
+        }
+        this.db = new RequestLogDb(target);
+        // one thread: SQLite has one writer anyway, and it keeps JDBC off every event loop
+        this.worker = env.vertx().createSharedWorkerExecutor("aigw-request-log", 1, 2, TimeUnit.MINUTES);
+        this.processors = new BatchProcessorManager<>(env.vertx(),
+                new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
         if (!attr.containsKey("dsn")) {
             return; // the default SQLite file is created with the first row, not by every gateway that starts
         }
@@ -234,12 +243,16 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (row.cost() != null) {
             ctx.setVar(VAR_LLM_COST, plain(row.cost())); // computed once: the access log reads this value
         }
-        m.push(conf, conf.batch(), this::handler, row);
+        m.push(conf, conf.batch(), () -> handler(conf), row);
     }
 
-    private BatchProcessor.Handler<LogRow> handler() {
+    private BatchProcessor.Handler<LogRow> handler(RequestLogConfig conf) {
         return (batch, max) -> worker.<Void>executeBlocking(() -> {
-            db.insert(batch);
+            List<LogRow> rows = new ArrayList<>(batch.size());
+            for (LogRow r : batch) {
+                rows.add(r.masked(conf.maxPayloadBytes()));
+            }
+            db.insert(rows);
             return null;
         }, true).onSuccess(v -> written.addAndGet(batch.size()))
                 .onFailure(e -> writeFailed(batch.size(), e));
@@ -274,12 +287,14 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         String requestText = null;
         String responseText = null;
         Map<String, Object> fields = ctx.logFields();
-        if (fields.get("llm_request") instanceof Map<?, ?> req) {
-            Object messages = req.get("messages");
-            requestText = messages == null ? null : mask(Json.encode(messages), ctx, conf.maxPayloadBytes());
+        // cut to twice the cap now (bounded memory while pending); masked and cut to the cap on the worker
+        // (a secret that straddles the first cut lies beyond the final cut, so no partial key survives)
+        int preCut = conf.maxPayloadBytes() > Integer.MAX_VALUE / 2 ? Integer.MAX_VALUE : conf.maxPayloadBytes() * 2;
+        if (fields.get("llm_request") instanceof Map<?, ?> req && req.get("messages") != null) {
+            requestText = cut(Json.encode(req.get("messages")), preCut);
         }
         if (fields.get("llm_response_text") instanceof Map<?, ?> resp && resp.get("content") != null) {
-            responseText = mask(String.valueOf(resp.get("content")), ctx, conf.maxPayloadBytes());
+            responseText = cut(String.valueOf(resp.get("content")), preCut);
         }
         return new LogRow(ctx.startMillis(), ctx.requestId(),
                 route == null ? null : route.id(), route == null ? null : route.name(),
@@ -288,7 +303,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
                 cost == null ? null : cost.dollars(), cost == null ? null : cost.source(), attempts,
-                requestText, responseText);
+                requestText, responseText,
+                requestText == null && responseText == null ? List.of() : clientSecrets(ctx));
     }
 
     private static String clientIp(RequestContext ctx) {
@@ -319,8 +335,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return null;
     }
 
-    /** Masks secrets, including the exact credentials this client sent, then caps the length. */
-    private static String mask(String text, RequestContext ctx, int max) {
+    /** The credentials this client sent (masked wherever they appear in its prompt or the reply). */
+    private static List<String> clientSecrets(RequestContext ctx) {
         List<String> literals = new ArrayList<>(2);
         for (String h : LogEntry.MASKED_HEADERS) {
             String v = ctx.request().getHeader(h);
@@ -332,8 +348,11 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 }
             }
         }
-        String masked = SecretMasker.mask(text, literals);
-        return masked.length() > max ? masked.substring(0, max) : masked;
+        return literals;
+    }
+
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     // ------------------------------------------------------------------ cost
@@ -419,6 +438,10 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     @Override
     public Future<Reply> adminRequest(String method, String subPath, Map<String, String> args) {
+        if (db == null) {
+            return Future.succeededFuture(new Reply(503, new JsonObject()
+                    .put("error_msg", "request log disabled: invalid plugin_attr.ai-request-log.dsn")));
+        }
         if (!method.equals("get")) {
             return Future.succeededFuture(new Reply(405,
                     new JsonObject().put("error_msg", "not supported `" + method.toUpperCase() + "` method for " + NAME)));
@@ -529,7 +552,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     private Future<Void> doClose() {
         BatchProcessorManager<LogRow> m = processors;
-        if (m == null) {
+        if (m == null || worker == null) {
             return Future.succeededFuture();
         }
         Promise<Void> flushed = Promise.promise();
