@@ -228,6 +228,13 @@ class PrometheusTest {
         Scrape after = awaitScrape(x -> x.sum("apisix_http_status", mine) == before + 1);
         assertEquals(before + 1, after.sum("apisix_http_status", mine));
         assertEquals("traditional_http", after.find("apisix_http_status", mine).get(0).labels().get("request_type"));
+
+        // no route at all: the global rule still counts the 404, with empty route labels (as APISIX)
+        Map<String, String> none = Map.of("code", "404", "route", "", "matched_uri", "", "response_source", "apisix");
+        double before404 = Scrape.of(gw()).sum("apisix_http_status", none);
+        assertEquals(404, gw().http("GET", "/no/such/route", null).status());
+        assertEquals(before404 + 1, awaitScrape(x -> x.sum("apisix_http_status", none) == before404 + 1)
+                .sum("apisix_http_status", none));
     }
 
     @Test
