@@ -272,6 +272,31 @@ class PrometheusTest {
     }
 
     @Test
+    @Order(6)
+    void streamTimeToFirstTokenComesAsATrailer() throws Exception {
+        byte[] body = chatBody(model("gpt-trailer"), true).encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String response;
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", gw().config().nodePort())) {
+            sock.setSoTimeout(20_000);
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "TE: trailers\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+            sock.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sock.getOutputStream().write(body);
+            sock.getOutputStream().flush();
+            response = new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String headers = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+        assertTrue(headers.contains("\r\ntransfer-encoding: chunked"), headers);
+        assertTrue(headers.contains("\r\ntrailer: server-timing"), headers);
+        assertTrue(headers.matches("(?s).*\r\nserver-timing: gateway;dur=[0-9.]+, upstream;dur=[0-9.]+\r\n.*"), headers);
+        int last = response.lastIndexOf("\r\n0\r\n");
+        assertTrue(last > 0, "a last chunk");
+        String trailer = response.substring(last + 5);
+        assertTrue(trailer.matches("(?si)server-timing: ttft;dur=[0-9.]+, upstream;dur=[0-9.]+\r\n\r\n"),
+                "trailer: " + trailer);
+    }
+
+    @Test
     @Order(7)
     void gatewayGaugesAndJvmMetrics() {
         Scrape s = Scrape.of(gw());
