@@ -1,5 +1,6 @@
 package dev.aigw.gateway;
 
+import dev.aigw.gateway.conf.ConfigException;
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.conf.Listen;
 import dev.aigw.gateway.context.CoreVariables;
@@ -188,7 +189,13 @@ public final class Bootstrap {
     private Future<Void> startAll() {
         PluginEnv env = new Env();
         for (Plugin<?> p : plugins.all()) {
-            p.init(env);
+            try {
+                p.init(env);
+            } catch (ConfigException e) {
+                return Future.failedFuture(e); // a plugin's bad plugin_attr: one message, like a bad config file
+            } catch (RuntimeException e) {
+                return Future.failedFuture(new IllegalStateException("plugin " + p.name() + " failed to start: " + e, e));
+            }
         }
         // label sets of metrics with an `expire` are swept once a second
         metricsTimer = vertx.setPeriodic(1000, id -> metrics.tick(System.currentTimeMillis()));

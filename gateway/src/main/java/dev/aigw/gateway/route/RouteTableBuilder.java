@@ -223,7 +223,13 @@ public final class RouteTableBuilder {
         }
         release(unused);
         Map<String, JsonObject> meta = ch.metadata ? Map.copyOf(metadata) : current.pluginMetadata();
-        current = new RuntimeConfig(table, meta, update.revision());
+        List<PluginBinding<?>> globalList = current.globalPlugins();
+        if (ch.globals || globalList.size() != globals.size()) {
+            globalList = new ArrayList<>(globals.values());
+            globalList.sort(BY_PRIORITY);
+            globalList = List.copyOf(globalList);
+        }
+        current = new RuntimeConfig(table, meta, update.revision(), globalList);
         return current;
     }
 

@@ -1,7 +1,9 @@
 package dev.aigw.gateway.route;
 
+import dev.aigw.gateway.plugin.PluginBinding;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,8 +13,16 @@ import java.util.Map;
  * @param table          the routes
  * @param pluginMetadata plugin name → metadata JSON
  * @param revision       the store revision it was built from
+ * @param globalPlugins  the global rules' plugins, higher priority first: what runs for a request no
+ *                       route matched (its log phase, so that the 404 is counted and logged, as APISIX)
  */
-public record RuntimeConfig(RouteTable table, Map<String, JsonObject> pluginMetadata, long revision) {
+public record RuntimeConfig(RouteTable table, Map<String, JsonObject> pluginMetadata, long revision,
+                            List<PluginBinding<?>> globalPlugins) {
 
     public static final RuntimeConfig EMPTY = new RuntimeConfig(RouteTable.EMPTY, Map.of(), 0);
+
+    /** Without global plugins. */
+    public RuntimeConfig(RouteTable table, Map<String, JsonObject> pluginMetadata, long revision) {
+        this(table, pluginMetadata, revision, List.of());
+    }
 }

@@ -154,6 +154,9 @@ public final class GatewayServer {
             return;
         }
         if (route == null) {
+            // the global rules' filters and log phase see the 404 (metrics and loggers count it, as APISIX);
+            // their rewrite/access phases do not run without a route
+            ctx.route(null, config.get().globalPlugins());
             ctx.exitError(404, "404 Route Not Found");
             return;
         }

@@ -1,5 +1,6 @@
 package dev.aigw.plugins.prometheus;
 
+import dev.aigw.gateway.conf.ConfigException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -27,6 +28,8 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
                       double[] defaultBuckets, double[] llmLatencyBuckets, double[] promptBuckets,
                       double[] completionBuckets, Map<String, MetricAttr> metrics, boolean legacyLabels) {
 
+    private static final java.util.regex.Pattern LABEL_NAME = java.util.regex.Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
+
     /** APISIX's default latency buckets, 1 ms to 60 s. */
     static final double[] DEFAULT_BUCKETS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000};
     /** APISIX's default token buckets. */
@@ -53,12 +56,12 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
         JsonObject a = root.getJsonObject("plugin_attr", new JsonObject()).getJsonObject("prometheus", new JsonObject());
         String uri = a.getString("export_uri", "/apisix/prometheus/metrics");
         if (!uri.startsWith("/")) {
-            throw new IllegalArgumentException("plugin_attr.prometheus.export_uri must start with /: " + uri);
+            throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_uri must start with /: " + uri);
         }
         JsonObject addr = a.getJsonObject("export_addr", new JsonObject());
         int port = addr.getInteger("port", 9091);
         if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("plugin_attr.prometheus.export_addr.port out of range: " + port);
+            throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_addr.port out of range: " + port);
         }
         Map<String, MetricAttr> metrics = new java.util.HashMap<>();
         JsonObject m = a.getJsonObject("metrics", new JsonObject());
@@ -72,8 +75,13 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
                 for (String label : kv.fieldNames()) {
                     String v = kv.getString(label);
                     if (v == null || !v.startsWith("$") || v.length() < 2) {
-                        throw new IllegalArgumentException("plugin_attr.prometheus.metrics." + name
+                        throw new ConfigException("invalid configuration: plugin_attr.prometheus.metrics." + name
                                 + ".extra_labels: value of " + label + " must be a $variable");
+                    }
+                    if (!LABEL_NAME.matcher(label).matches() || label.startsWith("__") || label.equals("le")
+                            || names.contains(label)) {
+                        throw new ConfigException("invalid configuration: plugin_attr.prometheus.metrics." + name
+                                + ".extra_labels: invalid or repeated label name " + label);
                     }
                     names.add(label);
                     vars.add(v.substring(1));
@@ -83,7 +91,7 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
         }
         String labelSet = String.valueOf(a.getValue("label_set", "3.18"));
         if (!labelSet.equals("3.18") && !labelSet.equals("3.16")) {
-            throw new IllegalArgumentException("plugin_attr.prometheus.label_set must be \"3.18\" or \"3.16\": " + labelSet);
+            throw new ConfigException("invalid configuration: plugin_attr.prometheus.label_set must be \"3.18\" or \"3.16\": " + labelSet);
         }
         return new PrometheusAttr(uri, addr.getString("ip", "127.0.0.1"), port,
                 a.getBoolean("enable_export_server", true),
@@ -99,13 +107,13 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
             return def;
         }
         if (arr.isEmpty()) {
-            throw new IllegalArgumentException("plugin_attr.prometheus." + key + " must not be empty");
+            throw new ConfigException("invalid configuration: plugin_attr.prometheus." + key + " must not be empty");
         }
         double[] out = new double[arr.size()];
         for (int i = 0; i < out.length; i++) {
             Object v = arr.getValue(i);
             if (!(v instanceof Number n)) {
-                throw new IllegalArgumentException("plugin_attr.prometheus." + key + " must hold numbers");
+                throw new ConfigException("invalid configuration: plugin_attr.prometheus." + key + " must hold numbers");
             }
             out[i] = n.doubleValue();
         }

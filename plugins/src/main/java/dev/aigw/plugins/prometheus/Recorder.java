@@ -1,5 +1,6 @@
 package dev.aigw.plugins.prometheus;
 
+import dev.aigw.gateway.conf.ConfigException;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.metrics.Counter;
 import dev.aigw.gateway.metrics.Gauge;
@@ -134,6 +135,12 @@ final class Recorder {
     }
 
     private List<String> names(String metric, PrometheusAttr.MetricAttr a) {
+        for (String extra : a.labelNames()) {
+            if (labels.get(metric).contains(extra)) {
+                throw new ConfigException("invalid configuration: plugin_attr.prometheus.metrics." + metric + ".extra_labels: "
+                        + extra + " is already a label of " + metric);
+            }
+        }
         return concat(labels.get(metric), a.labelNames());
     }
 

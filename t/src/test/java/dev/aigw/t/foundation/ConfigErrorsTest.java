@@ -85,4 +85,11 @@ class ConfigErrorsTest {
         GatewayConfig c = GatewayConfig.create().set("deployment.role_traditional.config_provider", "zookeeper");
         assertOneClearError(run(prefix, c.toYaml()), "deployment.role_traditional.config_provider", "zookeeper");
     }
+
+    @Test
+    void badPrometheusExtraLabelNamesTheKey(@TempDir Path prefix) throws Exception {
+        GatewayConfig c = GatewayConfig.create().set("plugin_attr.prometheus.metrics.http_status.extra_labels",
+                List.of(java.util.Map.of("bad-name", "$remote_addr")));
+        assertOneClearError(run(prefix, c.toYaml()), "plugin_attr.prometheus.metrics.http_status.extra_labels", "bad-name");
+    }
 }

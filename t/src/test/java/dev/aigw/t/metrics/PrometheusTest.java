@@ -228,6 +228,13 @@ class PrometheusTest {
         Scrape after = awaitScrape(x -> x.sum("apisix_http_status", mine) == before + 1);
         assertEquals(before + 1, after.sum("apisix_http_status", mine));
         assertEquals("traditional_http", after.find("apisix_http_status", mine).get(0).labels().get("request_type"));
+
+        // no route at all: the global rule still counts the 404, with empty route labels (as APISIX)
+        Map<String, String> none = Map.of("code", "404", "route", "", "matched_uri", "", "response_source", "apisix");
+        double before404 = Scrape.of(gw()).sum("apisix_http_status", none);
+        assertEquals(404, gw().http("GET", "/no/such/route", null).status());
+        assertEquals(before404 + 1, awaitScrape(x -> x.sum("apisix_http_status", none) == before404 + 1)
+                .sum("apisix_http_status", none));
     }
 
     @Test
@@ -262,6 +269,31 @@ class PrometheusTest {
 
         HttpResult dead = gw().http("GET", "/dead", null);
         assertNull(dead.header("Server-Timing"), "route dead did not ask for it");
+    }
+
+    @Test
+    @Order(6)
+    void streamTimeToFirstTokenComesAsATrailer() throws Exception {
+        byte[] body = chatBody(model("gpt-trailer"), true).encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String response;
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", gw().config().nodePort())) {
+            sock.setSoTimeout(20_000);
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "TE: trailers\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+            sock.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sock.getOutputStream().write(body);
+            sock.getOutputStream().flush();
+            response = new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String headers = response.substring(0, response.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+        assertTrue(headers.contains("\r\ntransfer-encoding: chunked"), headers);
+        assertTrue(headers.contains("\r\ntrailer: server-timing"), headers);
+        assertTrue(headers.matches("(?s).*\r\nserver-timing: gateway;dur=[0-9.]+, upstream;dur=[0-9.]+\r\n.*"), headers);
+        int last = response.lastIndexOf("\r\n0\r\n");
+        assertTrue(last > 0, "a last chunk");
+        String trailer = response.substring(last + 5);
+        assertTrue(trailer.matches("(?si)server-timing: ttft;dur=[0-9.]+, upstream;dur=[0-9.]+\r\n\r\n"),
+                "trailer: " + trailer);
     }
 
     @Test
