@@ -5,19 +5,22 @@
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--routes N]
-#                [--jmh] [--jfr]
+#                [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
-# Environment: AIGW_BENCH_JVM_OPTS (gateway JVM flags), BENCH_KEEP_WORK=1 (keep bench/work/<run>).
-# See bench/README.md.
+# The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
+# adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
+# Environment: AIGW_BENCH_JVM_OPTS (replaces bin/aigw by `java $AIGW_BENCH_JVM_OPTS -jar`),
+# BENCH_KEEP_WORK=1 (keep bench/work/<run>). See bench/README.md.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
+VARIANTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -33,25 +36,30 @@ while [ $# -gt 0 ]; do
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --nmt) NMT=1 ;;
+    --variant) case "$2" in *=*) VARIANTS+=("$2") ;; *) echo "--variant NAME='JVM FLAGS'" >&2; exit 2 ;; esac; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$QUICK" = 1 ]; then
-  PASSES=1 DURATION=3 WARMUP=10 SSE_N=20 SSE_WARM=5 PROP_N=50
+  # Short runs on a JIT that is still compiling: the report says its verdicts are not comparable
+  PASSES=1 DURATION=3 WARMUP=20 SSE_N=20 SSE_WARM=5 PROP_N=50
 fi
 PASSES="${SET_PASSES:-$PASSES}" DURATION="${SET_DURATION:-$DURATION}" WARMUP="${SET_WARMUP:-$WARMUP}"
 
-# Gateway JVM flags (documented in bench/README.md): a small fixed heap and the serial collector, as
-# a one-core container would get by default anyway, with the direct-memory and code-cache caps that
-# keep the resident set predictable.
-# glibc keeps what the JIT compiler frees (tens of MiB after warm-up): JDK 17.0.9+ can hand it back.
-TRIM=""
-java -XX:TrimNativeHeapInterval=1000 -version >/dev/null 2>&1 && TRIM=" -XX:TrimNativeHeapInterval=1000"
-JVM_OPTS="${AIGW_BENCH_JVM_OPTS:--Xms32m -Xmx96m -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m -Xss256k -XX:+ExitOnOutOfMemoryError$TRIM}"
-# glibc gives each thread that mallocs its own 64 MiB arena by default; the JVM needs only a couple
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# The gateway under test is started as the README says: bin/aigw, i.e. the flags of bin/jvm.options
+# (documented in bench/README.md) and MALLOC_ARENA_MAX=2. AIGW_BENCH_JVM_OPTS replaces that with
+# `java $AIGW_BENCH_JVM_OPTS -jar` (no launcher, no arena setting); --variant adds such gateways as
+# extra rows.
+SHIPPED_OPTS="$(grep -v '^#' "$ROOT/bin/jvm.options" | tr -s ' \n' ' ' | sed 's/ $//')"
+if [ -n "${AIGW_BENCH_JVM_OPTS:-}" ]; then
+  JVM_OPTS="$AIGW_BENCH_JVM_OPTS"; JVM_LABEL="java $AIGW_BENCH_JVM_OPTS -jar (AIGW_BENCH_JVM_OPTS)"
+else
+  JVM_OPTS=""; JVM_LABEL="bin/aigw: $SHIPPED_OPTS (bin/jvm.options), MALLOC_ARENA_MAX=2"
+fi
+VARIANT_OPTS="" # set while a --variant gateway starts
 ADMIN_KEY="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 STAMP="$(date +%Y-%m-%d-%H%M%S)"
 WORK="$BENCH/work/$STAMP"
@@ -243,10 +251,18 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
   } > "$dir/conf/config.yaml"
   fi
   local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"
-  local jfr=""
-  [ "$JFR" = 1 ] && jfr="-XX:StartFlightRecording=filename=$dir/gateway.jfr,settings=profile,dumponexit=true"
+  local extra=""
+  [ "$JFR" = 1 ] && extra="-XX:StartFlightRecording=filename=$dir/gateway.jfr,settings=profile,dumponexit=true"
+  [ "$NMT" = 1 ] && extra="$extra -XX:NativeMemoryTracking=summary"
+  # exec in bin/aigw: the PID started here is the JVM's
   # shellcheck disable=SC2086
-  $pin_cmd java $JVM_OPTS $jfr -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  if [ -n "$VARIANT_OPTS" ]; then
+    $pin_cmd java $VARIANT_OPTS $extra -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  elif [ -n "$JVM_OPTS" ]; then
+    $pin_cmd java $JVM_OPTS $extra -jar "$JAR" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  else
+    AIGW_JAR="$JAR" AIGW_JAVA_OPTS="${AIGW_JAVA_OPTS:-} $extra" $pin_cmd "$ROOT/bin/aigw" -p "$dir" >"$dir/logs/stdout.log" 2>&1 &
+  fi
   GW_PID=$!; PIDS+=("$GW_PID")
   wait_http "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes" 60 "X-API-KEY: $ADMIN_KEY" \
     || { tail -20 "$dir/logs/stdout.log" >&2; die "gateway $name did not start ($dir/logs)"; }
@@ -454,18 +470,19 @@ wait_scale_visible() { # label: the data plane learns of them through the watch
   log "$1: $SCALE_ROUTES routes visible on the proxy port after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
-record_resources() { # pass
-  local st="/proc/$GW_PID/status" pass="${1:-1}"
+record_resources() { # pass [section]
+  local st="/proc/$GW_PID/status" pass="${1:-1}" section="${2:-res}"
   [ -r "$st" ] || return 0
-  raw res "$pass" gateway vmhwm_kb "$(awk '/^VmHWM/{print $2}' "$st")"
-  raw res "$pass" gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
-  raw res "$pass" gateway threads "$(awk '/^Threads/{print $2}' "$st")"
+  raw "$section" "$pass" gateway vmhwm_kb "$(awk '/^VmHWM/{print $2}' "$st")"
+  raw "$section" "$pass" gateway vmrss_kb "$(awk '/^VmRSS/{print $2}' "$st")"
+  raw "$section" "$pass" gateway threads "$(awk '/^Threads/{print $2}' "$st")"
   log "gateway resources: $(grep -E '^(VmHWM|VmRSS|Threads)' "$st" | tr -s ' \t\n' ' ')"
-  # with -XX:NativeMemoryTracking=summary in AIGW_BENCH_JVM_OPTS: where the resident memory goes
-  case "$JVM_OPTS" in
-    *NativeMemoryTracking*) timeout 30 jcmd "$GW_PID" VM.native_memory summary > "$WORK/nmt-$pass.txt" 2>&1
-                            timeout 30 jcmd "$GW_PID" GC.heap_info >> "$WORK/nmt-$pass.txt" 2>&1 ;;
-  esac
+  # with --nmt: where the resident memory goes (NMT summary, heap, pmap)
+  if [ "$NMT" = 1 ]; then
+    timeout 30 jcmd "$GW_PID" VM.native_memory summary > "$WORK/nmt-$section-$pass.txt" 2>&1
+    timeout 30 jcmd "$GW_PID" GC.heap_info >> "$WORK/nmt-$section-$pass.txt" 2>&1
+    pmap -x "$GW_PID" > "$WORK/pmap-$section-$pass.txt" 2>&1
+  fi
 }
 
 # ---------------------------------------------------------------- the suite
@@ -473,7 +490,7 @@ meta date "$(date '+%Y-%m-%d %H:%M %Z')"
 meta machine "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 meta mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
 meta passes "$PASSES"; meta duration "$DURATION"; meta warmup "$WARMUP"; meta sse_n "$SSE_N"
-meta commit "$GIT_COMMIT"; meta jvm_opts "$JVM_OPTS"; meta java "$(java -version 2>&1 | head -1)"
+meta commit "$GIT_COMMIT"; meta jvm_opts "$JVM_LABEL"; meta java "$(java -version 2>&1 | head -1)"
 meta body_bytes "$(wc -c < "$BENCH/load/chat.json")"; meta answer_bytes "${#ANSWER_JSON}"; meta scale_routes "$SCALE_ROUTES"
 meta load "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), nginx $("$NGINX" -v 2>&1 | sed 's/.*\///')"
 
@@ -567,6 +584,29 @@ if [ "$SCALE" = 1 ]; then
   stop_gateway
 fi
 
+# Extra rows: the same jar started with other JVM flags, pinned, plain and AI routes only. They
+# measure a flag's effect on throughput and latency, not just on memory.
+VARIANT_NAMES=""
+for v in "${VARIANTS[@]}"; do
+  vname="${v%%=*}" VARIANT_OPTS="${v#*=}"
+  VARIANT_NAMES="$VARIANT_NAMES $vname"
+  meta "variant_$vname" "$VARIANT_OPTS"
+  log "== variant $vname: java $VARIANT_OPTS -jar"
+  start_gateway "gw-variant-$vname" builtin 1
+  VARIANT_OPTS=""
+  setup_routes
+  sleep 0.5
+  V_TARGETS=()
+  for t in "${TARGETS[@]}"; do case "$t" in plain|ai) answers "$t" && V_TARGETS+=("$t") ;; esac; done
+  ALL_TARGETS=("${TARGETS[@]}"); TARGETS=("${V_TARGETS[@]}")
+  warm_up "$WARMUP" 1
+  TARGETS=("${ALL_TARGETS[@]}")
+  [ "${#V_TARGETS[@]}" -gt 0 ] && load_passes "variant-$vname" "$PASSES" 1 "${V_TARGETS[@]}"
+  record_resources 1 "variant-$vname"
+  stop_gateway
+done
+meta variants "${VARIANT_NAMES# }"
+
 if [ "$UNPINNED" = 1 ]; then
   log "== unpinned (a fresh gateway; nginx and mocks free to use both CPUs)"
   for p in "$MOCK_PID" "$HOP_PID" "$SSE_PID"; do
@@ -615,6 +655,10 @@ OUT="$BENCH/results/$STAMP$([ "$QUICK" = 1 ] && echo -quick).md"
 cp "$RAW" "${OUT%.md}.tsv"
 log "report: $OUT"
 echo
+if [ "$QUICK" = 1 ]; then
+  echo "QUICK RUN: ${DURATION} s runs after a ${WARMUP} s warm-up, one pass, on a JIT that is still compiling."
+  echo "These verdicts are NOT comparable with a full run's (bench/run.sh without --quick); use them to spot breakage only."
+fi
 sed -n '/^### Goals/,$p' "$OUT" | grep '^| ' | tail -n +2 | awk -F'|' '{gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $5); gsub(/^ +| +$/, "", $6); printf "%-70s %s (%s)\n", $2, $6, $5}'
 
 if [ "$JMH" = 1 ]; then

@@ -844,6 +844,39 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            String variants = meta.getOrDefault("variants", "").trim();
+            if (!variants.isEmpty()) {
+                s.append("### Other JVM flags (extra rows, pinned, the same jar started with `java FLAGS -jar`; ")
+                        .append("the goals below are the shipped start command's)\n\n");
+                s.append("| variant | target | c50 RPS | % of nginx hop | c1 added p50 | c1 added p99 | CPU µs/req (c50) | peak RSS | errors |\n");
+                s.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                Double nginxRps = med("pinned", "nginx", "c50_rps");
+                Double d50 = med("pinned", "direct", "c1_p50");
+                Double d99 = med("pinned", "direct", "c1_p99");
+                for (String v : variants.split(" +")) {
+                    String sec = "variant-" + v;
+                    for (String t : new String[] {"plain", "ai"}) {
+                        Double rps = med(sec, t, "c50_rps");
+                        if (rps == null) {
+                            continue;
+                        }
+                        Double pct = div(rps, nginxRps);
+                        s.append("| ").append(v).append(" | ").append(NAMES.get(t)).append(" | ").append(f0(rps))
+                                .append(" | ").append(pct == null ? "n/a" : f1(pct * 100) + " %")
+                                .append(" | ").append(f0(minus(med(sec, t, "c1_p50"), d50)))
+                                .append(" | ").append(f0(minus(med(sec, t, "c1_p99"), d99)))
+                                .append(" | ").append(f1(med(sec, t, "c50_cpu_us")))
+                                .append(" | ").append(f1(div(max(sec, "gateway", "vmhwm_kb"), 1024.0))).append(" MiB")
+                                .append(" | ").append(f0(plus(sum(sec, t, "c50_errors"), sum(sec, t, "c1_errors"))))
+                                .append(" |\n");
+                    }
+                }
+                s.append('\n');
+                for (String v : variants.split(" +")) {
+                    s.append("- ").append(v).append(": `").append(meta.getOrDefault("variant_" + v, "?")).append("`\n");
+                }
+                s.append('\n');
+            }
             if (med("sse", "direct", "ttft_p50") != null) {
                 s.append("### Streaming (").append(meta.getOrDefault("sse_n", "50"))
                         .append(" sequential streams on one kept-alive connection; 20 chunks 10 ms apart; pinned)\n\n");
@@ -956,6 +989,14 @@ public final class BenchTool {
 
         String goals() {
             StringBuilder g = new StringBuilder("### Goals (ratios to the nginx hop of the same run)\n\n");
+            boolean quick = "quick".equals(meta.get("mode"));
+            if (quick) {
+                g.append("**Quick run: not comparable with a full run.** One pass of ").append(meta.getOrDefault("duration", "?"))
+                        .append(" s runs after a ").append(meta.getOrDefault("warmup", "?"))
+                        .append(" s warm-up: the JIT is still compiling on the pinned core, so throughput, latency and "
+                                + "CPU figures are worse than the gateway's steady state, and one pass has no spread. "
+                                + "Use these verdicts to spot breakage, not to judge a change.\n\n");
+            }
             g.append("| metric | must | target | measured | verdict |\n|---|---|---|---|---|\n");
             Double nginx = med("pinned", "nginx", "c50_rps");
             Double ai = div(med("pinned", "ai", "c50_rps"), nginx);
@@ -1008,7 +1049,8 @@ public final class BenchTool {
             }
             goal(g, "errors (all runs, all targets)", "0", "0", any ? errors : null, 0, 0, true, "");
             g.append('\n');
-            return g.toString();
+            return quick ? g.toString().replace(" | **met** (", " | **met, quick** (").replace(" | **missed** |", " | **missed, quick** |")
+                    : g.toString();
         }
 
         Double metricsLossPct(String t) {

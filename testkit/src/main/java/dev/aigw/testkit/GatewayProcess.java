@@ -20,8 +20,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * Runs the gateway as a child JVM, the way a user would: {@code java -Xmx256m -jar aigw.jar -p PREFIX},
- * after writing {@code PREFIX/conf/config.yaml} from a {@link GatewayConfig}.
+ * Runs the gateway as a child JVM, the way a user would with {@code bin/aigw -p PREFIX}: {@code java
+ * @bin/jvm.options -jar aigw.jar -p PREFIX} with {@code MALLOC_ARENA_MAX=2}, after writing
+ * {@code PREFIX/conf/config.yaml} from a {@link GatewayConfig}. The shipped flags file is
+ * {@code <aigw.root>/bin/jvm.options} (system property {@code aigw.root}, set by {@code t/pom.xml});
+ * without it the child gets {@code -Xmx256m -XX:+UseSerialGC}. A test's own
+ * {@link Builder#jvmArgs} come after, so they win.
  *
  * <p>The jar is the system property {@code aigw.jar} (set by {@code t/pom.xml}). The child's stdout
  * and stderr are appended to {@code PREFIX/logs/stdout.log} and {@code PREFIX/logs/stderr.log};
@@ -150,9 +154,17 @@ public final class GatewayProcess implements AutoCloseable {
     private List<String> command() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx256m");
-        // Few GC threads: the test machine is small and runs several JVMs at once.
-        cmd.add("-XX:+UseSerialGC");
+        Path shipped = shippedJvmOptions();
+        if (shipped != null) {
+            // the flags bin/aigw starts the gateway with, so the tests run what users run
+            cmd.add("@" + shipped);
+            if (nativeTrimSupported(Runtime.version())) {
+                cmd.add("-XX:TrimNativeHeapInterval=1000");
+            }
+        } else {
+            cmd.add("-Xmx256m");
+            cmd.add("-XX:+UseSerialGC");
+        }
         cmd.addAll(opts.jvmArgs);
         if (opts.mainClass != null) {
             cmd.add("-cp");
@@ -165,6 +177,22 @@ public final class GatewayProcess implements AutoCloseable {
         cmd.add("-p");
         cmd.add(prefix.toString());
         return cmd;
+    }
+
+    /** {@code <aigw.root>/bin/jvm.options} when the property is set and the file exists, else null. */
+    static Path shippedJvmOptions() {
+        String root = System.getProperty("aigw.root");
+        if (root == null || root.isBlank()) {
+            return null;
+        }
+        Path p = Path.of(root, "bin", "jvm.options").toAbsolutePath().normalize();
+        return Files.isRegularFile(p) ? p : null;
+    }
+
+    /** {@code -XX:TrimNativeHeapInterval} exists from 17.0.9, 21.0.1 and 22 on (bin/aigw checks the same). */
+    static boolean nativeTrimSupported(Runtime.Version v) {
+        int f = v.feature();
+        return f >= 22 || (f == 21 && v.update() >= 1) || (f == 17 && v.update() >= 9);
     }
 
     private Path jarPath() {
@@ -195,6 +223,8 @@ public final class GatewayProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutFile().toFile()))
                 .redirectError(ProcessBuilder.Redirect.appendTo(stderrFile().toFile()))
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
+        // as bin/aigw: two glibc malloc arenas, not eight per core
+        pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         pb.environment().putAll(opts.env);
         Process p;
         try {

@@ -190,19 +190,21 @@ public final class RequestContext {
             return bodyFuture;
         }
         String cl = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (cl != null && maxBodySize > 0) {
+        long declared = -1;
+        if (cl != null) {
             try {
-                if (Long.parseLong(cl.trim()) > maxBodySize) {
-                    bodyFuture = Future.failedFuture(new BodyTooLargeException(maxBodySize));
-                    return bodyFuture;
-                }
+                declared = Long.parseLong(cl.trim());
             } catch (NumberFormatException ignored) {
                 // let the HTTP codec deal with it
             }
         }
+        if (maxBodySize > 0 && declared > maxBodySize) {
+            bodyFuture = Future.failedFuture(new BodyTooLargeException(maxBodySize));
+            return bodyFuture;
+        }
         Promise<Buffer> promise = Promise.promise();
         bodyFuture = promise.future();
-        Buffer acc = Buffer.buffer();
+        BodyAccumulator acc = new BodyAccumulator(declared);
         request.handler(chunk -> {
             if (promise.future().isComplete()) {
                 return;
@@ -211,15 +213,53 @@ public final class RequestContext {
                 promise.tryFail(new BodyTooLargeException(maxBodySize));
                 return;
             }
-            acc.appendBuffer(chunk);
+            acc.add(chunk);
         });
         request.exceptionHandler(promise::tryFail);
         request.endHandler(v -> {
-            body = acc;
-            promise.tryComplete(acc);
+            body = acc.result();
+            promise.tryComplete(body);
         });
         request.resume();
         return bodyFuture;
+    }
+
+    /**
+     * Collects a body's chunks without copying more than needed: a body that arrives in one chunk
+     * (a chat request usually does) is that chunk, already a heap copy owned by this request (Vert.x
+     * copies every inbound buffer); several chunks go into one buffer sized from
+     * {@code Content-Length} (capped, as the header is the client's word), not grown by doubling.
+     */
+    static final class BodyAccumulator {
+        private static final int MAX_PRESIZE = 1 << 20;
+        private final long declared;
+        private Buffer first;
+        private Buffer acc;
+
+        BodyAccumulator(long declaredLength) {
+            this.declared = declaredLength;
+        }
+
+        int length() {
+            return acc != null ? acc.length() : first != null ? first.length() : 0;
+        }
+
+        void add(Buffer chunk) {
+            if (acc != null) {
+                acc.appendBuffer(chunk);
+            } else if (first == null) {
+                first = chunk;
+            } else {
+                int need = first.length() + chunk.length();
+                int size = (int) Math.min(Math.max(declared, need), MAX_PRESIZE);
+                acc = Buffer.buffer(Math.max(size, need)).appendBuffer(first).appendBuffer(chunk);
+                first = null;
+            }
+        }
+
+        Buffer result() {
+            return acc != null ? acc : first != null ? first : Buffer.buffer();
+        }
     }
 
     /** Replaces the body sent upstream (after a plugin rewrote it). Resets the parsed form. */
