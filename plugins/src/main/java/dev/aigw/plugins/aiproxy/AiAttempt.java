@@ -419,6 +419,7 @@ public final class AiAttempt {
         ctx.setVar(AiVars.LLM_PROMPT_TOKENS, u.promptTokens());
         ctx.setVar(AiVars.LLM_COMPLETION_TOKENS, u.completionTokens());
         ctx.setVar(AiVars.LLM_TOTAL_TOKENS, u.totalTokens());
+        ctx.setVar(AiVars.LLM_CACHED_TOKENS, u.cachedTokens());
     }
 
     /** Provider headers to the client, minus hop-by-hop ones and the length (the gateway frames the body). */

@@ -11,6 +11,8 @@ public final class AiVars {
     public static final String LLM_PROMPT_TOKENS = "llm_prompt_tokens";
     public static final String LLM_COMPLETION_TOKENS = "llm_completion_tokens";
     public static final String LLM_TOTAL_TOKENS = "llm_total_tokens";
+    /** Prompt tokens served from the provider's prompt cache (a part of {@link #LLM_PROMPT_TOKENS}). */
+    public static final String LLM_CACHED_TOKENS = "llm_cached_tokens";
     public static final String LLM_TTFT = "llm_time_to_first_token";
     public static final String LLM_STREAM = "llm_stream";
     public static final String LLM_RESPONSE_TEXT = "llm_response_text";
@@ -43,7 +45,7 @@ public final class AiVars {
                 LLM_TOTAL_TOKENS, LLM_TTFT, LLM_STREAM}) {
             registry.register(name, ctx -> null);
         }
-        for (String name : new String[] {BALANCER_IP, APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
+        for (String name : new String[] {LLM_CACHED_TOKENS, BALANCER_IP, APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
                 UPSTREAM_SCHEME, UPSTREAM_HOST, UPSTREAM_URI, UPSTREAM_RESPONSE_TIME}) {
             if (!registry.isKnown(name)) {
                 registry.register(name, ctx -> null);

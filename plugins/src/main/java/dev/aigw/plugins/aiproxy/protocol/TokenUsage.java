@@ -8,8 +8,16 @@ import io.vertx.core.json.JsonObject;
  * @param promptTokens     {@code usage.prompt_tokens}
  * @param completionTokens {@code usage.completion_tokens} (0 for embeddings)
  * @param totalTokens      {@code usage.total_tokens}, or the sum when the provider left it out
+ * @param cachedTokens     prompt tokens read from the provider's prompt cache (OpenAI's
+ *                         {@code prompt_tokens_details.cached_tokens}, Anthropic's
+ *                         {@code cache_read_input_tokens}); billed cheaper, so the cost needs them apart
  */
-public record TokenUsage(long promptTokens, long completionTokens, long totalTokens) {
+public record TokenUsage(long promptTokens, long completionTokens, long totalTokens, long cachedTokens) {
+
+    /** Usage without cache reads. */
+    public TokenUsage(long promptTokens, long completionTokens, long totalTokens) {
+        this(promptTokens, completionTokens, totalTokens, 0);
+    }
 
     /** Reads an OpenAI chat or embeddings {@code usage} object; null when it is not an object. */
     public static TokenUsage fromOpenAi(Object usage) {
@@ -19,7 +27,8 @@ public record TokenUsage(long promptTokens, long completionTokens, long totalTok
         long prompt = num(u.getValue("prompt_tokens"));
         long completion = num(u.getValue("completion_tokens"));
         Object total = u.getValue("total_tokens");
-        return new TokenUsage(prompt, completion, total instanceof Number n ? n.longValue() : prompt + completion);
+        return new TokenUsage(prompt, completion, total instanceof Number n ? n.longValue() : prompt + completion,
+                u.getValue("prompt_tokens_details") instanceof JsonObject d ? num(d.getValue("cached_tokens")) : 0);
     }
 
     /**
@@ -33,7 +42,7 @@ public record TokenUsage(long promptTokens, long completionTokens, long totalTok
         }
         long in = num(u.getValue("input_tokens"));
         long out = num(u.getValue("output_tokens"));
-        return new TokenUsage(in, out, in + out);
+        return new TokenUsage(in, out, in + out, num(u.getValue("cache_read_input_tokens")));
     }
 
     /** Reads an OpenAI Responses {@code usage} object ({@code input_tokens}, {@code output_tokens}, {@code total_tokens}). */
@@ -44,7 +53,8 @@ public record TokenUsage(long promptTokens, long completionTokens, long totalTok
         long in = num(u.getValue("input_tokens"));
         long out = num(u.getValue("output_tokens"));
         Object total = u.getValue("total_tokens");
-        return new TokenUsage(in, out, total instanceof Number n ? n.longValue() : in + out);
+        return new TokenUsage(in, out, total instanceof Number n ? n.longValue() : in + out,
+                u.getValue("input_tokens_details") instanceof JsonObject d ? num(d.getValue("cached_tokens")) : 0);
     }
 
     private static long num(Object v) {

@@ -19,6 +19,7 @@ public final class AnthropicNative extends SseTranslator {
 
     private long input;
     private long output;
+    private long cached;
     private boolean sawUsage;
 
     public AnthropicNative() {
@@ -104,6 +105,7 @@ public final class AnthropicNative extends SseTranslator {
                     obs.model(m.getValue("model") instanceof String s ? s : null);
                     if (m.getValue("usage") instanceof JsonObject u) {
                         input = num(u.getValue("input_tokens"));
+                        cached = num(u.getValue("cache_read_input_tokens"));
                         output = num(u.getValue("output_tokens"));
                         sawUsage = true;
                     }
@@ -127,7 +129,7 @@ public final class AnthropicNative extends SseTranslator {
             }
         }
         if (sawUsage) {
-            obs.usage(new TokenUsage(input, output, input + output));
+            obs.usage(new TokenUsage(input, output, input + output, cached));
         }
     }
 
