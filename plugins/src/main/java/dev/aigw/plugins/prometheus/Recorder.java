@@ -32,6 +32,9 @@ final class Recorder {
     static final String LLM_PROMPT_TOKENS_DIST = "llm_prompt_tokens_dist";
     static final String LLM_COMPLETION_TOKENS_DIST = "llm_completion_tokens_dist";
     static final String LLM_ACTIVE_CONNECTIONS = "llm_active_connections";
+    static final String AI_CACHE_HITS = "ai_cache_hits_total";
+    static final String AI_CACHE_MISSES = "ai_cache_misses_total";
+    static final String AI_CACHE_BYPASSES = "ai_cache_bypasses_total";
 
     private static final List<String> LLM_TAIL = List.of("consumer", "node", "request_type", "request_llm_model",
             "llm_model");
@@ -58,12 +61,19 @@ final class Recorder {
         }
         m.put(LLM_ACTIVE_CONNECTIONS, concat(List.of("route", "route_id", "matched_uri", "matched_host", "service",
                 "service_id"), LLM_TAIL));
+        if (!legacy) {
+            List<String> cache = concat(List.of("route", "route_id", "service", "service_id"), LLM_TAIL);
+            m.put(AI_CACHE_HITS, concat(List.of("layer"), cache));
+            m.put(AI_CACHE_MISSES, cache);
+            m.put(AI_CACHE_BYPASSES, cache);
+        }
         return m;
     }
 
     /** Labels that {@code disabled_labels} may not name (APISIX's structural_labels). */
     static final Map<String, List<String>> STRUCTURAL = Map.of(HTTP_STATUS, List.of("code"),
-            HTTP_LATENCY, List.of("type"), BANDWIDTH, List.of("type"), LLM_LATENCY, List.of("type"));
+            HTTP_LATENCY, List.of("type"), BANDWIDTH, List.of("type"), LLM_LATENCY, List.of("type"),
+            AI_CACHE_HITS, List.of("layer"));
 
     private static List<String> concat(List<String> a, List<String> b) {
         List<String> l = new ArrayList<>(a);
@@ -106,6 +116,9 @@ final class Recorder {
     private final Def<Histogram> promptDist;
     private final Def<Histogram> completionDist;
     private final Def<Gauge> active;
+    private final Def<Counter> cacheHits;
+    private final Def<Counter> cacheMisses;
+    private final Def<Counter> cacheBypasses;
     private final Supplier<JsonObject> metadata;
     private final RouteLabels.Cache routes = new RouteLabels.Cache();
     /** disabled_labels compiled from one metadata object (compared by identity). */
@@ -129,6 +142,9 @@ final class Recorder {
                 "LLM prompt tokens distribution per request", attr.promptBuckets());
         completionDist = legacy ? null : histogram(reg, attr, LLM_COMPLETION_TOKENS_DIST,
                 "LLM completion tokens distribution per request", attr.completionBuckets());
+        cacheHits = legacy ? null : counter(reg, attr, AI_CACHE_HITS, "Total AI cache hits served, per cache layer");
+        cacheMisses = legacy ? null : counter(reg, attr, AI_CACHE_MISSES, "Total AI cache misses");
+        cacheBypasses = legacy ? null : counter(reg, attr, AI_CACHE_BYPASSES, "Total AI cache bypassed requests");
         PrometheusAttr.MetricAttr a = attr.metric(LLM_ACTIVE_CONNECTIONS);
         active = new Def<>(LLM_ACTIVE_CONNECTIONS, reg.gauge(LLM_ACTIVE_CONNECTIONS, "Number of active connections to LLM service",
                 names(LLM_ACTIVE_CONNECTIONS, a), a.expire()), labels.get(LLM_ACTIVE_CONNECTIONS).size(), a.labelVars());
@@ -161,7 +177,7 @@ final class Recorder {
     private static final class Req {
         String route;      // id, or name with prefer_name
         String routeId;
-        String routeName;
+        String routeName;  // "" when the route has none
         String service;
         String serviceId;
         String matchedUri;
@@ -177,8 +193,8 @@ final class Recorder {
         RouteLabels rl = routes.of(ctx.route());
         Req r = new Req();
         r.routeId = rl.id();
-        r.routeName = ctx.route() == null ? "" : rl.name();
-        r.route = preferName ? r.routeName : rl.id();
+        r.routeName = rl.name();
+        r.route = preferName && !r.routeName.isEmpty() ? r.routeName : rl.id(); // APISIX: name or id
         r.serviceId = rl.serviceId();
         r.service = rl.serviceId();
         r.matchedUri = rl.matchedUri();
@@ -347,6 +363,9 @@ final class Recorder {
         bandwidth.metric.inc(num(ctx.var("bytes_sent")), values(bandwidth, masks, ctx, "egress", r.route, r.service,
                 r.consumer, r.node, r.requestType, r.requestModel, r.model));
 
+        if (!legacy) {
+            cache(ctx, masks, r);
+        }
         if (!isAi(r.requestType)) {
             return;
         }
@@ -381,6 +400,31 @@ final class Recorder {
                     r.requestType, r.requestModel, r.model));
             completionDist.metric.observe(completion, values(completionDist, masks, ctx, r.routeId, r.serviceId,
                     r.consumer, r.node, r.requestType, r.requestModel, r.model));
+        }
+    }
+
+    /**
+     * APISIX's ai_cache counters, from the variables a cache plugin sets: {@code ai_cache_status}
+     * ({@code HIT}, {@code MISS}, {@code BYPASS}) and {@code ai_cache_hit_layer} ({@code exact} by default).
+     */
+    private void cache(RequestContext ctx, Map<String, boolean[]> masks, Req r) {
+        Object status = ctx.var("ai_cache_status");
+        if (status == null) {
+            return;
+        }
+        switch (status.toString()) {
+            case "HIT" -> {
+                Object layer = ctx.var("ai_cache_hit_layer");
+                cacheHits.metric.inc(1, values(cacheHits, masks, ctx, layer == null ? "exact" : layer.toString(),
+                        r.routeName, r.routeId, r.service, r.serviceId, r.consumer, r.node, r.requestType,
+                        r.requestModel, r.model));
+            }
+            case "MISS" -> cacheMisses.metric.inc(1, values(cacheMisses, masks, ctx, r.routeName, r.routeId, r.service,
+                    r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model));
+            case "BYPASS" -> cacheBypasses.metric.inc(1, values(cacheBypasses, masks, ctx, r.routeName, r.routeId,
+                    r.service, r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model));
+            default -> {
+            }
         }
     }
 

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * @param route       the route version they were computed from (compared by identity)
  * @param id          the route id
- * @param name        the route name, or the id when it has none ({@code prefer_name})
+ * @param name        the route name, or "" when it has none
  * @param matchedUri  the route's uri pattern ({@code uri}, else the first of {@code uris})
  * @param matchedHost the route's host pattern ({@code host}, else the first of {@code hosts}), or ""
  * @param serviceId   {@code service_id}, or ""
@@ -60,7 +60,7 @@ record RouteLabels(Route route, String id, String name, String matchedUri, Strin
         if (plugins != null && plugins.getValue("ai-proxy") instanceof JsonObject ai && ai.getString("provider") != null) {
             aiNode = "ai-proxy-" + ai.getString("provider");
         }
-        return new RouteLabels(r, r.id(), r.name() != null ? r.name() : r.id(), uri == null ? "" : uri,
+        return new RouteLabels(r, r.id(), r.name() != null ? r.name() : "", uri == null ? "" : uri,
                 host == null ? "" : host, d.getValue("service_id") == null ? "" : String.valueOf(d.getValue("service_id")),
                 aiNode);
     }

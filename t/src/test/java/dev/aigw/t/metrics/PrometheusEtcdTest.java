@@ -20,8 +20,12 @@ class PrometheusEtcdTest {
 
     private static final EtcdProcess ETCD = EtcdProcess.start();
 
+    /** Generous: the machine these run on may be busy. */
+    private static final Duration START = Duration.ofSeconds(60);
+
     @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create().config(c -> c.etcd(ETCD.endpoint()));
+    static final GatewayExtension ENV = GatewayExtension.create()
+            .launch((b, m) -> b.startTimeout(START)).config(c -> c.etcd(ETCD.endpoint()));
 
     @AfterAll
     static void stopEtcd() {

@@ -32,8 +32,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class PrometheusOptionsTest {
 
+    /** Generous: the machine these run on may be busy. */
+    private static final Duration START = Duration.ofSeconds(60);
+
     @RegisterExtension
-    static final GatewayExtension ENV = GatewayExtension.create().config(c -> c
+    static final GatewayExtension ENV = GatewayExtension.create()
+            .launch((b, m) -> b.startTimeout(START)).config(c -> c
             .set("plugin_attr.prometheus.label_set", "3.16")
             .set("plugin_attr.prometheus.metric_prefix", "gw_")
             .set("plugin_attr.prometheus.enable_export_server", false)

@@ -47,8 +47,12 @@ class PrometheusTest {
     /** Small, so that the random-model test reaches it quickly. */
     private static final int MAX_SERIES = 60;
 
+    /** Generous: the machine these run on may be busy. */
+    private static final Duration START = Duration.ofSeconds(60);
+
     @RegisterExtension
     static final GatewayExtension ENV = GatewayExtension.create()
+            .launch((b, m) -> b.startTimeout(START))
             .config(c -> c.set("plugin_attr.prometheus.max_series", MAX_SERIES));
 
     private static final Duration WAIT = Duration.ofSeconds(10);
