@@ -25,7 +25,9 @@ public final class AdminExtension implements GatewayExtension {
                 cfg.adminListen().port(),
                 cfg.adminKeyRequired() ? cfg.adminKeys() : List.of(),
                 // aigw's config: an empty allow_admin list allows any client (AdminOptions: null)
-                cfg.allowAdmin().isEmpty() ? null : cfg.allowAdmin());
+                cfg.allowAdmin().isEmpty() ? null : cfg.allowAdmin(),
+                AdminOptions.DEFAULT_MAX_BODY_BYTES,
+                cfg.httpTimeouts());
         return AdminServer.start(services.vertx(), opts, services.store(), services.plugins(), new AdminChecks() {
                     @Override
                     public String checkVars(io.vertx.core.json.JsonArray vars) {

@@ -2,6 +2,7 @@ package dev.aigw.gateway;
 
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.conf.Listen;
+import dev.aigw.gateway.context.BodyBudget;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.AccessLogWriter;
@@ -76,7 +77,8 @@ public final class Bootstrap {
         this.holder = new RuntimeConfigHolder(vertx, builder);
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
         List<RequestLogSink> sinks = accessLog == null ? List.of() : List.of(accessLog);
-        this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize());
+        this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
+                new BodyBudget(config.requestBodyBufferBudget()));
     }
 
     /** Starts everything; the future completes when both ports listen and the routes are loaded. */
@@ -91,6 +93,12 @@ public final class Bootstrap {
     }
 
     private Future<Void> startAll() {
+        for (String w : config.warnings()) {
+            LOG.warn("{}", w);
+        }
+        for (String w : StartupWarnings.adminExposure(config)) {
+            LOG.warn("{}", w);
+        }
         PluginEnv env = new Env();
         for (Plugin<?> p : plugins.all()) {
             p.init(env);
@@ -115,7 +123,7 @@ public final class Bootstrap {
     private Future<Void> listenAll() {
         List<Future<Void>> all = new ArrayList<>();
         for (Listen l : config.nodeListen()) {
-            all.add(server.listen(l.ip(), l.port()));
+            all.add(server.listen(l, config.httpTimeouts()));
         }
         return Future.all(all).mapEmpty();
     }

@@ -1,7 +1,6 @@
 package dev.aigw.gateway.context;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -25,11 +24,7 @@ final class BodyParser {
         // JSON is the default for AI traffic; clients often omit or misstate the content type.
         byte first = firstNonSpace(body);
         if (first == '{') {
-            try {
-                return new JsonObject(body);
-            } catch (RuntimeException e) {
-                return null;
-            }
+            return JsonBodies.parseObject(body);
         }
         if (ct.isEmpty()) {
             return parseForm(body.toString(StandardCharsets.UTF_8));
