@@ -28,7 +28,9 @@ public final class AdminExtension implements GatewayExtension {
                 cfg.adminListen().port(),
                 cfg.adminKeyRequired() ? cfg.adminKeys() : List.of(),
                 // aigw's config: an empty allow_admin list allows any client (AdminOptions: null)
-                cfg.allowAdmin().isEmpty() ? null : cfg.allowAdmin());
+                cfg.allowAdmin().isEmpty() ? null : cfg.allowAdmin(),
+                AdminOptions.DEFAULT_MAX_BODY_BYTES,
+                cfg.httpTimeouts());
         // a write is answered once this node routes by it (bounded wait): the next request sees it
         VisibleWrites store = new VisibleWrites(services.store(), services::awaitApplied, VISIBLE_WRITE_TIMEOUT_MS);
         return AdminServer.start(services.vertx(), opts, store, services.plugins(), new AdminChecks() {

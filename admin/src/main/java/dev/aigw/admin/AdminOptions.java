@@ -1,6 +1,7 @@
 package dev.aigw.admin;
 
 import dev.aigw.gateway.conf.AdminKey;
+import dev.aigw.gateway.conf.HttpTimeouts;
 import dev.aigw.gateway.net.Cidr;
 
 import java.util.List;
@@ -16,8 +17,10 @@ import java.util.List;
  *                     {@code null} allows every address, an empty list allows none (APISIX's nginx
  *                     {@code deny all}); APISIX's shipped default is {@code 127.0.0.0/24}
  * @param maxBodyBytes largest accepted request body; larger bodies get 400 {@code invalid request body}
+ * @param timeouts     {@code nginx_config.http.client_header_timeout} / {@code keepalive_timeout}, as on the data plane
  */
-public record AdminOptions(String host, int port, List<AdminKey> keys, List<Cidr> allowAdmin, long maxBodyBytes) {
+public record AdminOptions(String host, int port, List<AdminKey> keys, List<Cidr> allowAdmin, long maxBodyBytes,
+                           HttpTimeouts timeouts) {
 
     /** 1 MiB. */
     public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -27,17 +30,23 @@ public record AdminOptions(String host, int port, List<AdminKey> keys, List<Cidr
         keys = keys == null ? List.of() : List.copyOf(keys);
         allowAdmin = allowAdmin == null ? null : List.copyOf(allowAdmin);
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY_BYTES : maxBodyBytes;
+        timeouts = timeouts == null ? HttpTimeouts.DEFAULTS : timeouts;
     }
 
-    /** Options with the default body limit. */
+    /** Options with the default timeouts. */
+    public AdminOptions(String host, int port, List<AdminKey> keys, List<Cidr> allowAdmin, long maxBodyBytes) {
+        this(host, port, keys, allowAdmin, maxBodyBytes, HttpTimeouts.DEFAULTS);
+    }
+
+    /** Options with the default body limit and timeouts. */
     public AdminOptions(String host, int port, List<AdminKey> keys, List<Cidr> allowAdmin) {
-        this(host, port, keys, allowAdmin, DEFAULT_MAX_BODY_BYTES);
+        this(host, port, keys, allowAdmin, DEFAULT_MAX_BODY_BYTES, HttpTimeouts.DEFAULTS);
     }
 
     @Override
     public String toString() {
         // keys are summarised by name only: this record may end up in a log line
         return "AdminOptions[host=" + host + ", port=" + port + ", keys=" + keys + ", allowAdmin=" + allowAdmin
-                + ", maxBodyBytes=" + maxBodyBytes + "]";
+                + ", maxBodyBytes=" + maxBodyBytes + ", timeouts=" + timeouts + "]";
     }
 }

@@ -16,7 +16,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
+import dev.aigw.gateway.conf.Listen;
+import dev.aigw.gateway.server.HttpListeners;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.Json;
@@ -103,9 +104,12 @@ public final class AdminServer {
         return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> page.compose(dash -> {
             AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas);
             admin.dashboard = dash;
-            HttpServer http = vertx.createHttpServer(new HttpServerOptions().setHost(opts.host()).setPort(opts.port()));
+            // HTTP/1.x only, as APISIX's admin server block (no http2 there); nginx's client timeouts
+            Listen listen = new Listen(opts.host(), opts.port());
+            HttpServer http = HttpListeners.guard(vertx.createHttpServer(HttpListeners.options(listen, opts.timeouts())),
+                    opts.timeouts());
             http.requestHandler(admin::handle);
-            return http.listen().map(s -> {
+            return HttpListeners.listen(http, listen, "deployment.admin.admin_listen").map(s -> {
                 admin.server = s;
                 LOG.info("Admin API listening on {}:{}", opts.host(), s.actualPort());
                 return admin;

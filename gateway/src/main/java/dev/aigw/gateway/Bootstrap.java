@@ -3,6 +3,7 @@ package dev.aigw.gateway;
 import dev.aigw.gateway.conf.ConfigException;
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.conf.Listen;
+import dev.aigw.gateway.context.BodyBudget;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.AccessLogWriter;
@@ -98,7 +99,8 @@ public final class Bootstrap {
         if (trafficStats != null) {
             sinks.add(trafficStats);
         }
-        this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize());
+        this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
+                new BodyBudget(config.requestBodyBufferBudget()));
         this.metrics = createMetrics();
     }
 
@@ -187,6 +189,12 @@ public final class Bootstrap {
     }
 
     private Future<Void> startAll() {
+        for (String w : config.warnings()) {
+            LOG.warn("{}", w);
+        }
+        for (String w : StartupWarnings.adminExposure(config)) {
+            LOG.warn("{}", w);
+        }
         PluginEnv env = new Env();
         for (Plugin<?> p : plugins.all()) {
             try {
@@ -219,7 +227,7 @@ public final class Bootstrap {
     private Future<Void> listenAll() {
         List<Future<Void>> all = new ArrayList<>();
         for (Listen l : config.nodeListen()) {
-            all.add(server.listen(l.ip(), l.port()));
+            all.add(server.listen(l, config.httpTimeouts()));
         }
         return Future.all(all).mapEmpty();
     }

@@ -102,7 +102,7 @@ public final class MockLlm implements AutoCloseable {
 
         /** The body parsed as a JSON object (throws if it is not one). */
         public JsonObject json() {
-            return new JsonObject(body);
+            return parseObject(body);
         }
 
         /** A decoded query parameter, or {@code null}. */
@@ -620,7 +620,7 @@ public final class MockLlm implements AutoCloseable {
         }
         JsonObject json;
         try {
-            json = body.isBlank() ? new JsonObject() : new JsonObject(body);
+            json = body.isBlank() ? new JsonObject() : parseObject(body);
         } catch (DecodeException e) {
             sendJson(resp, 400, openAiError("We could not parse the JSON body of your request.",
                     "invalid_request_error", null).encode());
@@ -1087,4 +1087,26 @@ public final class MockLlm implements AutoCloseable {
         }
         return Collections.unmodifiableMap(out);
     }
+
+    /**
+     * A JSON object as the providers parse it: no 20 M-character limit on one string (Jackson's default),
+     * since real providers accept large inline content (base64 images, long documents).
+     */
+    static JsonObject parseObject(String json) {
+        try (com.fasterxml.jackson.core.JsonParser p = UNLIMITED_STRINGS.createParser(json)) {
+            Object v = io.vertx.core.json.jackson.JacksonCodec.fromParser(p, Object.class);
+            if (v instanceof JsonObject o) {
+                return o;
+            }
+            throw new DecodeException("not a JSON object");
+        } catch (java.io.IOException e) {
+            throw new DecodeException("invalid JSON: " + e.getMessage());
+        }
+    }
+
+    private static final com.fasterxml.jackson.core.JsonFactory UNLIMITED_STRINGS =
+            com.fasterxml.jackson.core.JsonFactory.builder()
+                    .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                            .maxStringLength(Integer.MAX_VALUE).build())
+                    .build();
 }

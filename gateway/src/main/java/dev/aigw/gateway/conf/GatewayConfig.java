@@ -60,6 +60,13 @@ public final class GatewayConfig {
     private static final Pattern URL = Pattern.compile("^https?://\\S+$");
     private static final Set<String> ROLES = Set.of("admin", "viewer");
     private static final Set<String> ESCAPES = Set.of("default", "json");
+    private static final Pattern TIME = Pattern.compile("^(\\d+)(ms|s|m|h|d)?$");
+    /**
+     * Top-level keys APISIX's config.yaml knows; any other is reported by {@link #warnings()} (a typo such
+     * as {@code deployement:} would otherwise be ignored without a word).
+     */
+    private static final Set<String> TOP_LEVEL_KEYS = Set.of("apisix", "nginx_config", "deployment", "plugins",
+            "plugin_attr", "stream_plugins", "graphql", "discovery", "wasm", "ext-plugin", "xrpc");
 
     private final Path prefix;
     private final JsonObject raw;
@@ -74,7 +81,10 @@ public final class GatewayConfig {
     private final EtcdConf etcd;
     private final List<String> plugins;
     private final long clientMaxBodySize;
+    private final long requestBodyBufferBudget;
     private final Duration gracefulShutdownTimeout;
+    private final HttpTimeouts httpTimeouts;
+    private final List<String> warnings = new ArrayList<>();
 
     /**
      * Loads and validates the configuration.
@@ -107,10 +117,28 @@ public final class GatewayConfig {
     private GatewayConfig(Path prefix, JsonObject raw) {
         this.prefix = prefix;
         this.raw = raw;
-        this.nodeListen = parseNodeListen(value(raw, "apisix.node_listen"));
+        List<String> unknown = raw.fieldNames().stream().filter(k -> !TOP_LEVEL_KEYS.contains(k)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            warnings.add("unknown top-level configuration key" + (unknown.size() == 1 ? " " : "s ")
+                    + String.join(", ", unknown) + " (ignored; known: " + String.join(", ", TOP_LEVEL_KEYS.stream().sorted().toList()) + ")");
+        }
+        boolean http2 = bool(raw, "apisix.enable_http2", false);
+        this.nodeListen = parseNodeListen(value(raw, "apisix.node_listen"), http2);
         this.enableAdmin = bool(raw, "apisix.enable_admin", true);
         this.adminKeyRequired = bool(raw, "deployment.admin.admin_key_required", true);
         this.adminListen = parseAdminListen();
+        if (enableAdmin) {
+            for (int i = 0; i < nodeListen.size(); i++) {
+                if (nodeListen.get(i).overlaps(adminListen)) {
+                    throw invalid("deployment.admin.admin_listen " + adminListen + " conflicts with apisix.node_listen"
+                            + (nodeListen.size() == 1 ? "" : "[" + i + "]") + " " + nodeListen.get(i)
+                            + ": the Admin API and the data plane need different ports");
+                }
+            }
+        }
+        this.httpTimeouts = new HttpTimeouts(
+                duration("nginx_config.http.client_header_timeout", HttpTimeouts.DEFAULTS.clientHeader(), true),
+                duration("nginx_config.http.keepalive_timeout", HttpTimeouts.DEFAULTS.keepalive(), false));
         this.allowAdmin = parseAllowAdmin();
         String role = string(raw, "deployment.role", "traditional");
         if (!"traditional".equals(role)) {
@@ -120,6 +148,11 @@ public final class GatewayConfig {
         this.etcd = parseEtcd();
         this.plugins = stringList(raw, "plugins");
         this.clientMaxBodySize = parseSize("nginx_config.http.client_max_body_size");
+        Object budget = value(raw, "apisix.request_body_buffer_budget");
+        // an eighth of the heap: on the AI path each buffered byte costs about three more (the parsed
+        // JSON's strings, the body sent upstream, a logger's copy)
+        this.requestBodyBufferBudget = budget == null || "auto".equals(budget)
+                ? Runtime.getRuntime().maxMemory() / 8 : parseSize("apisix.request_body_buffer_budget");
         Object grace = value(raw, "apisix.graceful_shutdown_timeout");
         long graceSeconds = grace == null ? 10 : integer("apisix.graceful_shutdown_timeout", grace, 0);
         this.gracefulShutdownTimeout = Duration.ofSeconds(graceSeconds);
@@ -235,9 +268,27 @@ public final class GatewayConfig {
         return clientMaxBodySize;
     }
 
+    /**
+     * {@code apisix.request_body_buffer_budget} in bytes (aigw's key): how much all requests together may
+     * hold of request bodies in memory; {@code auto} (the default) is an eighth of the maximum heap, 0 unlimited.
+     */
+    public long requestBodyBufferBudget() {
+        return requestBodyBufferBudget;
+    }
+
     /** {@code apisix.graceful_shutdown_timeout} (seconds, default 10): how long a stop waits for in-flight requests. */
     public Duration gracefulShutdownTimeout() {
         return gracefulShutdownTimeout;
+    }
+
+    /** {@code nginx_config.http.client_header_timeout} and {@code keepalive_timeout} (60 s each by default). */
+    public HttpTimeouts httpTimeouts() {
+        return httpTimeouts;
+    }
+
+    /** Problems that do not stop the start (unknown keys …): one operator-readable line each, to log at start. */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     // ---------------------------------------------------------------- reading and merging
@@ -390,14 +441,18 @@ public final class GatewayConfig {
 
     // ---------------------------------------------------------------- validation
 
-    private List<Listen> parseNodeListen(Object v) {
+    /**
+     * @param http2 {@code apisix.enable_http2} (APISIX 3.9+: one switch for every listener); a listener's
+     *              own {@code enable_http2} (APISIX before 3.9) wins over it
+     */
+    private List<Listen> parseNodeListen(Object v, boolean http2) {
         String key = "apisix.node_listen";
-        String shape = key + " must be a port, a list of ports or a list of {ip, port}";
+        String shape = key + " must be a port, a list of ports or a list of {ip, port, enable_http2}";
         if (v == null) {
-            return List.of(new Listen("0.0.0.0", 9080));
+            return List.of(new Listen("0.0.0.0", 9080, http2));
         }
         if (isInteger(v)) {
-            return List.of(new Listen("0.0.0.0", port(key, v)));
+            return List.of(new Listen("0.0.0.0", port(key, v), http2));
         }
         if (!(v instanceof JsonArray arr) || arr.isEmpty()) {
             throw invalid(shape);
@@ -407,9 +462,14 @@ public final class GatewayConfig {
             Object e = arr.getValue(i);
             String k = key + "[" + i + "]";
             if (isInteger(e)) {
-                out.add(new Listen("0.0.0.0", port(k, e)));
+                out.add(new Listen("0.0.0.0", port(k, e), http2));
             } else if (e instanceof JsonObject o) {
-                out.add(listen(k, o, null));
+                Listen l = listen(k, o, 9080);
+                Object h2 = o.getValue("enable_http2");
+                if (h2 != null && !(h2 instanceof Boolean)) {
+                    throw invalid(k + ".enable_http2 must be true or false (got " + h2 + ")");
+                }
+                out.add(new Listen(l.ip(), l.port(), h2 == null ? http2 : (Boolean) h2));
             } else {
                 throw invalid(shape);
             }
@@ -556,17 +616,54 @@ public final class GatewayConfig {
         if (v instanceof String s) {
             Matcher m = SIZE.matcher(s.trim());
             if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
                 long mult = switch (m.group(2).toLowerCase(Locale.ROOT)) {
                     case "k" -> 1024L;
                     case "m" -> 1024L * 1024;
                     case "g" -> 1024L * 1024 * 1024;
                     default -> 1L;
                 };
-                return Math.multiplyExact(n, mult);
+                try {
+                    return Math.multiplyExact(Long.parseLong(m.group(1)), mult);
+                } catch (ArithmeticException | NumberFormatException e) {
+                    throw invalid(key + " is too large (got " + v + "; at most " + (Long.MAX_VALUE / mult)
+                            + m.group(2) + ")");
+                }
             }
         }
         throw invalid(key + " must be a size such as 0 (unlimited), 512k, 8m or 1g (got " + v + ")");
+    }
+
+    /**
+     * An nginx time ({@code 60s}, {@code 500ms}, {@code 1m}, {@code 2h}, {@code 1d}; a bare number is seconds),
+     * positive when {@code positive}, else zero or more.
+     */
+    private Duration duration(String key, Duration def, boolean positive) {
+        Object v = value(raw, key);
+        if (v == null) {
+            return def;
+        }
+        Duration d = null;
+        if (isInteger(v)) {
+            d = Duration.ofSeconds(((Number) v).longValue());
+        } else if (v instanceof String s) {
+            Matcher m = TIME.matcher(s.trim());
+            if (m.matches() && m.group(1).length() <= 9) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2) == null ? "s" : m.group(2);
+                d = switch (unit) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "d" -> Duration.ofDays(n);
+                    default -> Duration.ofSeconds(n);
+                };
+            }
+        }
+        if (d == null || d.isNegative() || positive && d.isZero()) {
+            throw invalid(key + " must be a time such as 60s, 500ms or 2m" + (positive ? ", more than 0" : "")
+                    + " (got " + v + ")");
+        }
+        return d;
     }
 
     private void validateAccessLog() {

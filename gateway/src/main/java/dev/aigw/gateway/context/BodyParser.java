@@ -45,6 +45,11 @@ final class BodyParser {
         }
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         if (ct.contains("application/json")) {
+            // objects without Jackson's string-length limit (a body is capped when read); other JSON as usual
+            JsonObject o = JsonBodies.parseObject(body);
+            if (o != null) {
+                return o;
+            }
             try {
                 return Json.decodeValue(body);
             } catch (RuntimeException e) {
@@ -65,11 +70,7 @@ final class BodyParser {
         if (body == null || body.length() == 0 || firstNonSpace(body) != '{') {
             return null;
         }
-        try {
-            return new JsonObject(body);
-        } catch (RuntimeException e) {
-            return null;
-        }
+        return JsonBodies.parseObject(body);
     }
 
     private static byte firstNonSpace(Buffer b) {

@@ -31,10 +31,34 @@ import java.util.Map;
  */
 public final class RequestContext {
 
-    /** Thrown (as a failed future) by {@link #readBody()} when the body exceeds the configured cap. */
+    /**
+     * Thrown (as a failed future) by {@link #readBody(long)} when the body exceeds a cap; the message is
+     * APISIX's ({@code request size N is greater than the maximum size M allowed}).
+     */
     public static final class BodyTooLargeException extends RuntimeException {
+        private final long limit;
+
         public BodyTooLargeException(long limit) {
-            super("request body larger than " + limit + " bytes");
+            this(limit, -1);
+        }
+
+        /** @param size the announced {@code Content-Length}, or -1 when the body was counted while read */
+        public BodyTooLargeException(long limit, long size) {
+            super(size >= 0 ? "request size " + size + " is greater than the maximum size " + limit + " allowed"
+                    : "request size is greater than the maximum size " + limit + " allowed");
+            this.limit = limit;
+        }
+
+        /** The cap that was passed, in bytes. */
+        public long limit() {
+            return limit;
+        }
+    }
+
+    /** Thrown (as a failed future) by {@link #readBody(long)} when the gateway-wide {@link BodyBudget} is spent (→ 503). */
+    public static final class BodyBudgetExceededException extends RuntimeException {
+        public BodyBudgetExceededException() {
+            super("too many request bodies are buffered at once; retry later", null, false, false);
         }
     }
 
@@ -47,6 +71,7 @@ public final class RequestContext {
     private final HttpServerResponse response;
     private final VariableRegistry variables;
     private final long maxBodySize;
+    private final BodyBudget budget;
     private final long startMillis = System.currentTimeMillis();
     private final long startNanos = System.nanoTime();
 
@@ -59,6 +84,7 @@ public final class RequestContext {
 
     private Future<Buffer> bodyFuture;
     private Buffer body;
+    private long reserved;
     private boolean bodyParsed;
     private Object parsedBody;
     private boolean jsonParsed;
@@ -77,11 +103,21 @@ public final class RequestContext {
     private int finalStatus;
 
     public RequestContext(Vertx vertx, HttpServerRequest request, VariableRegistry variables, long maxBodySize) {
+        this(vertx, request, variables, maxBodySize, BodyBudget.UNLIMITED);
+    }
+
+    /**
+     * @param maxBodySize {@code client_max_body_size} in bytes, 0 for no limit
+     * @param budget      the gateway-wide budget every body read into memory reserves from
+     */
+    public RequestContext(Vertx vertx, HttpServerRequest request, VariableRegistry variables, long maxBodySize,
+                          BodyBudget budget) {
         this.vertx = vertx;
         this.request = request;
         this.response = request.response();
         this.variables = variables;
         this.maxBodySize = maxBodySize;
+        this.budget = budget;
     }
 
     public Vertx vertx() {
@@ -181,85 +217,114 @@ public final class RequestContext {
         return bodyFuture != null;
     }
 
-    /**
-     * Reads the whole request body once (later calls share the result), capped at
-     * {@code client_max_body_size}: beyond it the future fails with {@link BodyTooLargeException}.
-     */
+    /** {@link #readBody(long)} capped only by {@code client_max_body_size}. */
     public Future<Buffer> readBody() {
+        return readBody(0);
+    }
+
+    /**
+     * Reads the whole request body into memory once (later calls share the result), capped at {@code cap}
+     * bytes (0: no cap of the caller's own) and at {@code client_max_body_size}. Past the cap the future
+     * fails with {@link BodyTooLargeException} at once: from the {@code Content-Length} before anything is
+     * read, else as soon as the count passes it; the rest of the body is then drained, not kept. The bytes
+     * are reserved from the gateway-wide {@link BodyBudget} first; when it is spent the future fails with
+     * {@link BodyBudgetExceededException}.
+     *
+     * <p>A later call with a smaller cap than the first read's fails if the body read is larger.
+     */
+    public Future<Buffer> readBody(long cap) {
+        long limit = cap <= 0 ? maxBodySize : maxBodySize <= 0 ? cap : Math.min(cap, maxBodySize);
         if (bodyFuture != null) {
-            return bodyFuture;
+            return limit <= 0 ? bodyFuture : bodyFuture.compose(b -> b.length() > limit
+                    ? Future.failedFuture(new BodyTooLargeException(limit, b.length()))
+                    : Future.succeededFuture(b));
         }
+        long announced = -1;
         String cl = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        long declared = -1;
         if (cl != null) {
             try {
-                declared = Long.parseLong(cl.trim());
+                announced = Long.parseLong(cl.trim());
             } catch (NumberFormatException ignored) {
-                // let the HTTP codec deal with it
+                // the HTTP codec refuses it before we get here
             }
         }
-        if (maxBodySize > 0 && declared > maxBodySize) {
-            bodyFuture = Future.failedFuture(new BodyTooLargeException(maxBodySize));
+        if (limit > 0 && announced > limit) {
+            bodyFuture = Future.failedFuture(new BodyTooLargeException(limit, announced));
+            discardBody();
             return bodyFuture;
         }
+        if (announced > 0) {
+            if (!budget.tryReserve(announced)) {
+                bodyFuture = Future.failedFuture(new BodyBudgetExceededException());
+                discardBody();
+                return bodyFuture;
+            }
+            reserved = announced;
+        }
+        boolean chunked = announced < 0;
         Promise<Buffer> promise = Promise.promise();
         bodyFuture = promise.future();
-        BodyAccumulator acc = new BodyAccumulator(declared);
+        // sized once from Content-Length (within the cap and the budget): no copies while it grows
+        Buffer[] acc = {announced > 0 && announced <= Integer.MAX_VALUE ? Buffer.buffer((int) announced) : Buffer.buffer()};
         request.handler(chunk -> {
-            if (promise.future().isComplete()) {
+            Buffer a = acc[0];
+            if (a == null) {
+                return; // failed: drain the rest without keeping it
+            }
+            long size = (long) a.length() + chunk.length();
+            RuntimeException failure = null;
+            if (limit > 0 && size > limit) {
+                failure = new BodyTooLargeException(limit);
+            } else if (chunked && !budget.tryReserve(chunk.length())) {
+                failure = new BodyBudgetExceededException();
+            }
+            if (failure != null) {
+                acc[0] = null;
+                releaseBody();
+                promise.tryFail(failure);
                 return;
             }
-            if (maxBodySize > 0 && acc.length() + chunk.length() > maxBodySize) {
-                promise.tryFail(new BodyTooLargeException(maxBodySize));
-                return;
+            if (chunked) {
+                reserved += chunk.length();
             }
-            acc.add(chunk);
+            a.appendBuffer(chunk);
         });
-        request.exceptionHandler(promise::tryFail);
+        request.exceptionHandler(e -> {
+            acc[0] = null;
+            promise.tryFail(e);
+        });
         request.endHandler(v -> {
-            body = acc.result();
-            promise.tryComplete(body);
+            Buffer a = acc[0];
+            if (a != null) {
+                body = a;
+                promise.tryComplete(a);
+            }
         });
         request.resume();
         return bodyFuture;
     }
 
     /**
-     * Collects a body's chunks without copying more than needed: a body that arrives in one chunk
-     * (a chat request usually does) is that chunk, already a heap copy owned by this request (Vert.x
-     * copies every inbound buffer); several chunks go into one buffer sized from
-     * {@code Content-Length} (capped, as the header is the client's word), not grown by doubling.
+     * Reads the rest of the request body and throws it away (after an early 413 or 503), so that the
+     * client can finish sending and read the answer, and the connection is not left stalled. Nothing is kept.
      */
-    static final class BodyAccumulator {
-        private static final int MAX_PRESIZE = 1 << 20;
-        private final long declared;
-        private Buffer first;
-        private Buffer acc;
-
-        BodyAccumulator(long declaredLength) {
-            this.declared = declaredLength;
+    public void discardBody() {
+        if (request.isEnded()) {
+            return;
         }
+        request.handler(chunk -> { });
+        request.endHandler(v -> { });
+        request.exceptionHandler(e -> { });
+        request.resume();
+    }
 
-        int length() {
-            return acc != null ? acc.length() : first != null ? first.length() : 0;
-        }
-
-        void add(Buffer chunk) {
-            if (acc != null) {
-                acc.appendBuffer(chunk);
-            } else if (first == null) {
-                first = chunk;
-            } else {
-                int need = first.length() + chunk.length();
-                int size = (int) Math.min(Math.max(declared, need), MAX_PRESIZE);
-                acc = Buffer.buffer(Math.max(size, need)).appendBuffer(first).appendBuffer(chunk);
-                first = null;
-            }
-        }
-
-        Buffer result() {
-            return acc != null ? acc : first != null ? first : Buffer.buffer();
-        }
+    /**
+     * Gives the bytes this request reserved from the {@link BodyBudget} back (the gateway calls it once the
+     * request is finished; the body itself stays readable).
+     */
+    public void releaseBody() {
+        budget.release(reserved);
+        reserved = 0;
     }
 
     /** Replaces the body sent upstream (after a plugin rewrote it). Resets the parsed form. */

@@ -115,7 +115,30 @@ public final class AccessLogWriter implements RequestLogSink, AutoCloseable {
         if (!p.isAbsolute() && prefix != null) {
             p = prefix.resolve(p);
         }
+        checkWritable(p.normalize());
         return start(AccessLogFormat.compile(fmt, escape), p.normalize(), DEFAULT_QUEUE_CAPACITY);
+    }
+
+    /**
+     * Opens the file once at start (on the starting thread, before any event loop runs), so that a path
+     * the gateway cannot write stops the start instead of losing every line later.
+     */
+    private static void checkWritable(Path path) {
+        try {
+            Path parent = path.getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND).close();
+        } catch (IOException e) {
+            String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason()
+                    : String.valueOf(e.getMessage());
+            String at = e instanceof java.nio.file.FileSystemException fse && fse.getFile() != null
+                    && !fse.getFile().equals(path.toString()) ? " (at " + fse.getFile() + ")" : "";
+            throw new IllegalArgumentException("cannot write the access log " + path
+                    + " (nginx_config.http.access_log): " + reason + at);
+        }
     }
 
     private static JsonObject object(JsonObject parent, String key) {

@@ -1,5 +1,8 @@
 package dev.aigw.gateway.server;
 
+import dev.aigw.gateway.conf.HttpTimeouts;
+import dev.aigw.gateway.conf.Listen;
+import dev.aigw.gateway.context.BodyBudget;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.RequestLogSink;
@@ -37,8 +40,11 @@ public final class GatewayServer {
     private final VariableRegistry variables;
     private final List<RequestLogSink> sinks;
     private final long maxBodySize;
+    private final BodyBudget bodyBudget;
     private final List<HttpServer> servers = new ArrayList<>();
     private final ServerStats stats = new ServerStats();
+    /** Rate limit of the budget warning; a racy read is harmless (one extra line at worst). */
+    private volatile long lastBudgetWarn = System.nanoTime() - 20_000_000_000L;
 
     /**
      * @param config      the current runtime configuration; read once per request
@@ -46,11 +52,23 @@ public final class GatewayServer {
      */
     public GatewayServer(Vertx vertx, Supplier<RuntimeConfig> config, VariableRegistry variables,
                          List<RequestLogSink> sinks, long maxBodySize) {
+        this(vertx, config, variables, sinks, maxBodySize, BodyBudget.UNLIMITED);
+    }
+
+    /** @param bodyBudget what all requests together may hold of request bodies in memory */
+    public GatewayServer(Vertx vertx, Supplier<RuntimeConfig> config, VariableRegistry variables,
+                         List<RequestLogSink> sinks, long maxBodySize, BodyBudget bodyBudget) {
         this.vertx = vertx;
         this.config = config;
         this.variables = variables;
         this.sinks = List.copyOf(sinks);
         this.maxBodySize = maxBodySize;
+        this.bodyBudget = bodyBudget;
+    }
+
+    /** {@link #listen(Listen, HttpTimeouts)} HTTP/1.x only, with nginx's default timeouts. */
+    public Future<Void> listen(String host, int port) {
+        return listen(new Listen(host, port), HttpTimeouts.DEFAULTS);
     }
 
     /** Connection and request counts of every listener. */
@@ -59,26 +77,22 @@ public final class GatewayServer {
     }
 
     /** Starts one listener per (ip, port), sharing this server's pipeline. */
-    public Future<Void> listen(String host, int port) {
-        HttpServerOptions opts = new HttpServerOptions()
-                .setHost(host)
-                .setPort(port)
+    public Future<Void> listen(Listen listen, HttpTimeouts timeouts) {
+        HttpServerOptions opts = HttpListeners.options(listen, timeouts)
                 .setTcpNoDelay(true)
                 .setReuseAddress(true)
                 .setCompressionSupported(false)
                 // the gateway does not serve WebSockets: without these, every request passes through
                 // Netty's WebSocket extension handler, which inspects its headers for an upgrade
                 .setPerFrameWebSocketCompressionSupported(false)
-                .setPerMessageWebSocketCompressionSupported(false)
-                .setIdleTimeout(60)
-                .setIdleTimeoutUnit(TimeUnit.SECONDS);
-        HttpServer server = vertx.createHttpServer(opts).requestHandler(this::handle)
+                .setPerMessageWebSocketCompressionSupported(false);
+        HttpServer server = HttpListeners.guard(vertx.createHttpServer(opts), timeouts).requestHandler(this::handle)
                 .invalidRequestHandler(this::invalid)
                 .connectionHandler(conn -> {
                     stats.accepted.increment();
                     conn.closeHandler(v -> stats.closed.increment());
                 });
-        return server.listen().map(s -> {
+        return HttpListeners.listen(server, listen, "apisix.node_listen").map(s -> {
             synchronized (servers) {
                 servers.add(s);
             }
@@ -102,7 +116,7 @@ public final class GatewayServer {
         req.pause();
         stats.requests.increment();
         stats.inFlight.increment();
-        RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize);
+        RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize, bodyBudget);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
         // Vert.x also calls the end handler when the connection closes before the response was
@@ -163,6 +177,7 @@ public final class GatewayServer {
         ctx.route(route, route.plugins());
         String cl = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (maxBodySize > 0 && cl != null && !ctx.bodyRequested() && tooLarge(cl)) {
+            ctx.discardBody();
             ctx.exitError(413, "413 Request Entity Too Large");
             return;
         }
@@ -234,8 +249,14 @@ public final class GatewayServer {
     }
 
     private void fail(RequestContext ctx, Throwable failure, String phase) {
-        if (failure instanceof RequestContext.BodyTooLargeException) {
+        // a body read that a plugin started fails the same way as one the router started
+        Throwable cause = failure instanceof PhaseRunner.PhaseFailure pf && pf.getCause() != null ? pf.getCause() : failure;
+        if (cause instanceof RequestContext.BodyTooLargeException) {
             ctx.exitError(413, "413 Request Entity Too Large");
+            return;
+        }
+        if (cause instanceof RequestContext.BodyBudgetExceededException) {
+            budgetExceeded(ctx);
             return;
         }
         String routeId = ctx.route() == null ? "-" : ctx.route().id();
@@ -257,6 +278,22 @@ public final class GatewayServer {
         ctx.exit(500, new JsonObject().put("error_msg", "500 Internal Server Error"));
     }
 
+    /**
+     * 503 when the bodies already in memory use the whole budget: the client may retry, the gateway stays
+     * up. Logged at most every 10 s, with the count since the start.
+     */
+    private void budgetExceeded(RequestContext ctx) {
+        long now = System.nanoTime();
+        long last = lastBudgetWarn;
+        if (now - last > 10_000_000_000L) {
+            lastBudgetWarn = now;
+            LOG.warn("request body buffer budget ({} bytes, apisix.request_body_buffer_budget) spent: {} bodies "
+                    + "refused with 503 so far (request {})", bodyBudget.limit(), bodyBudget.rejected(), ctx.requestId());
+        }
+        ctx.response().headers().set("Retry-After", "1");
+        ctx.exitError(503, "503 Service Temporarily Unavailable: too many request bodies are buffered at once, retry later");
+    }
+
     /** The client went away first: cancel upstream work (which records its times), then log 499. */
     private void clientClosed(RequestContext ctx) {
         if (ctx.endNanos() != 0) {
@@ -272,6 +309,7 @@ public final class GatewayServer {
         }
         ctx.markFinished(status);
         stats.inFlight.decrement();
+        ctx.releaseBody();
         for (PluginBinding<?> p : ctx.plugins()) {
             try {
                 p.log(ctx);

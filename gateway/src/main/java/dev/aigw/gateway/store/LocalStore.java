@@ -24,11 +24,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -324,6 +329,9 @@ public final class LocalStore implements ConfigStore {
     }
 
     private void readFile() {
+        // files written by an older version may still be world-readable: they hold provider keys
+        ownerOnly(file);
+        ownerOnly(journal());
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -448,7 +456,8 @@ public final class LocalStore implements ConfigStore {
         }
         Path journal = journal();
         boolean created = !Files.exists(journal);
-        try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(journal, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                ownerOnlyAttrs(journal))) {
             if (ch.size() != journalBytes) {
                 ch.truncate(journalBytes); // a failed append left bytes behind
             }
@@ -476,6 +485,50 @@ public final class LocalStore implements ConfigStore {
 
     private Path journal() {
         return file.resolveSibling(file.getFileName() + ".journal");
+    }
+
+    /**
+     * Owner read/write only (0600) for the store's files, created so from the start (no window in which
+     * another user could open them): they hold provider keys. Empty where the file system has no POSIX modes.
+     */
+    private static FileAttribute<?>[] ownerOnlyAttrs(Path p) {
+        return posix(p) ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                : new FileAttribute<?>[0];
+    }
+
+    private static FileAttribute<?>[] ownerOnlyDirAttrs(Path p) {
+        Path existing = p;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return existing != null && posix(existing)
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))}
+                : new FileAttribute<?>[0];
+    }
+
+    private static boolean posix(Path p) {
+        Path dir = p.getParent() == null ? p : p.getParent();
+        try {
+            return Files.getFileStore(Files.exists(p) ? p : dir).supportsFileAttributeView(PosixFileAttributeView.class);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Tightens an existing file to 0600 (best effort: a file the process cannot chmod is reported, not fatal). */
+    private static void ownerOnly(Path p) {
+        try {
+            if (Files.exists(p) && posix(p)) {
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+                Set<PosixFilePermission> wanted = PosixFilePermissions.fromString("rw-------");
+                if (perms.stream().anyMatch(x -> !x.name().startsWith("OWNER_"))) {
+                    Files.setPosixFilePermissions(p, wanted);
+                    LOG.warn("built-in store file {} was readable by others ({}); now 0600", p, PosixFilePermissions.toString(perms));
+                }
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.warn("cannot restrict built-in store file {} to its owner: {}", p, e.toString());
+        }
     }
 
     private static void syncDir(Path dir) {
@@ -562,10 +615,13 @@ public final class LocalStore implements ConfigStore {
         sb.append("]}\n");
         byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
         Path dir = file.getParent();
-        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, ownerOnlyDirAttrs(dir));
+        }
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), ownerOnlyAttrs(tmp))) {
+            ownerOnly(tmp); // a temporary file left by an older version keeps its mode: tighten it before writing
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);

@@ -241,7 +241,7 @@ class GatewayConfigTest {
                 errorFor("deployment:\n  role_traditional:\n    config_provider: yaml\n"));
         assertEquals("invalid configuration: deployment.role must be traditional (got \"data_plane\")",
                 errorFor("deployment:\n  role: data_plane\n"));
-        assertEquals("invalid configuration: apisix.node_listen must be a port, a list of ports or a list of {ip, port}",
+        assertEquals("invalid configuration: apisix.node_listen must be a port, a list of ports or a list of {ip, port, enable_http2}",
                 errorFor("apisix:\n  node_listen: abc\n"));
         assertEquals("invalid configuration: apisix.node_listen[0] must be a port number (1-65535)",
                 errorFor("apisix:\n  node_listen: [70000]\n"));
@@ -259,5 +259,45 @@ class GatewayConfigTest {
         assertEquals("invalid configuration: nginx_config.http.access_log_format_escape must be default or json (got \"xml\")",
                 errorFor("nginx_config:\n  http:\n    access_log_format_escape: xml\n"));
         assertEquals("invalid configuration: deployment must be a mapping", errorFor("deployment: 3\n"));
+    }
+
+    @Test
+    void listenerTimeoutsAndHttp2() throws IOException {
+        GatewayConfig d = loadUser("");
+        assertEquals(HttpTimeouts.DEFAULTS, d.httpTimeouts());
+        assertEquals(List.of(new Listen("0.0.0.0", 9080, false)), d.nodeListen(), "h2c off by default");
+
+        GatewayConfig c = loadUser("apisix:\n  enable_http2: true\n  node_listen:\n    - 9080\n"
+                + "    - {port: 9081, enable_http2: false}\n    - {ip: 127.0.0.2}\n"
+                + "nginx_config:\n  http:\n    client_header_timeout: 500ms\n    keepalive_timeout: 0\n");
+        assertEquals(List.of(new Listen("0.0.0.0", 9080, true), new Listen("0.0.0.0", 9081, false),
+                new Listen("127.0.0.2", 9080, true)), c.nodeListen(), "the listener's own switch wins; port 9080 by default");
+        assertEquals(new HttpTimeouts(java.time.Duration.ofMillis(500), java.time.Duration.ZERO), c.httpTimeouts());
+        assertEquals(java.time.Duration.ofMinutes(2), loadUser("nginx_config:\n  http:\n    keepalive_timeout: 2m\n")
+                .httpTimeouts().keepalive());
+    }
+
+    @Test
+    void startupRefusalsNameTheKey() throws IOException {
+        assertEquals("invalid configuration: deployment.admin.admin_listen 0.0.0.0:9080 conflicts with apisix.node_listen "
+                        + "127.0.0.1:9080: the Admin API and the data plane need different ports",
+                errorFor("apisix:\n  node_listen: [{ip: 127.0.0.1, port: 9080}]\n"
+                        + "deployment:\n  admin:\n    admin_listen: {port: 9080}\n"));
+        String msg = errorFor("nginx_config:\n  http:\n    client_max_body_size: 9999999999g\n");
+        assertTrue(msg.startsWith("invalid configuration: nginx_config.http.client_max_body_size is too large (got 9999999999g"), msg);
+        assertEquals("invalid configuration: nginx_config.http.client_header_timeout must be a time such as 60s, 500ms "
+                + "or 2m, more than 0 (got soon)", errorFor("nginx_config:\n  http:\n    client_header_timeout: soon\n"));
+        assertEquals("invalid configuration: apisix.node_listen[0].enable_http2 must be true or false (got yes please)",
+                errorFor("apisix:\n  node_listen: [{port: 9080, enable_http2: yes please}]\n"));
+        // no admin in this process: no conflict
+        loadUser("apisix:\n  enable_admin: false\n  node_listen: 9180\n");
+    }
+
+    @Test
+    void unknownTopLevelKeysAreWarnings() throws IOException {
+        assertEquals(List.of(), loadUser("plugin_attr: {}\n").warnings());
+        List<String> w = loadUser("deployement: {}\n").warnings();
+        assertEquals(1, w.size(), w.toString());
+        assertTrue(w.get(0).startsWith("unknown top-level configuration key deployement (ignored"), w.get(0));
     }
 }

@@ -149,7 +149,7 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
 
     @Override
     public Future<Void> access(AiProxyConfig conf, RequestContext ctx) {
-        return readRequest(ctx, conf.logPayloads()).map(req -> {
+        return readRequest(ctx, conf.logPayloads(), conf.transport().maxReqBodySize()).map(req -> {
             if (req == null) {
                 return null;
             }
@@ -168,17 +168,29 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
      * The access-phase reading shared with ai-proxy-multi: checks the content type, reads the
      * (size-capped) body once, detects the protocol and sets {@code request_llm_model},
      * {@code request_type} and {@code llm_stream}. Completes with null when the request was answered
-     * with a 400 (not JSON, no known protocol); fails when the body is too large (the gateway
-     * answers 413).
+     * with a 400 (not JSON, no known protocol) or a 413 (a body over {@code max_req_body_size}, as soon as
+     * the count passes it: nothing is sent upstream and the rest is not kept; APISIX's text).
+     *
+     * @param maxBodySize {@code max_req_body_size} in bytes
      */
-    public static Future<AiRequest> readRequest(RequestContext ctx, boolean collectText) {
+    public static Future<AiRequest> readRequest(RequestContext ctx, boolean collectText, long maxBodySize) {
         String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
         if (ct != null && !ct.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             ctx.exitError(400, "unsupported content-type: " + ct + ", only application/json is supported");
             return Future.succeededFuture();
         }
-        // a body over client_max_body_size fails this future: the gateway answers 413
-        return ctx.readBody().map(raw -> {
+        // a body over the cap is answered here with APISIX's text; the gateway answers 503 when the
+        // gateway-wide body budget is spent
+        return ctx.readBody(maxBodySize).recover(e -> {
+            if (e instanceof RequestContext.BodyTooLargeException) {
+                ctx.exitError(413, "could not get body: " + e.getMessage());
+                return Future.succeededFuture();
+            }
+            return Future.failedFuture(e);
+        }).map(raw -> {
+            if (ctx.exited()) {
+                return null;
+            }
             JsonObject body = ctx.jsonBody();
             AiRequest req = AiRequest.of(ctx, body, collectText);
             if (body == null && (req == null || req.protocol() != AiProtocol.PASSTHROUGH)) {

@@ -202,7 +202,7 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
                 "backoff": {"type": "string", "enum": ["constant", "linear", "exponential"]},
                 "retry_on_failure_within_ms": {"type": "integer", "minimum": 1},
                 "timeout": {"type": "integer", "minimum": 1, "maximum": 600000},
-                "max_req_body_size": {"type": "integer", "minimum": 1},
+                "max_req_body_size": {"type": "integer", "minimum": 1, "default": 67108864},
                 "max_stream_duration_ms": {"type": "integer", "minimum": 1},
                 "max_response_bytes": {"type": "integer", "minimum": 1},
                 "keepalive": {"type": "boolean"},
@@ -392,7 +392,7 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
 
     @Override
     public Future<Void> access(MultiConfig conf, RequestContext ctx) {
-        return AiProxyPlugin.readRequest(ctx, conf.logPayloads()).map(req -> {
+        return AiProxyPlugin.readRequest(ctx, conf.logPayloads(), conf.transport().maxReqBodySize()).map(req -> {
             if (req != null) {
                 ctx.upstream(new MultiUpstream(conf, req));
             }

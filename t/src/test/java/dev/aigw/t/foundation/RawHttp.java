@@ -29,7 +29,11 @@ final class RawHttp {
     }
 
     static Response get(int port, String path, String host) {
-        String req = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+        return send(port, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    }
+
+    /** Sends {@code req} byte for byte (it should ask for {@code Connection: close}) and parses the answer. */
+    static Response send(int port, String req) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             s.setSoTimeout(15_000);
@@ -54,7 +58,7 @@ final class RawHttp {
             }
             return new Response(status, headers, raw);
         } catch (IOException e) {
-            throw new UncheckedIOException("GET " + path + " (Host " + host + ") on port " + port, e);
+            throw new UncheckedIOException(req.lines().findFirst().orElse("") + " on port " + port, e);
         }
     }
 }
