@@ -146,6 +146,16 @@ class AiRateLimitingTest {
         assertEquals(200, r2.status());
         assertEquals("980", r2.header("X-AI-RateLimit-Remaining-" + INSTANCE),
                 "the first request's reservation (500 + prompt) was settled to its 20 real tokens");
+        // a stream is settled to the usage of its last event
+        JsonObject body = new JsonObject().put("stream", true).put("max_tokens", 500).put("messages", new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "hi")));
+        HttpResult s = gw.http("POST", "/reserve/v1/chat/completions", body.encode(), "X-Mock-Prompt-Tokens", "5",
+                "X-Mock-Completion-Tokens", "25", "X-Tag", "res-stream");
+        assertEquals(200, s.status());
+        assertTrue(s.body().contains("[DONE]"), "a complete stream: " + s.body());
+        awaitLogged("res-stream");
+        HttpResult r3 = chat("reserve", "res-3", 5, 15, 500);
+        assertEquals("930", r3.header("X-AI-RateLimit-Remaining-" + INSTANCE), "20 + 20 + the stream's 30");
     }
 
     @Test
