@@ -37,7 +37,7 @@ class AiRateLimitingTest {
         llm = new MockLlm();
         llm.respond("/plain", (req, rec) -> req.response().end("ok"));
         gw = GatewayProcess.builder(Files.createTempDirectory("aigw-t-ai-rate-")).startTimeout(Duration.ofSeconds(90)).config(GatewayConfig.create()
-                .set("nginx_config.http.access_log_format", "$http_x_tag $status $balancer_ip")).start();
+                .set("nginx_config.http.access_log_format", "$http_x_tag $status $balancer_ip $rate_limiting_info")).start();
     }
 
     @AfterAll
@@ -105,6 +105,10 @@ class AiRateLimitingTest {
             double reset = Double.parseDouble(r.header("X-AI-RateLimit-Reset-" + INSTANCE));
             assertTrue(reset > 0 && reset <= 60, "reset " + reset);
         }
+        String line = gw.accessLogLines().stream().filter(l -> l.startsWith("seq-2 ")).findFirst().orElseThrow();
+        assertTrue(line.contains("rate_limiting_limit") && line.contains("30") && line.contains("rate_limiting_remaining")
+                && line.contains("rate_limiting_reset") && line.contains("rate_limiting_key"),
+                "$rate_limiting_info as APISIX: " + line);
         int before = llm.count(MockLlm.Kind.CHAT);
         HttpResult r = chat("seq", "seq-3", 4, 6, null);
         assertEquals(503, r.status(), "APISIX's default rejected_code");
