@@ -43,7 +43,7 @@ class AiRateLimitingTest {
     @AfterAll
     static void stop() {
         if (gw != null) {
-            gw.close();
+            Probe.close(gw);
         }
         if (llm != null) {
             llm.close();

@@ -41,7 +41,7 @@ class LimitCountTest {
     @AfterAll
     static void stop() {
         if (gw != null) {
-            gw.close();
+            Probe.close(gw);
         }
         if (redis != null) {
             redis.close();

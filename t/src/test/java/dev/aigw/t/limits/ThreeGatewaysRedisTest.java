@@ -63,7 +63,7 @@ class ThreeGatewaysRedisTest {
 
     @AfterAll
     static void stop() {
-        gws.forEach(GatewayProcess::close);
+        gws.forEach(Probe::close);
         if (redis != null) {
             redis.close();
         }
