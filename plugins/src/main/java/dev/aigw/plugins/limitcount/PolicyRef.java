@@ -12,9 +12,14 @@ import io.vertx.redis.client.Redis;
  * The counter policy of one parsed configuration. A Redis client is acquired (shared by canonical
  * settings) on the first request that needs it, not when the configuration is parsed — the Admin API
  * parses only to validate — and given back by {@link #release()} when the route build drops the
- * configuration.
+ * configuration. The release waits {@value #GRACE_MS} ms: requests still running on the old
+ * configuration finish their checks and settlements, and the configuration that replaces it (parsed
+ * meanwhile, equal Redis settings) takes over the same client instead of reconnecting.
  */
 public final class PolicyRef {
+
+    /** How long a dropped configuration keeps its Redis client. */
+    static final long GRACE_MS = 10_000;
 
     private final RedisSettings redis;
     private final LocalCounters local;
@@ -46,11 +51,11 @@ public final class PolicyRef {
         }
         synchronized (this) {
             if (policy == null) {
-                if (released) {
-                    throw new IllegalStateException("rate limiting configuration was replaced");
-                }
                 lease = shared.acquire("redis", redis.key(), () -> redis.create(vertx), Redis::close);
                 policy = new RedisCounters(lease.get(), prefix, redis.timeoutMs());
+                if (released) {
+                    releaseLater(); // a request still running on a dropped configuration
+                }
             }
             return policy;
         }
@@ -60,12 +65,21 @@ public final class PolicyRef {
         return redis != null;
     }
 
-    /** Gives the Redis client back (if one was taken). */
+    /** Gives the Redis client back (if one was taken), after the grace period. */
     public synchronized void release() {
         released = true;
-        if (lease != null) {
-            lease.release();
-            lease = null;
+        releaseLater();
+    }
+
+    private void releaseLater() {
+        SharedResources.Lease<Redis> l = lease;
+        if (l == null) {
+            return;
         }
+        if (vertx == null) {
+            l.release();
+            return;
+        }
+        vertx.setTimer(GRACE_MS, id -> l.release());
     }
 }

@@ -37,13 +37,13 @@ class AiRateLimitingTest {
         llm = new MockLlm();
         llm.respond("/plain", (req, rec) -> req.response().end("ok"));
         gw = GatewayProcess.builder(Files.createTempDirectory("aigw-t-ai-rate-")).startTimeout(Duration.ofSeconds(90)).config(GatewayConfig.create()
-                .set("nginx_config.http.access_log_format", "$http_x_tag $status $balancer_ip")).start();
+                .set("nginx_config.http.access_log_format", "$http_x_tag $status $balancer_ip $rate_limiting_info")).start();
     }
 
     @AfterAll
     static void stop() {
         if (gw != null) {
-            gw.close();
+            Probe.close(gw);
         }
         if (llm != null) {
             llm.close();
@@ -105,6 +105,10 @@ class AiRateLimitingTest {
             double reset = Double.parseDouble(r.header("X-AI-RateLimit-Reset-" + INSTANCE));
             assertTrue(reset > 0 && reset <= 60, "reset " + reset);
         }
+        String line = gw.accessLogLines().stream().filter(l -> l.startsWith("seq-2 ")).findFirst().orElseThrow();
+        assertTrue(line.contains("rate_limiting_limit") && line.contains("30") && line.contains("rate_limiting_remaining")
+                && line.contains("rate_limiting_reset") && line.contains("rate_limiting_key"),
+                "$rate_limiting_info as APISIX: " + line);
         int before = llm.count(MockLlm.Kind.CHAT);
         HttpResult r = chat("seq", "seq-3", 4, 6, null);
         assertEquals(503, r.status(), "APISIX's default rejected_code");
@@ -146,6 +150,16 @@ class AiRateLimitingTest {
         assertEquals(200, r2.status());
         assertEquals("980", r2.header("X-AI-RateLimit-Remaining-" + INSTANCE),
                 "the first request's reservation (500 + prompt) was settled to its 20 real tokens");
+        // a stream is settled to the usage of its last event
+        JsonObject body = new JsonObject().put("stream", true).put("max_tokens", 500).put("messages", new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", "hi")));
+        HttpResult s = gw.http("POST", "/reserve/v1/chat/completions", body.encode(), "X-Mock-Prompt-Tokens", "5",
+                "X-Mock-Completion-Tokens", "25", "X-Tag", "res-stream");
+        assertEquals(200, s.status());
+        assertTrue(s.body().contains("[DONE]"), "a complete stream: " + s.body());
+        awaitLogged("res-stream");
+        HttpResult r3 = chat("reserve", "res-3", 5, 15, 500);
+        assertEquals("930", r3.header("X-AI-RateLimit-Remaining-" + INSTANCE), "20 + 20 + the stream's 30");
     }
 
     @Test

@@ -41,7 +41,7 @@ class LimitCountTest {
     @AfterAll
     static void stop() {
         if (gw != null) {
-            gw.close();
+            Probe.close(gw);
         }
         if (redis != null) {
             redis.close();
@@ -213,7 +213,7 @@ class LimitCountTest {
     @Test
     void redisOutageFollowsAllowDegradationAndRecovers() {
         JsonObject strict = conf(100, 60).put("policy", "redis").put("redis_host", "127.0.0.1")
-                .put("redis_port", redis.port()).put("redis_timeout", 500);
+                .put("redis_port", redis.port()).put("redis_timeout", 2000);
         route("strict", strict);
         route("lenient", strict.copy().put("allow_degradation", true));
         assertEquals(200, get("strict").status());

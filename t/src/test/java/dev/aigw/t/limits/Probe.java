@@ -33,4 +33,14 @@ final class Probe {
                 "changes not applied within 10 s");
         gw.admin("DELETE", "/routes/" + id, null);
     }
+
+    /** Stops a gateway and deletes its temporary prefix (logs included). */
+    static void close(GatewayProcess gw) {
+        gw.close();
+        try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(gw.prefix())) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a temp dir left behind is harmless
+        }
+    }
 }

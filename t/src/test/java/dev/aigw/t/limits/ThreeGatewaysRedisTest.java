@@ -63,7 +63,7 @@ class ThreeGatewaysRedisTest {
 
     @AfterAll
     static void stop() {
-        gws.forEach(GatewayProcess::close);
+        gws.forEach(Probe::close);
         if (redis != null) {
             redis.close();
         }
@@ -166,8 +166,8 @@ class ThreeGatewaysRedisTest {
 
     @Test
     void redisOutageFollowsAllowDegradationAndRecovers() throws Exception {
-        route("strict", limits(1_000_000, true).put("redis_timeout", 500));
-        route("lenient", limits(1_000_000, true).put("redis_timeout", 500).put("allow_degradation", true));
+        route("strict", limits(1_000_000, true).put("redis_timeout", 2000));
+        route("lenient", limits(1_000_000, true).put("redis_timeout", 2000).put("allow_degradation", true));
         assertEquals(200, send(chat(gws.get(0), "strict", 10, 0)).statusCode());
         // requests in flight when Redis dies: they all end, none hangs
         List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
