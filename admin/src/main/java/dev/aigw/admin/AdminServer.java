@@ -5,6 +5,7 @@ import dev.aigw.gateway.net.Cidr;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.schema.ResourceSchemas;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.KeyValue;
@@ -30,7 +31,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * APISIX's Admin API ({@code /apisix/admin/*}) on its own port: routes, upstreams, global rules, plugin
@@ -63,14 +63,19 @@ public final class AdminServer {
         this.plugins = plugins;
         this.checks = checks == null ? AdminChecks.NONE : checks;
         this.schemas = schemas;
-        resources.put("routes", new ResourceApi("routes", "route", Set.of(), false,
-                this::checkRoute, null, store));
-        resources.put("upstreams", new ResourceApi("upstreams", "upstream", Set.of(), false,
-                this::checkUpstream, this::upstreamInUse, store));
-        resources.put("global_rules", new ResourceApi("global_rules", "global rule", Set.of("post"), false,
-                this::checkGlobalRule, null, store));
-        resources.put("plugin_metadata", new ResourceApi("plugin_metadata", "plugin_metadata",
-                Set.of("post", "patch"), true, this::checkPluginMetadata, null, store));
+        // what each kind checks beyond its schema, its references and its plugins
+        Map<ResourceKind, ResourceApi.Checker> extra = Map.of(
+                ResourceKind.ROUTES, this::checkVars,
+                ResourceKind.GLOBAL_RULES, this::checkGlobalRuleUnique);
+        for (ResourceKind kind : List.of(ResourceKind.ROUTES, ResourceKind.UPSTREAMS, ResourceKind.SERVICES,
+                ResourceKind.PLUGIN_CONFIGS, ResourceKind.GLOBAL_RULES)) {
+            ResourceApi.Checker more = extra.get(kind);
+            resources.put(kind.name(), new ResourceApi(kind,
+                    (id, conf) -> check(kind, conf).compose(v -> more == null ? Future.succeededFuture() : more.check(id, conf)),
+                    kind.referencedBy().isEmpty() ? null : id -> checkUnused(kind, id), store));
+        }
+        resources.put(ResourceKind.PLUGIN_METADATA.name(), new ResourceApi(ResourceKind.PLUGIN_METADATA,
+                this::checkPluginMetadata, null, store));
     }
 
     /**
@@ -351,65 +356,70 @@ public final class AdminServer {
 
     // ---- resource checks (APISIX's check_conf of each resource) ----
 
-    private Future<Void> checkRoute(String id, JsonObject conf) {
-        String err = schemas.validateRoute(conf);
+    /**
+     * APISIX's check_conf for a kind: its schema, then every reference it holds
+     * ({@code failed to fetch upstream info by upstream id [x], response code: 404}), then its plugins.
+     */
+    private Future<Void> check(ResourceKind kind, JsonObject conf) {
+        String err = kind.validate(schemas, conf);
         if (err != null) {
             return fail(err);
         }
-        Future<Void> upstreamRef = Future.succeededFuture();
-        Object upstreamId = conf.getValue("upstream_id");
-        if (upstreamId != null) {
-            String upId = ResourceApi.luaString(upstreamId);
-            upstreamRef = store.get(resources.get("upstreams").key(upId)).compose(kv -> kv == null
-                    ? fail("failed to fetch upstream info by upstream id [" + upId + "], response code: 404")
-                    : Future.succeededFuture());
+        Future<Void> refs = Future.succeededFuture();
+        for (ResourceKind.Reference r : kind.references()) {
+            Object ref = conf.getValue(r.field());
+            if (ref != null) {
+                String refId = ResourceApi.luaString(ref);
+                refs = refs.compose(v -> store.get(r.target().key(store.prefix(), refId))).compose(kv -> kv == null
+                        ? fail(r.target().missingMessage(refId))
+                        : Future.succeededFuture());
+            }
         }
-        return upstreamRef.compose(v -> {
-            String pluginErr = checkPlugins(conf.getValue("plugins"));
-            if (pluginErr != null) {
-                return fail(pluginErr);
-            }
-            if (conf.getValue("vars") instanceof JsonArray vars) {
-                String varsErr = checks.checkVars(vars);
-                if (varsErr != null) {
-                    return fail("failed to validate the 'vars' expression: " + varsErr);
-                }
-            }
-            return Future.succeededFuture();
+        return refs.compose(v -> {
+            String pluginErr = kind.pluginScope() == ResourceKind.PluginScope.ROUTE ? checkPlugins(conf.getValue("plugins")) : null;
+            return pluginErr == null ? Future.succeededFuture() : fail(pluginErr);
         });
     }
 
-    private Future<Void> checkUpstream(String id, JsonObject conf) {
-        String err = schemas.validateUpstream(conf);
-        return err == null ? Future.succeededFuture() : fail(err);
-    }
-
-    private Future<Void> upstreamInUse(String id) {
-        return store.list(store.prefix() + "/routes/").compose(routes -> {
-            for (KeyValue kv : routes) {
-                JsonObject route = ResourceApi.decodeObject(kv.value());
-                if (route != null && route.getValue("upstream_id") != null
-                        && ResourceApi.luaString(route.getValue("upstream_id")).equals(id)) {
-                    return fail("can not delete this upstream, route [" + ResourceApi.luaString(route.getValue("id"))
-                            + "] is still using it now");
+    /** A delete is refused while an entry of another kind refers to this one (APISIX's delete_checker). */
+    private Future<Void> checkUnused(ResourceKind kind, String id) {
+        Future<Void> chain = Future.succeededFuture();
+        String prefixSlash = store.prefix() + "/";
+        for (ResourceKind.Reference r : kind.referencedBy()) {
+            chain = chain.compose(v -> store.list(r.owner().dir(store.prefix()))).compose(kvs -> {
+                List<KeyValue> sorted = new ArrayList<>(kvs);
+                sorted.sort(java.util.Comparator.comparing(KeyValue::key));
+                for (KeyValue kv : sorted) {
+                    ResourceKind.Located loc = ResourceKind.locate(prefixSlash, kv.key());
+                    if (loc == null || loc.kind() != r.owner()) {
+                        continue; // a consumer's credentials share its directory
+                    }
+                    JsonObject doc = ResourceApi.decodeObject(kv.value());
+                    Object ref = doc == null ? null : doc.getValue(r.field());
+                    if (ref != null && ResourceApi.luaString(ref).equals(id)) {
+                        return fail(kind.inUseMessage(r.owner(), loc.id()));
+                    }
                 }
-            }
-            return Future.succeededFuture();
-        });
+                return Future.succeededFuture();
+            });
+        }
+        return chain;
     }
 
-    private Future<Void> checkGlobalRule(String id, JsonObject conf) {
-        String err = schemas.validateGlobalRule(conf);
-        if (err != null) {
-            return fail(err);
+    private Future<Void> checkVars(String id, JsonObject conf) {
+        if (conf.getValue("vars") instanceof JsonArray vars) {
+            String varsErr = checks.checkVars(vars);
+            if (varsErr != null) {
+                return fail("failed to validate the 'vars' expression: " + varsErr);
+            }
         }
-        String pluginErr = checkPlugins(conf.getValue("plugins"));
-        if (pluginErr != null) {
-            return fail(pluginErr);
-        }
+        return Future.succeededFuture();
+    }
+
+    /** A plugin may appear in one global rule only. */
+    private Future<Void> checkGlobalRuleUnique(String id, JsonObject conf) {
         JsonObject mine = conf.getJsonObject("plugins");
-        // a plugin may appear in one global rule only
-        return store.list(store.prefix() + "/global_rules/").compose(rules -> {
+        return store.list(ResourceKind.GLOBAL_RULES.dir(store.prefix())).compose(rules -> {
             for (KeyValue kv : rules) {
                 JsonObject other = ResourceApi.decodeObject(kv.value());
                 if (other == null || other.getValue("id") == null
@@ -436,7 +446,7 @@ public final class AdminServer {
         if (plugin == null) {
             return fail("invalid plugin name");
         }
-        String err = schemas.validatePluginMetadata(conf);
+        String err = ResourceKind.PLUGIN_METADATA.validate(schemas, conf);
         if (err == null && plugin.metadataSchema() != null) {
             // without a metadata schema APISIX accepts any object
             err = plugins.validateMetadata(name, conf);

@@ -1,5 +1,6 @@
 package dev.aigw.admin;
 
+import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.KeyValue;
 import io.vertx.core.Future;
@@ -31,6 +32,7 @@ final class ResourceApi {
         Future<Void> check(String id);
     }
 
+    final ResourceKind resource;
     final String name;
     final String kind;
     private final Set<String> unsupported;
@@ -40,12 +42,15 @@ final class ResourceApi {
     private final DeleteChecker deleteChecker;
     private final ConfigStore store;
 
-    ResourceApi(String name, String kind, Set<String> unsupported, boolean noId, Checker checker,
-                DeleteChecker deleteChecker, ConfigStore store) {
-        this.name = name;
-        this.kind = kind;
-        this.unsupported = unsupported;
-        this.noId = noId;
+    /**
+     * @param deleteChecker null when nothing can refer to this kind
+     */
+    ResourceApi(ResourceKind resource, Checker checker, DeleteChecker deleteChecker, ConfigStore store) {
+        this.resource = resource;
+        this.name = resource.name();
+        this.kind = resource.label();
+        this.unsupported = resource.unsupportedMethods();
+        this.noId = resource.keyedByName();
         this.checker = checker;
         this.deleteChecker = deleteChecker;
         this.store = store;
@@ -53,7 +58,7 @@ final class ResourceApi {
 
     /** The store key of one entry. */
     String key(String id) {
-        return store.prefix() + "/" + name + "/" + id;
+        return resource.key(store.prefix(), id);
     }
 
     private static final Object NO_BODY = new Object();
@@ -99,7 +104,7 @@ final class ResourceApi {
 
     private Future<ApiResponse> get(String id) {
         if (id == null) {
-            return store.list(store.prefix() + "/" + name + "/").map(kvs -> {
+            return store.list(resource.dir(store.prefix())).map(kvs -> {
                 JsonArray list = new JsonArray();
                 List<KeyValue> sorted = new ArrayList<>(kvs);
                 sorted.sort(Comparator.comparing(KeyValue::key));

@@ -67,12 +67,8 @@ public final class Bootstrap {
         this.store = ConfigStores.create(vertx, config);
         this.upstreams = new Upstreams(vertx);
         ResourceSchemas schemas = ResourceSchemas.load();
-        this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get, (kind, doc) -> switch (kind) {
-            case "routes" -> schemas.validateRoute(doc);
-            case "upstreams" -> schemas.validateUpstream(doc);
-            case "global_rules" -> schemas.validateGlobalRule(doc);
-            default -> null;
-        }, upstreams::retainOnly);
+        this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get,
+                (kind, doc) -> kind.validate(schemas, doc), upstreams::retainOnly);
         this.holder = new RuntimeConfigHolder(vertx, builder);
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
         List<RequestLogSink> sinks = accessLog == null ? List.of() : List.of(accessLog);

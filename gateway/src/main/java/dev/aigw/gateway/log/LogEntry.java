@@ -113,7 +113,8 @@ public final class LogEntry {
             entry.put("upstream", upstream);
         }
         if (route != null) {
-            String serviceId = route.definition() == null ? null : route.definition().getString("service_id");
+            Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
+            String serviceId = sid == null ? null : String.valueOf(sid);
             entry.put("service_id", serviceId == null ? "" : serviceId);
             entry.put("route_id", route.id());
         } else {

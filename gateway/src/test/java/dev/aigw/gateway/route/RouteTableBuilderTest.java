@@ -155,6 +155,33 @@ class RouteTableBuilderTest {
     }
 
     @Test
+    void serviceAndPluginConfigMergeUnderTheRoute() {
+        put("/apisix/services/s1", "{\"upstream\":{\"nodes\":{\"127.0.0.1:7\":1}},\"hosts\":[\"svc.test\"],"
+                + "\"plugins\":{\"tag\":{\"from\":\"service\"}}}");
+        put("/apisix/plugin_configs/p1", "{\"id\":\"p1\",\"plugins\":{\"tag\":{\"from\":\"plugin_config\"}}}");
+        put("/apisix/routes/a", "{\"uri\":\"/a\",\"service_id\":\"s1\"}");
+        put("/apisix/routes/b", "{\"uri\":\"/b\",\"service_id\":\"s1\",\"plugin_config_id\":\"p1\"}");
+        put("/apisix/routes/c", "{\"uri\":\"/c\",\"service_id\":\"s1\",\"plugin_config_id\":\"p1\","
+                + "\"plugins\":{\"tag\":{\"from\":\"route\"}}}");
+        Map<String, Route> routes = build();
+        assertEquals("service", ((JsonObject) routes.get("a").plugins().get(0).config()).getString("from"));
+        assertEquals("plugin_config", ((JsonObject) routes.get("b").plugins().get(0).config()).getString("from"));
+        assertEquals("route", ((JsonObject) routes.get("c").plugins().get(0).config()).getString("from"));
+        assertTrue(routes.get("a").upstream().toString().contains("127.0.0.1:7"), "the service's upstream");
+        assertEquals("svc.test", routes.get("a").definition().getJsonArray("hosts").getString(0));
+
+        // the plugin config changes: b and c are rebuilt, a is not
+        put("/apisix/plugin_configs/p1", "{\"id\":\"p1\",\"plugins\":{\"tag\":{\"from\":\"pc2\"}}}");
+        Map<String, Route> next = build();
+        assertSame(routes.get("a"), next.get("a"));
+        assertEquals("pc2", ((JsonObject) next.get("b").plugins().get(0).config()).getString("from"));
+
+        // the service goes: its routes wait for it
+        delete("/apisix/services/s1");
+        assertEquals(Set.of(), build().keySet());
+    }
+
+    @Test
     void sameTextStoredAgainGetsTheNewRevision() {
         put("/apisix/routes/a", "{\"uri\":\"/a\"}");
         Route first = build().get("a");
@@ -229,15 +256,15 @@ class RouteTableBuilderTest {
     }
 
     /**
-     * Random puts and deletes of routes, upstreams and global rules, applied one small update at a
+     * Random puts and deletes of routes, upstreams, services, plugin configs and global rules, applied one small update at a
      * time: after every step the incremental builder's table holds the same routes, with the same
      * plugins, upstream and revision, as a builder that builds the whole store from scratch.
      */
     @Test
     void incrementalUpdatesEqualAFullBuild() {
         Random rnd = new Random(42);
-        for (int step = 0; step < 400; step++) {
-            int what = rnd.nextInt(10);
+        for (int step = 0; step < 500; step++) {
+            int what = rnd.nextInt(12);
             if (what < 6) {
                 String id = "r" + rnd.nextInt(40);
                 if (rnd.nextInt(5) == 0) {
@@ -249,7 +276,12 @@ class RouteTableBuilderTest {
                     String plugins = rnd.nextBoolean() ? ",\"plugins\":{\"tag\":{\"v\":" + rnd.nextInt(3) + "}}" : "";
                     String uri = rnd.nextBoolean() ? "/p" + rnd.nextInt(10) : "/p" + rnd.nextInt(10) + "/*";
                     String status = rnd.nextInt(8) == 0 ? ",\"status\":0" : "";
-                    put("/apisix/routes/" + id, "{\"uri\":\"" + uri + "\"," + up + plugins + status + "}");
+                    // some routes take their upstream and plugins from a service or a plugin config
+                    if (rnd.nextInt(3) == 0) {
+                        up = "\"service_id\":\"s" + rnd.nextInt(3) + "\"";
+                    }
+                    String pc = rnd.nextInt(3) == 0 ? ",\"plugin_config_id\":\"pc" + rnd.nextInt(2) + "\"" : "";
+                    put("/apisix/routes/" + id, "{\"uri\":\"" + uri + "\"," + up + plugins + pc + status + "}");
                 }
             } else if (what < 9) {
                 String id = "u" + rnd.nextInt(4);
@@ -257,6 +289,23 @@ class RouteTableBuilderTest {
                     delete("/apisix/upstreams/" + id);
                 } else {
                     put("/apisix/upstreams/" + id, "{\"nodes\":{\"127.0.0.1:" + (10 + rnd.nextInt(3)) + "\":1}}");
+                }
+            } else if (what == 9) {
+                String id = "s" + rnd.nextInt(3);
+                if (rnd.nextInt(4) == 0) {
+                    delete("/apisix/services/" + id);
+                } else {
+                    String up = rnd.nextBoolean() ? "\"upstream_id\":\"u" + rnd.nextInt(4) + "\""
+                            : "\"upstream\":{\"nodes\":{\"127.0.0.1:" + (20 + rnd.nextInt(3)) + "\":1}}";
+                    String hosts = rnd.nextBoolean() ? ",\"hosts\":[\"h" + rnd.nextInt(2) + ".test\"]" : "";
+                    put("/apisix/services/" + id, "{" + up + hosts + ",\"plugins\":{\"tag\":{\"s\":" + rnd.nextInt(2) + "}}}");
+                }
+            } else if (what == 10) {
+                String id = "pc" + rnd.nextInt(2);
+                if (rnd.nextInt(4) == 0) {
+                    delete("/apisix/plugin_configs/" + id);
+                } else {
+                    put("/apisix/plugin_configs/" + id, "{\"id\":\"" + id + "\",\"plugins\":{\"tag\":{\"pc\":" + rnd.nextInt(2) + "}}}");
                 }
             } else if (rnd.nextBoolean()) {
                 put("/apisix/global_rules/g" + rnd.nextInt(2), "{\"plugins\":{\"tag\":{\"g\":" + rnd.nextInt(2) + "}}}");
