@@ -31,7 +31,7 @@ public final class AdminExtension implements GatewayExtension {
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);
                     }
-                })
+                }, services.encryptedFields())
                 .onSuccess(s -> server = s)
                 .mapEmpty();
     }

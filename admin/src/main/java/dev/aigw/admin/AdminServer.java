@@ -5,6 +5,8 @@ import dev.aigw.gateway.net.Cidr;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.DataEncryption;
+import dev.aigw.gateway.resource.EncryptedFields;
 import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.schema.ResourceSchemas;
 import dev.aigw.gateway.store.ConfigStore;
@@ -54,10 +56,15 @@ public final class AdminServer {
     private final AdminChecks checks;
     private final ResourceSchemas schemas;
     private final Map<String, ResourceApi> resources = new LinkedHashMap<>();
+    /** {@code /consumers/{username}/credentials[/{id}]}, used {@link ResourceApi#under} a consumer. */
+    private final ResourceApi credentials;
     private HttpServer server;
 
+    private final EncryptedFields secrets;
+
     private AdminServer(AdminOptions opts, ConfigStore store, PluginRegistry plugins, AdminChecks checks,
-                        ResourceSchemas schemas) {
+                        ResourceSchemas schemas, EncryptedFields secrets) {
+        this.secrets = secrets;
         this.opts = opts;
         this.store = store;
         this.plugins = plugins;
@@ -68,14 +75,17 @@ public final class AdminServer {
                 ResourceKind.ROUTES, this::checkVars,
                 ResourceKind.GLOBAL_RULES, this::checkGlobalRuleUnique);
         for (ResourceKind kind : List.of(ResourceKind.ROUTES, ResourceKind.UPSTREAMS, ResourceKind.SERVICES,
-                ResourceKind.PLUGIN_CONFIGS, ResourceKind.GLOBAL_RULES)) {
+                ResourceKind.PLUGIN_CONFIGS, ResourceKind.GLOBAL_RULES, ResourceKind.CONSUMER_GROUPS)) {
             ResourceApi.Checker more = extra.get(kind);
             resources.put(kind.name(), new ResourceApi(kind,
                     (id, conf) -> check(kind, conf).compose(v -> more == null ? Future.succeededFuture() : more.check(id, conf)),
-                    kind.referencedBy().isEmpty() ? null : id -> checkUnused(kind, id), store));
+                    kind.referencedBy().isEmpty() ? null : id -> checkUnused(kind, id), store, secrets));
         }
         resources.put(ResourceKind.PLUGIN_METADATA.name(), new ResourceApi(ResourceKind.PLUGIN_METADATA,
-                this::checkPluginMetadata, null, store));
+                this::checkPluginMetadata, null, store, secrets));
+        resources.put(ResourceKind.CONSUMERS.name(), new ResourceApi(ResourceKind.CONSUMERS,
+                this::checkConsumer, null, store, secrets));
+        this.credentials = new ResourceApi(ResourceKind.CREDENTIALS, null, null, store, secrets);
     }
 
     /**
@@ -86,9 +96,19 @@ public final class AdminServer {
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
                                             AdminChecks checks) {
+        return start(vertx, opts, store, plugins, checks, new EncryptedFields(DataEncryption.NONE, plugins));
+    }
+
+    /**
+     * Starts the Admin API.
+     *
+     * @param secrets the plugins' secret fields: encrypted when written, decrypted when shown
+     */
+    public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
+                                            AdminChecks checks, EncryptedFields secrets) {
         // schemas come from class-path resources: read them off the event loop
         return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> {
-            AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas);
+            AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas, secrets);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions().setHost(opts.host()).setPort(opts.port()));
             http.requestHandler(admin::handle);
             return http.listen().map(s -> {
@@ -251,6 +271,13 @@ public final class AdminServer {
             return;
         }
         ResourceApi api = resources.get(res);
+        if (api != null && res.equals(ResourceKind.CONSUMERS.name()) && segs.size() > 4 && segs.get(4).equals("credentials")) {
+            // APISIX's router: uri_segs[6] == "credentials" selects the credentials resource
+            String username = id;
+            api = credentials.under(username).withChecker((credId, conf) -> checkCredential(username, credId, conf));
+            id = segs.size() > 5 ? segs.get(5) : null;
+            subPath = segs.size() > 6 ? String.join("/", segs.subList(6, segs.size())) : "";
+        }
         if (api == null) {
             send(req, new ApiResponse(404, error("Unsupported resource type: " + res)));
             return;
@@ -404,6 +431,117 @@ public final class AdminServer {
             });
         }
         return chain;
+    }
+
+    // ---- consumers and credentials (apisix/admin/consumers.lua, credentials.lua) ----
+
+    private Future<Void> checkConsumer(String username, JsonObject conf) {
+        String err = ResourceKind.CONSUMERS.validate(schemas, conf);
+        if (err != null) {
+            return fail(err);
+        }
+        if (username != null && !username.equals(conf.getValue("username"))) {
+            return fail("wrong username");
+        }
+        String name = conf.getString("username");
+        String pluginErr = checkConsumerPlugins(conf.getValue("plugins"));
+        if (pluginErr != null) {
+            return fail("invalid plugins configuration: " + pluginErr);
+        }
+        return checkDuplicateKeys(conf.getJsonObject("plugins"), name, null).compose(v -> {
+            Object group = conf.getValue("group_id");
+            if (group == null) {
+                return Future.succeededFuture();
+            }
+            String groupId = ResourceApi.luaString(group);
+            return store.get(ResourceKind.CONSUMER_GROUPS.key(store.prefix(), groupId)).compose(kv -> kv == null
+                    ? fail(ResourceKind.CONSUMER_GROUPS.missingMessage(groupId)) : Future.succeededFuture());
+        });
+    }
+
+    private Future<Void> checkCredential(String username, String id, JsonObject conf) {
+        String err = ResourceKind.CREDENTIALS.validate(schemas, conf);
+        if (err != null) {
+            return fail(err);
+        }
+        if (!(conf.getValue("plugins") instanceof JsonObject map)) {
+            return Future.succeededFuture();
+        }
+        String pluginErr = checkConsumerPlugins(map);
+        if (pluginErr != null) {
+            return fail("invalid plugins configuration: " + pluginErr);
+        }
+        for (String name : map.fieldNames()) {
+            if (!plugins.isAuth(name)) {
+                return fail("only supports auth type plugins in consumer credential");
+            }
+        }
+        return checkDuplicateKeys(map, username, id);
+    }
+
+    /** A consumer's plugins: an auth plugin against its consumer schema, any other as on a route. */
+    private String checkConsumerPlugins(Object pluginsConf) {
+        if (!(pluginsConf instanceof JsonObject map)) {
+            return null;
+        }
+        for (String name : map.fieldNames()) {
+            if (plugins.isAuth(name) && map.getValue(name) instanceof JsonObject conf) {
+                String err = plugins.validateConsumer(name, conf);
+                if (err != null) {
+                    return err;
+                }
+            } else {
+                String err = checkPlugins(new JsonObject().put(name, map.getValue(name)));
+                if (err != null) {
+                    return err;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * APISIX 3.18's check_duplicate_key: an auth plugin's unique field (key-auth {@code key}) may
+     * identify one caller only. A consumer never conflicts with itself or its own credentials, a
+     * credential never with itself.
+     */
+    private Future<Void> checkDuplicateKeys(JsonObject mine, String username, String credentialId) {
+        if (mine == null || mine.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        String prefixSlash = store.prefix() + "/";
+        return store.list(ResourceKind.CONSUMERS.dir(store.prefix())).compose(kvs -> {
+            List<KeyValue> sorted = new ArrayList<>(kvs);
+            sorted.sort(java.util.Comparator.comparing(KeyValue::key));
+            for (String name : mine.fieldNames()) {
+                String field = plugins.isAuth(name) ? plugins.get(name).consumerKeyField() : null;
+                Object value = field == null || !(mine.getValue(name) instanceof JsonObject c) ? null : c.getValue(field);
+                if (value == null) {
+                    continue;
+                }
+                for (KeyValue kv : sorted) {
+                    ResourceKind.Located loc = ResourceKind.locate(prefixSlash, kv.key());
+                    if (loc == null) {
+                        continue;
+                    }
+                    boolean credential = loc.kind() == ResourceKind.CREDENTIALS;
+                    String owner = credential ? loc.parent() : loc.id();
+                    boolean self = credentialId == null ? owner.equals(username)
+                            : owner.equals(username) && credential && loc.id().equals(credentialId);
+                    if (self) {
+                        continue;
+                    }
+                    JsonObject doc = ResourceApi.decodeObject(kv.value());
+                    JsonObject theirs = doc == null || !(doc.getValue("plugins") instanceof JsonObject p)
+                            || !(p.getValue(name) instanceof JsonObject t) ? null : secrets.decryptConsumerPlugin(name, t);
+                    if (theirs != null && value.equals(theirs.getValue(field))) {
+                        return fail("duplicate " + field + " of plugin " + name + " found with "
+                                + (credential ? "credential: " + loc.id() + " of consumer: " + owner : "consumer: " + owner));
+                    }
+                }
+            }
+            return Future.succeededFuture();
+        });
     }
 
     private Future<Void> checkVars(String id, JsonObject conf) {

@@ -1,8 +1,12 @@
 package dev.aigw.gateway.route;
 
+import dev.aigw.gateway.consumer.ConsumerGroup;
+import dev.aigw.gateway.consumer.Consumers;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.DataEncryption;
+import dev.aigw.gateway.resource.EncryptedFields;
 import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.route.match.Candidate;
 import dev.aigw.gateway.route.match.RouteConditions;
@@ -69,6 +73,7 @@ public final class RouteTableBuilder {
     private final Function<JsonObject, UpstreamHandler> upstreams;
     private final Validator validator;
     private final Consumer<Collection<UpstreamHandler>> retainUpstreams;
+    private final EncryptedFields secrets;
 
     /** A stored entry as last seen: the entry, the parsed document (null if not JSON), and whether it passed its schema. */
     private record Entry(KeyValue kv, ResourceKind kind, String id, JsonObject doc, boolean valid) {
@@ -109,6 +114,10 @@ public final class RouteTableBuilder {
     private final Map<String, JsonObject> metadata = new HashMap<>();
     private final Map<String, Held> bindings = new HashMap<>();
     private final Map<UpstreamHandler, int[]> upstreamRefs = new IdentityHashMap<>();
+    private final Map<String, Entry> consumerEntries = new TreeMap<>();
+    private final Map<String, Entry> credentialEntries = new TreeMap<>();
+    private final Map<String, Entry> groupEntries = new TreeMap<>();
+    private List<String> consumerKeys = List.of();
     private Map<String, PluginBinding<?>> globals = Map.of();
     private List<String> globalKeys = List.of();
     private RuntimeConfig current = RuntimeConfig.EMPTY;
@@ -122,6 +131,17 @@ public final class RouteTableBuilder {
     public RouteTableBuilder(String prefix, PluginRegistry registry,
                              Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
                              Consumer<Collection<UpstreamHandler>> retainUpstreams) {
+        this(prefix, registry, upstreams, validator, retainUpstreams,
+                new EncryptedFields(DataEncryption.NONE, registry));
+    }
+
+    /**
+     * @param secrets decrypts the plugins' secret fields of what is read (APISIX's decrypt_conf)
+     */
+    public RouteTableBuilder(String prefix, PluginRegistry registry,
+                             Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
+                             Consumer<Collection<UpstreamHandler>> retainUpstreams, EncryptedFields secrets) {
+        this.secrets = secrets;
         this.prefixSlash = prefix.endsWith("/") ? prefix : prefix + "/";
         this.registry = registry;
         this.upstreams = upstreams;
@@ -231,7 +251,14 @@ public final class RouteTableBuilder {
         }
         release(unused);
         Map<String, JsonObject> meta = ch.metadata ? Map.copyOf(metadata) : current.pluginMetadata();
-        current = new RuntimeConfig(table, meta, update.revision());
+        Consumers consumers;
+        if (ch.consumers) {
+            consumers = buildConsumers();
+        } else {
+            // merges cached for routes that were just replaced must not outlive them
+            consumers = table == current.table() ? current.consumers() : current.consumers().withFreshCache();
+        }
+        current = new RuntimeConfig(table, meta, update.revision(), consumers);
         return current;
     }
 
@@ -242,6 +269,7 @@ public final class RouteTableBuilder {
         final Set<String> refs = new HashSet<>();
         boolean globals;
         boolean metadata;
+        boolean consumers;
     }
 
     /** Parses and validates a stored entry; an entry with the same text as before keeps its parsed document. */
@@ -257,6 +285,9 @@ public final class RouteTableBuilder {
         }
         JsonObject doc = parse(kv);
         boolean ok = doc != null && valid(loc.kind(), key, doc);
+        if (ok) {
+            doc = secrets.decrypt(loc.kind(), doc); // secret fields are stored encrypted, as APISIX stores them
+        }
         return new Entry(kv, loc.kind(), loc.id(), doc, ok);
     }
 
@@ -287,6 +318,14 @@ public final class RouteTableBuilder {
                 putOrRemove(globalRules, e.kv.key(), doc);
                 ch.globals = true;
             }
+        } else if (kind == ResourceKind.CONSUMERS || kind == ResourceKind.CREDENTIALS
+                || kind == ResourceKind.CONSUMER_GROUPS) {
+            Map<String, Entry> map = kind == ResourceKind.CONSUMERS ? consumerEntries
+                    : kind == ResourceKind.CREDENTIALS ? credentialEntries : groupEntries;
+            // credentials by store key: two consumers may have credentials of the same id
+            String k = kind == ResourceKind.CREDENTIALS ? e.kv.key() : e.id;
+            putOrRemove(map, k, doc == null ? null : now);
+            ch.consumers = true;
         } else if (kind == ResourceKind.PLUGIN_METADATA) {
             JsonObject m = now == null ? null : now.doc;
             if (m != (old == null ? null : old.doc)) {
@@ -455,6 +494,107 @@ public final class RouteTableBuilder {
         return doc;
     }
 
+    /**
+     * Builds the consumers, credentials and groups anew (there are far fewer of them than routes):
+     * binds their plugins (unchanged configurations keep their bindings), indexes the auth keys, and
+     * lets go of what the previous consumers held. A consumer, credential or group whose plugin
+     * configuration cannot be used is left out, logged; a credential without its consumer too.
+     */
+    private Consumers buildConsumers() {
+        List<String> keys = new ArrayList<>();
+        Map<String, ConsumerGroup> groups = new HashMap<>();
+        for (Entry g : groupEntries.values()) {
+            List<PluginBinding<?>> bound = bindAll(g.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "consumer group " + g.id, null);
+            if (bound != null) {
+                groups.put(g.id, new ConsumerGroup(g.id, bound, g.kv.modRevision()));
+            }
+        }
+        Consumers.Builder out = new Consumers.Builder();
+        Map<String, dev.aigw.gateway.consumer.Consumer> byName = new HashMap<>();
+        for (Entry c : consumerEntries.values()) {
+            String username = c.doc.getValue("username") instanceof String u ? u : c.id;
+            Map<String, String> authKeys = new LinkedHashMap<>();
+            List<PluginBinding<?>> bound = bindAll(c.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "consumer " + username, authKeys);
+            if (bound == null) {
+                continue;
+            }
+            Object gid = c.doc.getValue("group_id");
+            String groupId = gid == null ? null : String.valueOf(gid);
+            JsonObject labels = c.doc.getValue("labels") instanceof JsonObject l ? l : null;
+            String customId = labels == null ? null : labels.getString("custom_id");
+            var consumer = new dev.aigw.gateway.consumer.Consumer(username, null, groupId, groupId == null ? null : groups.get(groupId),
+                    customId, bound, c.kv.modRevision());
+            byName.put(username, consumer);
+            out.consumer(consumer);
+            authKeys.forEach((plugin, key) -> out.key(plugin, key, consumer));
+        }
+        for (Entry cr : credentialEntries.values()) {
+            ResourceKind.Located loc = ResourceKind.locate(prefixSlash, cr.kv.key());
+            var parent = byName.get(loc.parent());
+            if (parent == null) {
+                LOG.warn("{} skipped: a wild credential, consumer {} does not exist", cr.kv.key(), loc.parent());
+                continue;
+            }
+            Map<String, String> authKeys = new LinkedHashMap<>();
+            List<PluginBinding<?>> bound = bindAll(cr.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "credential " + cr.kv.key(), authKeys);
+            if (bound == null) {
+                continue;
+            }
+            if (!bound.isEmpty()) {
+                LOG.warn("{}: only auth plugins are used on a credential", cr.kv.key());
+            }
+            var via = new dev.aigw.gateway.consumer.Consumer(parent.username(), cr.id, parent.groupId(), parent.group(), parent.customId(),
+                    parent.plugins(), cr.kv.modRevision());
+            authKeys.forEach((plugin, key) -> out.key(plugin, key, via));
+        }
+        List<PluginBinding<?>> unused = new ArrayList<>();
+        unhold(consumerKeys, unused);
+        release(unused);
+        consumerKeys = List.copyOf(keys);
+        return out.build();
+    }
+
+    /**
+     * Binds the plugins of a consumer, credential or group, sorted by priority; an auth plugin's
+     * consumer configuration is checked and its key put in {@code authKeys} instead (null: not
+     * allowed here). Null (logged, its references let go) when one cannot be used.
+     */
+    private List<PluginBinding<?>> bindAll(JsonObject plugins, List<String> keys, String where,
+                                           Map<String, String> authKeys) {
+        List<PluginBinding<?>> out = new ArrayList<>();
+        List<String> mine = new ArrayList<>();
+        for (String name : plugins.fieldNames()) {
+            JsonObject conf = plugins.getValue(name) instanceof JsonObject o ? o : new JsonObject();
+            if (authKeys != null && registry.isAuth(name)) {
+                String err = registry.validateConsumer(name, conf);
+                if (err != null) {
+                    LOG.error("{} skipped: {}", where, err);
+                    letGo(mine);
+                    return null;
+                }
+                String field = registry.get(name).consumerKeyField();
+                if (field != null && conf.getValue(field) instanceof String key) {
+                    authKeys.put(name, key);
+                }
+                continue;
+            }
+            String key = bindingKey(name, conf);
+            PluginBinding<?> b = hold(key, name, conf, where);
+            if (b == null) {
+                letGo(mine);
+                return null;
+            }
+            mine.add(key);
+            out.add(b);
+        }
+        keys.addAll(mine);
+        out.sort(BY_PRIORITY);
+        return List.copyOf(out);
+    }
+
     /** The route's upstream handler, or null when it has none; throws with the reason when it cannot have one. */
     private UpstreamHandler upstreamOf(String id, JsonObject doc) {
         JsonObject inline = doc.getJsonObject("upstream");
@@ -560,6 +700,10 @@ public final class RouteTableBuilder {
         upstreamById.clear();
         globalRules.clear();
         metadata.clear();
+        consumerEntries.clear();
+        credentialEntries.clear();
+        groupEntries.clear();
+        consumerKeys = List.of();
         upstreamRefs.clear();
         globals = Map.of();
         globalKeys = List.of();

@@ -24,4 +24,7 @@ public interface GatewayServices {
      * valid, else the reason (the Admin API words the full message).
      */
     String checkVars(JsonArray vars);
+
+    /** The plugins' secret fields with the configured keyring ({@code apisix.data_encryption}). */
+    dev.aigw.gateway.resource.EncryptedFields encryptedFields();
 }
