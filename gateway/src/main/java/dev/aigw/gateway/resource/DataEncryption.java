@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * APISIX's {@code apisix/core/data_encryption.lua}: secret fields are stored as
- * base64(AES-CBC(value)), the raw key bytes being both key and IV, PKCS#7 padding; a 16-byte keyring
+ * base64(AES-CBC(value)), the raw key bytes being both key and IV (its first 16 bytes), PKCS#7 padding; a 16-byte keyring
  * entry gives AES-128, a 32-byte one AES-256, others are ignored (logged). Encryption uses the first
  * key; decryption tries each and keeps the value as it is when none fits (a value stored in clear,
  * for example). With encryption disabled or an empty keyring, values are stored as given.
@@ -49,7 +49,8 @@ public final class DataEncryption {
                 continue;
             }
             keys.add(new SecretKeySpec(raw, "AES"));
-            ivs.add(new IvParameterSpec(raw));
+            // lua-resty-aes hands the key as IV to OpenSSL, which reads the cipher's 16 IV bytes of it
+            ivs.add(new IvParameterSpec(raw, 0, 16));
         }
     }
 

@@ -47,7 +47,7 @@ class GatewayConfigTest {
         assertEquals("/apisix", c.etcd().prefix());
         assertEquals(List.of("http://127.0.0.1:2379"), c.etcd().hosts());
         assertEquals(Duration.ofSeconds(30), c.etcd().timeout());
-        assertEquals(List.of("proxy-rewrite", "ai-proxy", "ai-proxy-multi", "kafka-logger"), c.plugins());
+        assertEquals(List.of("key-auth", "proxy-rewrite", "ai-proxy", "ai-proxy-multi", "kafka-logger"), c.plugins());
         assertEquals(0, c.clientMaxBodySize());
         assertEquals(Duration.ofSeconds(10), c.gracefulShutdownTimeout());
         assertEquals(1, c.allowAdmin().size());
