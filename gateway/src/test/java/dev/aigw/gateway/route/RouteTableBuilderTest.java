@@ -57,6 +57,39 @@ class RouteTableBuilderTest {
         }
     }
 
+    /** An auth plugin: its consumer configuration is {@code {"key": …}}. */
+    static final class Auth implements Plugin<JsonObject> {
+        @Override
+        public String name() {
+            return "auth";
+        }
+
+        @Override
+        public int priority() {
+            return 2500;
+        }
+
+        @Override
+        public String schema() {
+            return "{\"type\":\"object\"}";
+        }
+
+        @Override
+        public String consumerSchema() {
+            return "{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\"}},\"required\":[\"key\"]}";
+        }
+
+        @Override
+        public String consumerKeyField() {
+            return "key";
+        }
+
+        @Override
+        public JsonObject parseConfig(JsonObject conf) {
+            return conf;
+        }
+    }
+
     private final Tag tag = new Tag();
     private final List<JsonObject> upstreamCalls = new ArrayList<>();
     private final Function<JsonObject, UpstreamHandler> upstreams = json -> {
@@ -179,6 +212,48 @@ class RouteTableBuilderTest {
         // the service goes: its routes wait for it
         delete("/apisix/services/s1");
         assertEquals(Set.of(), build().keySet());
+    }
+
+    @Test
+    void consumersCredentialsAndGroupsAreIndexedAndTheirBindingsShared() {
+        RouteTableBuilder b = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(tag, new Auth()), null),
+                upstreams, (kind, doc) -> null, used -> { });
+        put("/apisix/consumer_groups/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"from\":\"group\"}}}");
+        put("/apisix/consumers/jack", "{\"username\":\"jack\",\"group_id\":\"g\","
+                + "\"plugins\":{\"auth\":{\"key\":\"k-jack\"},\"tag\":{\"from\":\"jack\"}}}");
+        put("/apisix/consumers/jack/credentials/c1", "{\"id\":\"c1\",\"plugins\":{\"auth\":{\"key\":\"k-c1\"}}}");
+        put("/apisix/consumers/ghost/credentials/c1", "{\"plugins\":{\"auth\":{\"key\":\"k-ghost\"}}}");
+        put("/apisix/consumers/bad", "{\"username\":\"bad\",\"plugins\":{\"auth\":{}}}");
+        put("/apisix/routes/r", "{\"uri\":\"/r\",\"plugins\":{\"tag\":{\"from\":\"jack\"}}}");
+        RuntimeConfig cfg = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+
+        var jack = cfg.consumers().authenticate("auth", "k-jack");
+        assertEquals("jack", jack.username());
+        assertEquals("g", jack.group().id());
+        var viaC1 = cfg.consumers().authenticate("auth", "k-c1");
+        assertEquals("jack", viaC1.username());
+        assertEquals("c1", viaC1.credentialId());
+        assertEquals(null, cfg.consumers().authenticate("auth", "k-ghost"), "a credential without its consumer");
+        assertEquals(null, cfg.consumers().authenticate("auth", "k-jac"));
+        assertEquals(null, cfg.consumers().byName("bad"), "a consumer whose auth conf is invalid is left out");
+        assertSame(b.builtRoute("r").plugins().get(0), jack.plugins().get(0), "one binding for one configuration");
+
+        // the merge: consumer over group over route, one object per (route, consumer)
+        var merged = cfg.consumers().merge(b.builtRoute("r"), b.builtRoute("r").plugins(), jack);
+        assertEquals("jack", ((JsonObject) merged.plugins().get(0).config()).getString("from"));
+        assertSame(merged, cfg.consumers().merge(b.builtRoute("r"), b.builtRoute("r").plugins(), jack));
+        assertTrue(merged.added().isEmpty(), "the route has tag already");
+
+        // a group change rebuilds the consumers; the old group binding is released
+        put("/apisix/consumer_groups/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"from\":\"group2\"}}}");
+        RuntimeConfig next = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertEquals("group2", ((JsonObject) next.consumers().byName("jack").group().plugins().get(0).config())
+                .getString("from"));
+        assertTrue(tag.released.contains(new JsonObject().put("from", "group")));
+        delete("/apisix/consumers/jack");
+        RuntimeConfig gone = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertEquals(null, gone.consumers().authenticate("auth", "k-c1"), "its credentials go with it");
+        b.releaseAll();
     }
 
     @Test
