@@ -37,7 +37,9 @@ public final class LogEntry {
 
     /** Request headers whose values never appear in a log entry (lowercase). */
     public static final Set<String> MASKED_HEADERS = Set.of(
-            "authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key");
+            "authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key",
+            // key-auth's default header: a gateway key is a secret too
+            "apikey");
 
     /** What a masked value is replaced with. */
     public static final String MASK = "******";
