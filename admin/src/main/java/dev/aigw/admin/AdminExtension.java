@@ -38,7 +38,7 @@ public final class AdminExtension implements GatewayExtension {
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);
                     }
-                }, services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in")
+                }, services.encryptedFields(), services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in")
                 .onSuccess(s -> server = s)
                 .mapEmpty();
     }

@@ -6,6 +6,9 @@ import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginAdminApi;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.DataEncryption;
+import dev.aigw.gateway.resource.EncryptedFields;
+import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.schema.ResourceSchemas;
 import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.store.ConfigStore;
@@ -58,24 +61,37 @@ public final class AdminServer {
     private final ResourceSchemas schemas;
     private final Map<String, ResourceApi> resources = new LinkedHashMap<>();
     private final PluginApis pluginApis;
+    /** {@code /consumers/{username}/credentials[/{id}]}, used {@link ResourceApi#under} a consumer. */
+    private final ResourceApi credentials;
     private HttpServer server;
     private Dashboard dashboard;
 
+    private final EncryptedFields secrets;
+
     private AdminServer(AdminOptions opts, ConfigStore store, PluginRegistry plugins, AdminChecks checks,
-                        ResourceSchemas schemas) {
+                        ResourceSchemas schemas, EncryptedFields secrets) {
+        this.secrets = secrets;
         this.opts = opts;
         this.store = store;
         this.plugins = plugins;
         this.checks = checks == null ? AdminChecks.NONE : checks;
         this.schemas = schemas;
-        resources.put("routes", new ResourceApi("routes", "route", Set.of(), false,
-                this::checkRoute, null, store));
-        resources.put("upstreams", new ResourceApi("upstreams", "upstream", Set.of(), false,
-                this::checkUpstream, this::upstreamInUse, store));
-        resources.put("global_rules", new ResourceApi("global_rules", "global rule", Set.of("post"), false,
-                this::checkGlobalRule, null, store));
-        resources.put("plugin_metadata", new ResourceApi("plugin_metadata", "plugin_metadata",
-                Set.of("post", "patch"), true, this::checkPluginMetadata, null, store));
+        // what each kind checks beyond its schema, its references and its plugins
+        Map<ResourceKind, ResourceApi.Checker> extra = Map.of(
+                ResourceKind.ROUTES, this::checkVars,
+                ResourceKind.GLOBAL_RULES, this::checkGlobalRuleUnique);
+        for (ResourceKind kind : List.of(ResourceKind.ROUTES, ResourceKind.UPSTREAMS, ResourceKind.SERVICES,
+                ResourceKind.PLUGIN_CONFIGS, ResourceKind.GLOBAL_RULES, ResourceKind.CONSUMER_GROUPS)) {
+            ResourceApi.Checker more = extra.get(kind);
+            resources.put(kind.name(), new ResourceApi(kind,
+                    (id, conf) -> check(kind, conf).compose(v -> more == null ? Future.succeededFuture() : more.check(id, conf)),
+                    kind.referencedBy().isEmpty() ? null : id -> checkUnused(kind, id), store, secrets));
+        }
+        resources.put(ResourceKind.PLUGIN_METADATA.name(), new ResourceApi(ResourceKind.PLUGIN_METADATA,
+                this::checkPluginMetadata, null, store, secrets));
+        resources.put(ResourceKind.CONSUMERS.name(), new ResourceApi(ResourceKind.CONSUMERS,
+                this::checkConsumer, null, store, secrets));
+        this.credentials = new ResourceApi(ResourceKind.CREDENTIALS, null, null, store, secrets);
         this.pluginApis = new PluginApis(plugins, Set.of("plugins", "routes", "upstreams", "global_rules",
                 "plugin_metadata", "services", "consumers", "credentials", "consumer_groups", "plugin_configs",
                 "ssls", "secrets", "protos", "stream_routes", "schema"));
@@ -89,20 +105,22 @@ public final class AdminServer {
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
                                             AdminChecks checks) {
-        return start(vertx, opts, store, plugins, checks, null, null);
+        return start(vertx, opts, store, plugins, checks, new EncryptedFields(DataEncryption.NONE, plugins), null, null);
     }
 
     /**
-     * Starts the Admin API with the dashboard ({@code /ui/}) when {@code stats} is given.
+     * Starts the Admin API, with the dashboard ({@code /ui/}) when {@code stats} is given.
      *
+     * @param secrets   the plugins' secret fields: encrypted when written, decrypted when shown
      * @param storeName the store's name as the dashboard shows it ({@code etcd} or {@code built-in})
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
-                                            AdminChecks checks, TrafficStats stats, String storeName) {
+                                            AdminChecks checks, EncryptedFields secrets, TrafficStats stats,
+                                            String storeName) {
         // schemas and the page come from class-path resources: read them off the event loop
         Future<Dashboard> page = Dashboard.load(vertx, stats, store, storeName);
         return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> page.compose(dash -> {
-            AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas);
+            AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas, secrets);
             admin.dashboard = dash;
             // HTTP/1.x only, as APISIX's admin server block (no http2 there); nginx's client timeouts
             Listen listen = new Listen(opts.host(), opts.port());
@@ -292,6 +310,13 @@ public final class AdminServer {
             return;
         }
         ResourceApi api = resources.get(res);
+        if (api != null && res.equals(ResourceKind.CONSUMERS.name()) && segs.size() > 4 && segs.get(4).equals("credentials")) {
+            // APISIX's router: uri_segs[6] == "credentials" selects the credentials resource
+            String username = id;
+            api = credentials.under(username).withChecker((credId, conf) -> checkCredential(username, credId, conf));
+            id = segs.size() > 5 ? segs.get(5) : null;
+            subPath = segs.size() > 6 ? String.join("/", segs.subList(6, segs.size())) : "";
+        }
         if (api == null) {
             send(req, new ApiResponse(404, error("Unsupported resource type: " + res)));
             return;
@@ -404,65 +429,181 @@ public final class AdminServer {
 
     // ---- resource checks (APISIX's check_conf of each resource) ----
 
-    private Future<Void> checkRoute(String id, JsonObject conf) {
-        String err = schemas.validateRoute(conf);
+    /**
+     * APISIX's check_conf for a kind: its schema, then every reference it holds
+     * ({@code failed to fetch upstream info by upstream id [x], response code: 404}), then its plugins.
+     */
+    private Future<Void> check(ResourceKind kind, JsonObject conf) {
+        String err = kind.validate(schemas, conf);
         if (err != null) {
             return fail(err);
         }
-        Future<Void> upstreamRef = Future.succeededFuture();
-        Object upstreamId = conf.getValue("upstream_id");
-        if (upstreamId != null) {
-            String upId = ResourceApi.luaString(upstreamId);
-            upstreamRef = store.get(resources.get("upstreams").key(upId)).compose(kv -> kv == null
-                    ? fail("failed to fetch upstream info by upstream id [" + upId + "], response code: 404")
-                    : Future.succeededFuture());
+        Future<Void> refs = Future.succeededFuture();
+        for (ResourceKind.Reference r : kind.references()) {
+            Object ref = conf.getValue(r.field());
+            if (ref != null) {
+                String refId = ResourceApi.luaString(ref);
+                refs = refs.compose(v -> store.get(r.target().key(store.prefix(), refId))).compose(kv -> kv == null
+                        ? fail(r.target().missingMessage(refId))
+                        : Future.succeededFuture());
+            }
         }
-        return upstreamRef.compose(v -> {
-            String pluginErr = checkPlugins(conf.getValue("plugins"));
-            if (pluginErr != null) {
-                return fail(pluginErr);
-            }
-            if (conf.getValue("vars") instanceof JsonArray vars) {
-                String varsErr = checks.checkVars(vars);
-                if (varsErr != null) {
-                    return fail("failed to validate the 'vars' expression: " + varsErr);
-                }
-            }
-            return Future.succeededFuture();
+        return refs.compose(v -> {
+            String pluginErr = kind.pluginScope() == ResourceKind.PluginScope.ROUTE ? checkPlugins(conf.getValue("plugins")) : null;
+            return pluginErr == null ? Future.succeededFuture() : fail(pluginErr);
         });
     }
 
-    private Future<Void> checkUpstream(String id, JsonObject conf) {
-        String err = schemas.validateUpstream(conf);
-        return err == null ? Future.succeededFuture() : fail(err);
-    }
-
-    private Future<Void> upstreamInUse(String id) {
-        return store.list(store.prefix() + "/routes/").compose(routes -> {
-            for (KeyValue kv : routes) {
-                JsonObject route = ResourceApi.decodeObject(kv.value());
-                if (route != null && route.getValue("upstream_id") != null
-                        && ResourceApi.luaString(route.getValue("upstream_id")).equals(id)) {
-                    return fail("can not delete this upstream, route [" + ResourceApi.luaString(route.getValue("id"))
-                            + "] is still using it now");
+    /** A delete is refused while an entry of another kind refers to this one (APISIX's delete_checker). */
+    private Future<Void> checkUnused(ResourceKind kind, String id) {
+        Future<Void> chain = Future.succeededFuture();
+        String prefixSlash = store.prefix() + "/";
+        for (ResourceKind.Reference r : kind.referencedBy()) {
+            chain = chain.compose(v -> store.list(r.owner().dir(store.prefix()))).compose(kvs -> {
+                List<KeyValue> sorted = new ArrayList<>(kvs);
+                sorted.sort(java.util.Comparator.comparing(KeyValue::key));
+                for (KeyValue kv : sorted) {
+                    ResourceKind.Located loc = ResourceKind.locate(prefixSlash, kv.key());
+                    if (loc == null || loc.kind() != r.owner()) {
+                        continue; // a consumer's credentials share its directory
+                    }
+                    JsonObject doc = ResourceApi.decodeObject(kv.value());
+                    Object ref = doc == null ? null : doc.getValue(r.field());
+                    if (ref != null && ResourceApi.luaString(ref).equals(id)) {
+                        return fail(kind.inUseMessage(r.owner(), loc.id()));
+                    }
                 }
-            }
-            return Future.succeededFuture();
-        });
+                return Future.succeededFuture();
+            });
+        }
+        return chain;
     }
 
-    private Future<Void> checkGlobalRule(String id, JsonObject conf) {
-        String err = schemas.validateGlobalRule(conf);
+    // ---- consumers and credentials (apisix/admin/consumers.lua, credentials.lua) ----
+
+    private Future<Void> checkConsumer(String username, JsonObject conf) {
+        String err = ResourceKind.CONSUMERS.validate(schemas, conf);
         if (err != null) {
             return fail(err);
         }
-        String pluginErr = checkPlugins(conf.getValue("plugins"));
+        if (username != null && !username.equals(conf.getValue("username"))) {
+            return fail("wrong username");
+        }
+        String name = conf.getString("username");
+        String pluginErr = checkConsumerPlugins(conf.getValue("plugins"));
         if (pluginErr != null) {
-            return fail(pluginErr);
+            return fail("invalid plugins configuration: " + pluginErr);
         }
+        return checkDuplicateKeys(conf.getJsonObject("plugins"), name, null).compose(v -> {
+            Object group = conf.getValue("group_id");
+            if (group == null) {
+                return Future.succeededFuture();
+            }
+            String groupId = ResourceApi.luaString(group);
+            return store.get(ResourceKind.CONSUMER_GROUPS.key(store.prefix(), groupId)).compose(kv -> kv == null
+                    ? fail(ResourceKind.CONSUMER_GROUPS.missingMessage(groupId)) : Future.succeededFuture());
+        });
+    }
+
+    private Future<Void> checkCredential(String username, String id, JsonObject conf) {
+        String err = ResourceKind.CREDENTIALS.validate(schemas, conf);
+        if (err != null) {
+            return fail(err);
+        }
+        if (!(conf.getValue("plugins") instanceof JsonObject map)) {
+            return Future.succeededFuture();
+        }
+        String pluginErr = checkConsumerPlugins(map);
+        if (pluginErr != null) {
+            return fail("invalid plugins configuration: " + pluginErr);
+        }
+        for (String name : map.fieldNames()) {
+            if (!plugins.isAuth(name)) {
+                return fail("only supports auth type plugins in consumer credential");
+            }
+        }
+        return checkDuplicateKeys(map, username, id);
+    }
+
+    /** A consumer's plugins: an auth plugin against its consumer schema, any other as on a route. */
+    private String checkConsumerPlugins(Object pluginsConf) {
+        if (!(pluginsConf instanceof JsonObject map)) {
+            return null;
+        }
+        for (String name : map.fieldNames()) {
+            if (plugins.isAuth(name) && map.getValue(name) instanceof JsonObject conf) {
+                String err = plugins.validateConsumer(name, conf);
+                if (err != null) {
+                    return err;
+                }
+            } else {
+                String err = checkPlugins(new JsonObject().put(name, map.getValue(name)));
+                if (err != null) {
+                    return err;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * APISIX 3.18's check_duplicate_key: an auth plugin's unique field (key-auth {@code key}) may
+     * identify one caller only. A consumer never conflicts with itself or its own credentials, a
+     * credential never with itself.
+     */
+    private Future<Void> checkDuplicateKeys(JsonObject mine, String username, String credentialId) {
+        if (mine == null || mine.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        String prefixSlash = store.prefix() + "/";
+        return store.list(ResourceKind.CONSUMERS.dir(store.prefix())).compose(kvs -> {
+            List<KeyValue> sorted = new ArrayList<>(kvs);
+            sorted.sort(java.util.Comparator.comparing(KeyValue::key));
+            for (String name : mine.fieldNames()) {
+                String field = plugins.isAuth(name) ? plugins.get(name).consumerKeyField() : null;
+                Object value = field == null || !(mine.getValue(name) instanceof JsonObject c) ? null : c.getValue(field);
+                if (value == null) {
+                    continue;
+                }
+                for (KeyValue kv : sorted) {
+                    ResourceKind.Located loc = ResourceKind.locate(prefixSlash, kv.key());
+                    if (loc == null) {
+                        continue;
+                    }
+                    boolean credential = loc.kind() == ResourceKind.CREDENTIALS;
+                    String owner = credential ? loc.parent() : loc.id();
+                    boolean self = credentialId == null ? owner.equals(username)
+                            : owner.equals(username) && credential && loc.id().equals(credentialId);
+                    if (self) {
+                        continue;
+                    }
+                    JsonObject doc = ResourceApi.decodeObject(kv.value());
+                    JsonObject theirs = doc == null || !(doc.getValue("plugins") instanceof JsonObject p)
+                            || !(p.getValue(name) instanceof JsonObject t) ? null : secrets.decryptConsumerPlugin(name, t);
+                    if (theirs != null && value.equals(theirs.getValue(field))) {
+                        return fail("duplicate " + field + " of plugin " + name + " found with "
+                                + (credential ? "credential: " + loc.id() + " of consumer: " + owner : "consumer: " + owner));
+                    }
+                }
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    private Future<Void> checkVars(String id, JsonObject conf) {
+        if (conf.getValue("vars") instanceof JsonArray vars) {
+            String varsErr = checks.checkVars(vars);
+            if (varsErr != null) {
+                return fail("failed to validate the 'vars' expression: " + varsErr);
+            }
+        }
+        return Future.succeededFuture();
+    }
+
+    /** A plugin may appear in one global rule only. */
+    private Future<Void> checkGlobalRuleUnique(String id, JsonObject conf) {
         JsonObject mine = conf.getJsonObject("plugins");
-        // a plugin may appear in one global rule only
-        return store.list(store.prefix() + "/global_rules/").compose(rules -> {
+        return store.list(ResourceKind.GLOBAL_RULES.dir(store.prefix())).compose(rules -> {
             for (KeyValue kv : rules) {
                 JsonObject other = ResourceApi.decodeObject(kv.value());
                 if (other == null || other.getValue("id") == null
@@ -489,7 +630,7 @@ public final class AdminServer {
         if (plugin == null) {
             return fail("invalid plugin name");
         }
-        String err = schemas.validatePluginMetadata(conf);
+        String err = ResourceKind.PLUGIN_METADATA.validate(schemas, conf);
         if (err == null && plugin.metadataSchema() != null) {
             // without a metadata schema APISIX accepts any object
             err = plugins.validateMetadata(name, conf);

@@ -1,5 +1,7 @@
 package dev.aigw.admin;
 
+import dev.aigw.gateway.resource.EncryptedFields;
+import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.KeyValue;
 import io.vertx.core.Future;
@@ -31,6 +33,7 @@ final class ResourceApi {
         Future<Void> check(String id);
     }
 
+    final ResourceKind resource;
     final String name;
     final String kind;
     private final Set<String> unsupported;
@@ -39,21 +42,50 @@ final class ResourceApi {
     private final Checker checker;
     private final DeleteChecker deleteChecker;
     private final ConfigStore store;
+    /** A credential's consumer (the {@code {username}} of {@code /consumers/{username}/credentials}), else null. */
+    private final String parent;
+    /** Secret fields: encrypted when written, decrypted when shown (APISIX's encrypt_conf / decrypt_conf). */
+    private final EncryptedFields fields;
 
-    ResourceApi(String name, String kind, Set<String> unsupported, boolean noId, Checker checker,
-                DeleteChecker deleteChecker, ConfigStore store) {
-        this.name = name;
-        this.kind = kind;
-        this.unsupported = unsupported;
-        this.noId = noId;
+    /**
+     * @param deleteChecker null when nothing can refer to this kind
+     */
+    ResourceApi(ResourceKind resource, Checker checker, DeleteChecker deleteChecker, ConfigStore store,
+                EncryptedFields fields) {
+        this(resource, checker, deleteChecker, store, fields, null);
+    }
+
+    private ResourceApi(ResourceKind resource, Checker checker, DeleteChecker deleteChecker, ConfigStore store,
+                        EncryptedFields fields, String parent) {
+        this.parent = parent;
+        this.fields = fields;
+        this.resource = resource;
+        this.name = resource.name();
+        this.kind = resource.label();
+        this.unsupported = resource.unsupportedMethods();
+        this.noId = resource.keyedByName();
         this.checker = checker;
         this.deleteChecker = deleteChecker;
         this.store = store;
     }
 
+    /** The same resource with another check (a credential's needs its consumer's name). */
+    ResourceApi withChecker(Checker other) {
+        return new ResourceApi(resource, other, deleteChecker, store, fields, parent);
+    }
+
+    /** The same resource under one consumer: {@code /consumers/{username}/credentials}. */
+    ResourceApi under(String username) {
+        return new ResourceApi(resource, checker, deleteChecker, store, fields, username);
+    }
+
     /** The store key of one entry. */
     String key(String id) {
-        return store.prefix() + "/" + name + "/" + id;
+        return parent != null ? ResourceKind.credentialKey(store.prefix(), parent, id) : resource.key(store.prefix(), id);
+    }
+
+    private String dir() {
+        return parent != null ? ResourceKind.credentialKey(store.prefix(), parent, "") : resource.dir(store.prefix());
     }
 
     private static final Object NO_BODY = new Object();
@@ -99,27 +131,34 @@ final class ResourceApi {
 
     private Future<ApiResponse> get(String id) {
         if (id == null) {
-            return store.list(store.prefix() + "/" + name + "/").map(kvs -> {
+            String prefixSlash = store.prefix() + "/";
+            return store.list(dir()).map(kvs -> {
                 JsonArray list = new JsonArray();
                 List<KeyValue> sorted = new ArrayList<>(kvs);
                 sorted.sort(Comparator.comparing(KeyValue::key));
                 for (KeyValue kv : sorted) {
-                    list.add(node(kv));
+                    ResourceKind.Located loc = ResourceKind.locate(prefixSlash, kv.key());
+                    if (loc == null || loc.kind() == resource) { // consumers: their credentials are listed apart
+                        list.add(node(kv, loc == null ? resource : loc.kind()));
+                    }
                 }
                 return new ApiResponse(200, new JsonObject().put("total", list.size()).put("list", list));
             });
         }
         return store.get(key(id)).map(kv -> kv == null
                 ? new ApiResponse(404, keyNotFound())
-                : new ApiResponse(200, node(kv)));
+                : new ApiResponse(200, node(kv, resource)));
     }
 
-    private static JsonObject node(KeyValue kv) {
+    private JsonObject node(KeyValue kv, ResourceKind kind) {
         Object value;
         try {
             value = Json.decodeValue(kv.value());
         } catch (RuntimeException e) {
             value = kv.value(); // not ours: show it as stored
+        }
+        if (value instanceof JsonObject doc) {
+            value = fields.decrypt(kind, doc); // APISIX shows secret fields in clear
         }
         return new JsonObject().put("key", kv.key()).put("value", value)
                 .put("createdIndex", kv.createRevision()).put("modifiedIndex", kv.modRevision());
@@ -129,18 +168,22 @@ final class ResourceApi {
 
     private Future<ApiResponse> put(String id, Object body) {
         JsonObject conf = requireConf(body);
-        String checkedId = checkId(id, conf, !noId);
-        String key = key(noId ? id : checkedId);
-        return checkConf(noId ? id : checkedId, conf, false)
-                .compose(v -> store.get(key))
-                .compose(prev -> {
-                    if (noId) {
-                        conf.put("id", id);
-                    } else {
-                        injectTimestamps(conf, prev == null ? null : decodeObject(prev.value()), null);
-                    }
-                    return store.put(key, conf.encode()).map(rev ->
-                            new ApiResponse(prev == null ? 201 : 200, saved(key, conf)));
+        // a consumer is named by its username (APISIX: no id handling, the checker returns the username)
+        boolean byUsername = resource == ResourceKind.CONSUMERS;
+        String checkedId = byUsername ? id : checkId(id, conf, !noId);
+        return checkConf(noId || byUsername ? id : checkedId, conf, false)
+                .compose(v -> parentExists())
+                .compose(v -> {
+                    String key = key(byUsername ? String.valueOf(conf.getValue("username")) : noId ? id : checkedId);
+                    return store.get(key).compose(prev -> {
+                        if (noId) {
+                            conf.put("id", id);
+                        } else {
+                            injectTimestamps(conf, prev == null ? null : decodeObject(prev.value()), null);
+                        }
+                        return store.put(key, fields.encrypt(resource, conf).encode()).map(rev ->
+                                new ApiResponse(prev == null ? 201 : 200, saved(key, conf)));
+                    });
                 });
     }
 
@@ -155,8 +198,19 @@ final class ResourceApi {
                     conf.put("id", newId);
                     injectTimestamps(conf, null, null);
                     String key = key(newId);
-                    return store.put(key, conf.encode()).map(r -> new ApiResponse(201, saved(key, conf)));
+                    return store.put(key, fields.encrypt(resource, conf).encode())
+                            .map(r -> new ApiResponse(201, saved(key, conf)));
                 });
+    }
+
+    /** A credential is written only under an existing consumer: 404 {@code consumer not found}. */
+    private Future<Void> parentExists() {
+        if (parent == null) {
+            return Future.succeededFuture();
+        }
+        return store.get(ResourceKind.CONSUMERS.key(store.prefix(), parent)).compose(kv -> kv == null
+                ? Future.failedFuture(new AdminException(404, error("consumer not found")))
+                : Future.succeededFuture());
     }
 
     private static JsonObject saved(String key, JsonObject conf) {
@@ -172,9 +226,22 @@ final class ResourceApi {
         String key = key(id);
         Future<Void> allowed = deleteChecker == null || "true".equals(args.get("force"))
                 ? Future.succeededFuture() : deleteChecker.check(id);
-        return allowed.compose(v -> store.delete(key)).map(existed -> existed
+        return allowed.compose(v -> resource == ResourceKind.CONSUMERS && parent == null
+                        ? deleteAll(key + "/credentials/") : Future.succeededFuture())
+                .compose(v -> store.delete(key)).map(existed -> existed
                 ? new ApiResponse(200, new JsonObject().put("deleted", "1").put("key", key))
                 : new ApiResponse(404, keyNotFound()));
+    }
+
+    /** APISIX's rmdir: every entry under {@code dir}. */
+    private Future<Void> deleteAll(String dir) {
+        return store.list(dir).compose(kvs -> {
+            Future<Void> chain = Future.succeededFuture();
+            for (KeyValue kv : kvs) {
+                chain = chain.compose(v -> store.delete(kv.key()).mapEmpty());
+            }
+            return chain;
+        });
     }
 
     // ---- PATCH ----
@@ -196,9 +263,8 @@ final class ResourceApi {
                 return Future.succeededFuture(new ApiResponse(404, keyNotFound()));
             }
             JsonObject value = decodeObject(old.value());
-            if (value == null) {
-                value = new JsonObject();
-            }
+            // patch the clear values: what is merged in arrives in clear
+            value = value == null ? new JsonObject() : fields.decrypt(resource, value);
             if (whole) {
                 JsonObject patch = ((JsonObject) body).copy();
                 merge(value, patch);
@@ -211,7 +277,7 @@ final class ResourceApi {
             JsonObject merged = value;
             String checkedId = checkId(id, merged, true);
             return checkConf(checkedId, merged, true)
-                    .compose(v -> store.put(key, merged.encode()))
+                    .compose(v -> store.put(key, fields.encrypt(resource, merged).encode()))
                     .map(rev -> new ApiResponse(200, saved(key, merged)));
         });
     }

@@ -300,6 +300,28 @@ class AdminServerTest {
     }
 
     @Test
+    void servicesAndPluginConfigsAreReferencedAsInApisix() throws Exception {
+        refused("PUT", "/apisix/admin/routes/r1", "{\"uri\":\"/a\",\"service_id\":\"s1\"}",
+                "failed to fetch service info by service id [s1], response code: 404");
+        refused("PUT", "/apisix/admin/services/s1", "{\"upstream_id\":\"u9\"}",
+                "failed to fetch upstream info by upstream id [u9], response code: 404");
+        refused("PUT", "/apisix/admin/services/s1", "{\"plugins\":{\"nope\":{}}}", "unknown plugin [nope]");
+        assertEquals(201, call("PUT", "/apisix/admin/upstreams/u1", "{\"nodes\":{\"127.0.0.1:80\":1}}").status());
+        assertEquals(201, call("PUT", "/apisix/admin/services/s1", "{\"upstream_id\":\"u1\"}").status());
+        refused("DELETE", "/apisix/admin/upstreams/u1", null, "can not delete this upstream, service [s1] is still using it now");
+        refused("POST", "/apisix/admin/plugin_configs", "{\"id\":\"p1\",\"plugins\":{}}", 405,
+                "not supported `POST` method for plugin config");
+        assertEquals(201, call("PUT", "/apisix/admin/plugin_configs/p1", "{\"plugins\":{}}").status());
+        Resp route = call("PUT", "/apisix/admin/routes/r1", "{\"uri\":\"/a\",\"service_id\":\"s1\",\"plugin_config_id\":\"p1\"}");
+        assertEquals(201, route.status(), route.body());
+        refused("DELETE", "/apisix/admin/services/s1", null, "can not delete this service directly, route [r1] is still using it now");
+        refused("DELETE", "/apisix/admin/plugin_configs/p1", null, "can not delete this plugin config, route [r1] is still using it now");
+        assertEquals(200, call("DELETE", "/apisix/admin/routes/r1", null).status());
+        assertEquals(200, call("DELETE", "/apisix/admin/services/s1", null).status());
+        assertEquals(200, call("DELETE", "/apisix/admin/plugin_configs/p1", null).status());
+    }
+
+    @Test
     void upstreamChecks() throws Exception {
         refused("PUT", "/apisix/admin/upstreams/1", "{\"nodes\":{\"127.0.0.1:80\":1},\"retries\":-1}",
                 "invalid configuration: property \"retries\" validation failed: expected -1 to be at least 0");
@@ -369,9 +391,9 @@ class AdminServerTest {
 
     @Test
     void unsupportedResource() throws Exception {
-        Resp r = call("GET", "/apisix/admin/services", null);
+        Resp r = call("GET", "/apisix/admin/ssls", null);
         assertEquals(404, r.status());
-        assertEquals("Unsupported resource type: services", r.error());
+        assertEquals("Unsupported resource type: ssls", r.error());
     }
 
     // ---- auth ----

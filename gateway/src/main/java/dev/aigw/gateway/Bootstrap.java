@@ -14,6 +14,8 @@ import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.resource.SharedResources;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.DataEncryption;
+import dev.aigw.gateway.resource.EncryptedFields;
 import dev.aigw.gateway.route.RouteTable;
 import dev.aigw.gateway.route.RouteTableBuilder;
 import dev.aigw.gateway.route.RuntimeConfigHolder;
@@ -62,6 +64,7 @@ public final class Bootstrap {
     private final TrafficStats trafficStats;
     private final RouteTableBuilder builder;
     private final RuntimeConfigHolder holder;
+    private final EncryptedFields secrets;
     private final AccessLogWriter accessLog;
     private final GatewayServer server;
     private final List<GatewayExtension> extensions = new ArrayList<>();
@@ -82,12 +85,9 @@ public final class Bootstrap {
         this.store = ConfigStores.create(vertx, config);
         this.upstreams = new Upstreams(vertx);
         ResourceSchemas schemas = ResourceSchemas.load();
-        this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get, (kind, doc) -> switch (kind) {
-            case "routes" -> schemas.validateRoute(doc);
-            case "upstreams" -> schemas.validateUpstream(doc);
-            case "global_rules" -> schemas.validateGlobalRule(doc);
-            default -> null;
-        }, upstreams::retainOnly);
+        this.secrets = new EncryptedFields(dataEncryption(config.raw()), plugins);
+        this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get,
+                (kind, doc) -> kind.validate(schemas, doc), upstreams::retainOnly, secrets);
         this.holder = new RuntimeConfigHolder(vertx, builder);
         this.accessLog = AccessLogWriter.create(config.raw(), config.prefix());
         List<RequestLogSink> sinks = new ArrayList<>();
@@ -175,6 +175,26 @@ public final class Bootstrap {
             done.tryComplete();
         });
         return done.future();
+    }
+
+    /**
+     * {@code apisix.data_encryption}: APISIX's defaults ({@code enable_encrypt_fields: true} and its
+     * default keyring) unless configured otherwise, so that aigw and APISIX read each other's etcd data.
+     */
+    static DataEncryption dataEncryption(JsonObject raw) {
+        JsonObject apisix = raw.getJsonObject("apisix", new JsonObject());
+        JsonObject de = apisix.getValue("data_encryption") instanceof JsonObject o ? o : new JsonObject();
+        boolean enabled = !Boolean.FALSE.equals(de.getValue("enable_encrypt_fields"));
+        List<String> keyring = new ArrayList<>();
+        Object ring = de.getValue("keyring");
+        if (ring instanceof JsonArray arr) {
+            arr.forEach(k -> keyring.add(String.valueOf(k)));
+        } else if (ring instanceof String one) {
+            keyring.add(one);
+        } else if (!de.containsKey("keyring")) {
+            keyring.addAll(DataEncryption.DEFAULT_KEYRING);
+        }
+        return new DataEncryption(enabled, keyring);
     }
 
     /** Starts everything; the future completes when both ports listen and the routes are loaded. */
@@ -375,6 +395,11 @@ public final class Bootstrap {
         @Override
         public Future<Boolean> awaitApplied(long revision, long timeoutMs) {
             return holder.awaitApplied(revision, timeoutMs);
+        }
+
+        @Override
+        public EncryptedFields encryptedFields() {
+            return secrets;
         }
     }
 }

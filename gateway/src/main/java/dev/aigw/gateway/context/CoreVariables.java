@@ -116,6 +116,9 @@ public final class CoreVariables {
             Route route = ctx.route();
             return route == null ? null : route.name();
         });
+        // set by an auth plugin (attach_consumer): limits key counters and metrics label on them
+        r.register("consumer_name", ctx -> ctx.consumer() == null ? null : ctx.consumer().username());
+        r.register("consumer_group_id", ctx -> ctx.consumer() == null ? null : ctx.consumer().groupId());
 
         // prefixes
         r.registerPrefix("http_", (ctx, name) -> header(ctx.request().headers(), name));

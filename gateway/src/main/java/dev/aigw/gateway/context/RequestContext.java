@@ -1,5 +1,7 @@
 package dev.aigw.gateway.context;
 
+import dev.aigw.gateway.consumer.Consumer;
+import dev.aigw.gateway.consumer.Consumers;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.route.Route;
 import dev.aigw.gateway.upstream.UpstreamHandler;
@@ -79,6 +81,8 @@ public final class RequestContext {
     private Route route;
     private List<PluginBinding<?>> plugins = List.of();
     private UpstreamHandler upstream;
+    private Consumers consumers = Consumers.EMPTY;
+    private Consumer consumer;
 
     private ProxyRequest proxyRequest;
 
@@ -172,6 +176,43 @@ public final class RequestContext {
     public void route(Route route, List<PluginBinding<?>> plugins) {
         this.route = route;
         this.plugins = plugins;
+    }
+
+    /** The consumers of the configuration this request runs on (auth plugins look callers up here). */
+    public Consumers consumers() {
+        return consumers;
+    }
+
+    /** Set by the server with the route: the consumers of the same configuration. */
+    public void consumers(Consumers consumers) {
+        this.consumers = consumers;
+    }
+
+    /** The caller an auth plugin identified, or null. */
+    public Consumer consumer() {
+        return consumer;
+    }
+
+    /**
+     * APISIX's {@code attach_consumer}: records the caller (for {@code $consumer_name}, the logs and
+     * the consumer's plugins, merged in by the server after the rewrite phase) and sets the upstream
+     * headers {@code X-Consumer-Username}, {@code X-Credential-Identifier} and
+     * {@code X-Consumer-Custom-ID}, overwriting whatever the client sent (a missing value removes the header).
+     */
+    public void attachConsumer(Consumer consumer) {
+        this.consumer = consumer;
+        MultiMap h = proxyRequest().headers();
+        setOrRemove(h, "X-Consumer-Username", consumer.username());
+        setOrRemove(h, "X-Credential-Identifier", consumer.credentialId());
+        setOrRemove(h, "X-Consumer-Custom-ID", consumer.customId());
+    }
+
+    private static void setOrRemove(MultiMap h, String name, String value) {
+        if (value == null) {
+            h.remove(name);
+        } else {
+            h.set(name, value);
+        }
     }
 
     /** The plugins that run for this request, higher priority first. */

@@ -37,7 +37,9 @@ public final class LogEntry {
 
     /** Request headers whose values never appear in a log entry (lowercase). */
     public static final Set<String> MASKED_HEADERS = Set.of(
-            "authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key");
+            "authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key",
+            // key-auth's default header: a gateway key is a secret too
+            "apikey");
 
     /** What a masked value is replaced with. */
     public static final String MASK = "******";
@@ -113,7 +115,8 @@ public final class LogEntry {
             entry.put("upstream", upstream);
         }
         if (route != null) {
-            String serviceId = route.definition() == null ? null : route.definition().getString("service_id");
+            Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
+            String serviceId = sid == null ? null : String.valueOf(sid);
             entry.put("service_id", serviceId == null ? "" : serviceId);
             entry.put("route_id", route.id());
         } else {

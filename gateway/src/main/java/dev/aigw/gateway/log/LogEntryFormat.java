@@ -85,7 +85,8 @@ public final class LogEntryFormat {
         JsonObject entry = renderFields(ctx, maxReqBodyBytes);
         Route route = ctx.route();
         if (route != null) {
-            String serviceId = route.definition() == null ? null : route.definition().getString("service_id");
+            Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
+            String serviceId = sid == null ? null : String.valueOf(sid);
             if (serviceId != null) {
                 entry.put("service_id", serviceId);
             }

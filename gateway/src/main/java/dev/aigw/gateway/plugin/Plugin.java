@@ -37,6 +37,36 @@ public interface Plugin<C> {
         return null;
     }
 
+    /**
+     * For an authentication plugin (APISIX's {@code type = "auth"}, such as key-auth): the JSON
+     * Schema of its configuration on a consumer or a credential ({@code {"key": "..."}}). Null for
+     * every other plugin. An auth plugin's consumer configuration identifies the caller; it never runs.
+     */
+    default String consumerSchema() {
+        return null;
+    }
+
+    /**
+     * For an auth plugin: the field of its consumer configuration that identifies a caller and must
+     * be unique across consumers and credentials (key-auth: {@code key}); null when there is none.
+     */
+    default String consumerKeyField() {
+        return null;
+    }
+
+    /**
+     * APISIX's {@code encrypt_fields} of {@link #schema()}: dotted paths of secret fields stored
+     * encrypted ({@code auth.header}); a leaf may be a string, an array of strings or an object of strings.
+     */
+    default java.util.List<String> encryptFields() {
+        return java.util.List.of();
+    }
+
+    /** APISIX's {@code encrypt_fields} of {@link #consumerSchema()} (key-auth: {@code key}). */
+    default java.util.List<String> consumerEncryptFields() {
+        return java.util.List.of();
+    }
+
     /** Called once at start, before any route is built. */
     default void init(PluginEnv env) {
     }

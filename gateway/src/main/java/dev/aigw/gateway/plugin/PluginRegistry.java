@@ -24,7 +24,7 @@ public final class PluginRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(PluginRegistry.class);
 
-    private record Entry(Plugin<?> plugin, JsonSchema schema, JsonSchema metadataSchema) {
+    private record Entry(Plugin<?> plugin, JsonSchema schema, JsonSchema metadataSchema, JsonSchema consumerSchema) {
     }
 
     private final Map<String, Entry> plugins;
@@ -56,8 +56,10 @@ public final class PluginRegistry {
                 continue;
             }
             String meta = p.metadataSchema();
+            String consumer = p.consumerSchema();
             map.put(p.name(), new Entry(p, JsonSchema.compile(p.schema()),
-                    meta == null ? null : JsonSchema.compile(meta)));
+                    meta == null ? null : JsonSchema.compile(meta),
+                    consumer == null ? null : JsonSchema.compile(consumer)));
         }
         if (enabled != null) {
             for (String name : enabled) {
@@ -127,6 +129,29 @@ public final class PluginRegistry {
         }
         String err = e.metadataSchema.validate(metadata);
         return err == null ? null : "invalid configuration: " + err;
+    }
+
+    /** True for an enabled authentication plugin (one with a {@link Plugin#consumerSchema()}). */
+    public boolean isAuth(String name) {
+        Entry e = plugins.get(name);
+        return e != null && e.consumerSchema != null;
+    }
+
+    /**
+     * Validates an auth plugin's configuration on a consumer or credential against its consumer
+     * schema; null when valid, else APISIX's message
+     * ({@code failed to check the configuration of plugin key-auth err: …}).
+     */
+    public String validateConsumer(String name, JsonObject conf) {
+        Entry e = plugins.get(name);
+        if (e == null) {
+            return "unknown plugin [" + name + "]";
+        }
+        if (e.consumerSchema == null) {
+            return "plugin " + name + " is not an auth plugin";
+        }
+        String err = e.consumerSchema.validate(conf == null ? new JsonObject() : conf);
+        return err == null ? null : "failed to check the configuration of plugin " + name + " err: " + err;
     }
 
     /** The plugin's config schema as JSON text, or null for an unknown plugin. */

@@ -1,8 +1,13 @@
 package dev.aigw.gateway.route;
 
+import dev.aigw.gateway.consumer.ConsumerGroup;
+import dev.aigw.gateway.consumer.Consumers;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginRegistry;
+import dev.aigw.gateway.resource.DataEncryption;
+import dev.aigw.gateway.resource.EncryptedFields;
+import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.route.match.Candidate;
 import dev.aigw.gateway.route.match.RouteConditions;
 import dev.aigw.gateway.store.KeyValue;
@@ -28,13 +33,14 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Turns store updates into {@link RuntimeConfig}s: validates every route, upstream and global rule,
- * parses plugin configurations, resolves upstreams, merges global rules into every route and keeps
- * the route table up to date.
+ * Turns store updates into {@link RuntimeConfig}s: validates every stored entry against its
+ * {@link ResourceKind}, parses plugin configurations, resolves upstreams, merges each route's service
+ * and plugin config (route &gt; plugin config &gt; service) and the global rules into it, and keeps the
+ * route table up to date.
  *
  * <p><b>Incremental.</b> The builder keeps what it built and applies each {@link StoreUpdate} to it:
  * only the routes an update concerns are rebuilt (the route itself, the routes of a changed
- * {@code upstream_id}, every route when the global rules' plugins change), and the new
+ * upstream, service or plugin config they depend on, every route when the global rules' plugins change), and the new
  * {@link RouteTable} shares everything else with the previous one. With 10 000 routes a change to one
  * of them costs about what it costs with ten, and leaves little garbage behind. Large updates (the
  * first load, a global rule change) build the table in one go instead.
@@ -53,10 +59,10 @@ public final class RouteTableBuilder {
     /** Above this many rebuilt routes (and an eighth of the table), the table is rebuilt in one go. */
     private static final int BULK_THRESHOLD = 256;
 
-    /** Validates a stored document of one kind ({@code routes}, {@code upstreams}, {@code global_rules}): null when valid. */
+    /** Validates a stored document of one kind against its schema: null when valid, else the reason. */
     @FunctionalInterface
     public interface Validator {
-        String validate(String kind, JsonObject doc);
+        String validate(ResourceKind kind, JsonObject doc);
     }
 
     private static final Comparator<PluginBinding<?>> BY_PRIORITY =
@@ -67,9 +73,10 @@ public final class RouteTableBuilder {
     private final Function<JsonObject, UpstreamHandler> upstreams;
     private final Validator validator;
     private final Consumer<Collection<UpstreamHandler>> retainUpstreams;
+    private final EncryptedFields secrets;
 
     /** A stored entry as last seen: the entry, the parsed document (null if not JSON), and whether it passed its schema. */
-    private record Entry(KeyValue kv, String kind, String id, JsonObject doc, boolean valid) {
+    private record Entry(KeyValue kv, ResourceKind kind, String id, JsonObject doc, boolean valid) {
     }
 
     /**
@@ -78,7 +85,7 @@ public final class RouteTableBuilder {
      * (logged once); such a route has no candidates.
      */
     private record Built(Entry entry, Route route, List<String> bindingKeys, RouteConditions cond,
-                         List<Candidate> candidates) {
+                         List<Candidate> candidates, List<String> deps) {
     }
 
     /** A plugin binding shared by every route (and global rule) with the same plugin configuration. */
@@ -97,12 +104,20 @@ public final class RouteTableBuilder {
     private final Map<String, Built> built = new HashMap<>();
     /** Valid routes that could not be built (missing upstream_id, a plugin that refused its config): retried on changes they may depend on. */
     private final Set<String> unbuilt = new HashSet<>();
-    private final Map<String, JsonObject> upstreamDocs = new HashMap<>();
+    /** The upstreams, services and plugin configs by id: what routes refer to. */
+    private final Map<ResourceKind, Map<String, JsonObject>> referenced = Map.of(
+            ResourceKind.UPSTREAMS, new HashMap<>(),
+            ResourceKind.SERVICES, new HashMap<>(),
+            ResourceKind.PLUGIN_CONFIGS, new HashMap<>());
     private final Map<String, UpstreamHandler> upstreamById = new HashMap<>();
     private final TreeMap<String, JsonObject> globalRules = new TreeMap<>();
     private final Map<String, JsonObject> metadata = new HashMap<>();
     private final Map<String, Held> bindings = new HashMap<>();
     private final Map<UpstreamHandler, int[]> upstreamRefs = new IdentityHashMap<>();
+    private final Map<String, Entry> consumerEntries = new TreeMap<>();
+    private final Map<String, Entry> credentialEntries = new TreeMap<>();
+    private final Map<String, Entry> groupEntries = new TreeMap<>();
+    private List<String> consumerKeys = List.of();
     private Map<String, PluginBinding<?>> globals = Map.of();
     private List<String> globalKeys = List.of();
     private RuntimeConfig current = RuntimeConfig.EMPTY;
@@ -116,6 +131,17 @@ public final class RouteTableBuilder {
     public RouteTableBuilder(String prefix, PluginRegistry registry,
                              Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
                              Consumer<Collection<UpstreamHandler>> retainUpstreams) {
+        this(prefix, registry, upstreams, validator, retainUpstreams,
+                new EncryptedFields(DataEncryption.NONE, registry));
+    }
+
+    /**
+     * @param secrets decrypts the plugins' secret fields of what is read (APISIX's decrypt_conf)
+     */
+    public RouteTableBuilder(String prefix, PluginRegistry registry,
+                             Function<JsonObject, UpstreamHandler> upstreams, Validator validator,
+                             Consumer<Collection<UpstreamHandler>> retainUpstreams, EncryptedFields secrets) {
+        this.secrets = secrets;
         this.prefixSlash = prefix.endsWith("/") ? prefix : prefix + "/";
         this.registry = registry;
         this.upstreams = upstreams;
@@ -163,12 +189,14 @@ public final class RouteTableBuilder {
         if (ch.globals && rebindGlobals()) {
             ch.routes.addAll(routeEntries.keySet());
             ch.routes.addAll(built.keySet());
-        } else if (!ch.upstreams.isEmpty() || ch.globals) {
-            // the routes of a changed upstream_id, and those that waited for one
+        } else if (!ch.refs.isEmpty() || ch.globals) {
+            // the routes of a changed upstream, service or plugin config, and those that waited for one
             for (Built b : built.values()) {
-                Object upId = b.entry.doc.getValue("upstream_id");
-                if (upId != null && ch.upstreams.contains(String.valueOf(upId))) {
-                    ch.routes.add(b.route.id());
+                for (String dep : b.deps) {
+                    if (ch.refs.contains(dep)) {
+                        ch.routes.add(b.route.id());
+                        break;
+                    }
                 }
             }
             ch.routes.addAll(unbuilt);
@@ -229,39 +257,44 @@ public final class RouteTableBuilder {
             globalList.sort(BY_PRIORITY);
             globalList = List.copyOf(globalList);
         }
-        current = new RuntimeConfig(table, meta, update.revision(), globalList);
+        Consumers consumers;
+        if (ch.consumers) {
+            consumers = buildConsumers();
+        } else {
+            // merges cached for routes that were just replaced must not outlive them
+            consumers = table == current.table() ? current.consumers() : current.consumers().withFreshCache();
+        }
+        current = new RuntimeConfig(table, meta, update.revision(), globalList, consumers);
         return current;
     }
 
     /** What one update touched. */
     private static final class Changes {
         final Set<String> routes = new HashSet<>();
-        final Set<String> upstreams = new HashSet<>();
+        /** changed upstreams, services and plugin configs ({@link #depKey}) */
+        final Set<String> refs = new HashSet<>();
         boolean globals;
         boolean metadata;
+        boolean consumers;
     }
 
     /** Parses and validates a stored entry; an entry with the same text as before keeps its parsed document. */
     private Entry check(KeyValue kv) {
         String key = kv.key();
-        if (!key.startsWith(prefixSlash)) {
-            return null;
+        ResourceKind.Located loc = ResourceKind.locate(prefixSlash, key);
+        if (loc == null) {
+            return null; // a directory marker such as "/apisix/routes", gen_id, or no kind of ours
         }
-        int slash = key.indexOf('/', prefixSlash.length());
-        if (slash <= prefixSlash.length() || slash == key.length() - 1) {
-            return null; // a directory marker such as "/apisix/routes"
-        }
-        String kind = key.substring(prefixSlash.length(), slash);
         Entry prev = entries.get(key);
         if (prev != null && prev.kv.value().equals(kv.value())) {
-            return new Entry(kv, kind, prev.id, prev.doc, prev.valid);
+            return new Entry(kv, loc.kind(), prev.id, prev.doc, prev.valid);
         }
         JsonObject doc = parse(kv);
-        boolean ok = doc != null && switch (kind) {
-            case "routes", "upstreams", "global_rules" -> valid(kind, key, doc);
-            default -> true;
-        };
-        return new Entry(kv, kind, key.substring(slash + 1), doc, ok);
+        boolean ok = doc != null && valid(loc.kind(), key, doc);
+        if (ok) {
+            doc = secrets.decrypt(loc.kind(), doc); // secret fields are stored encrypted, as APISIX stores them
+        }
+        return new Entry(kv, loc.kind(), loc.id(), doc, ok);
     }
 
     /** Records what replacing {@code old} by {@code now} (either may be null) changes. */
@@ -269,39 +302,48 @@ public final class RouteTableBuilder {
         Entry e = now != null ? now : old;
         JsonObject doc = now != null && now.valid ? now.doc : null;
         JsonObject oldDoc = old != null && old.valid ? old.doc : null;
-        switch (e.kind) {
-            case "routes" -> {
-                if (doc != null) {
-                    routeEntries.put(e.id, now);
-                } else {
-                    routeEntries.remove(e.id);
-                }
-                ch.routes.add(e.id);
+        ResourceKind kind = e.kind;
+        if (kind == ResourceKind.ROUTES) {
+            if (doc != null) {
+                routeEntries.put(e.id, now);
+            } else {
+                routeEntries.remove(e.id);
             }
-            case "upstreams" -> {
-                if (doc != oldDoc) { // the same text stored again keeps its document: nothing to rebuild
-                    putOrRemove(upstreamDocs, e.id, doc);
+            ch.routes.add(e.id);
+        } else if (kind == ResourceKind.UPSTREAMS || kind == ResourceKind.SERVICES
+                || kind == ResourceKind.PLUGIN_CONFIGS) {
+            if (doc != oldDoc) { // the same text stored again keeps its document: nothing to rebuild
+                putOrRemove(referenced.get(kind), e.id, doc);
+                if (kind == ResourceKind.UPSTREAMS) {
                     upstreamById.remove(e.id);
-                    ch.upstreams.add(e.id);
                 }
+                ch.refs.add(depKey(kind, e.id));
             }
-            case "global_rules" -> {
-                if (doc != oldDoc) {
-                    putOrRemove(globalRules, e.kv.key(), doc);
-                    ch.globals = true;
-                }
+        } else if (kind == ResourceKind.GLOBAL_RULES) {
+            if (doc != oldDoc) {
+                putOrRemove(globalRules, e.kv.key(), doc);
+                ch.globals = true;
             }
-            case "plugin_metadata" -> {
-                JsonObject m = now == null ? null : now.doc;
-                if (m != (old == null ? null : old.doc)) {
-                    putOrRemove(metadata, e.id, m);
-                    ch.metadata = true;
-                }
-            }
-            default -> {
-                // other resources (services, consumers …) are not used by this gateway yet
+        } else if (kind == ResourceKind.CONSUMERS || kind == ResourceKind.CREDENTIALS
+                || kind == ResourceKind.CONSUMER_GROUPS) {
+            Map<String, Entry> map = kind == ResourceKind.CONSUMERS ? consumerEntries
+                    : kind == ResourceKind.CREDENTIALS ? credentialEntries : groupEntries;
+            // credentials by store key: two consumers may have credentials of the same id
+            String k = kind == ResourceKind.CREDENTIALS ? e.kv.key() : e.id;
+            putOrRemove(map, k, doc == null ? null : now);
+            ch.consumers = true;
+        } else if (kind == ResourceKind.PLUGIN_METADATA) {
+            JsonObject m = now == null ? null : now.doc;
+            if (m != (old == null ? null : old.doc)) {
+                putOrRemove(metadata, e.id, m);
+                ch.metadata = true;
             }
         }
+    }
+
+    /** The key a route's dependency on one referenced entry is recorded under: {@code services/1}. */
+    private static String depKey(ResourceKind kind, String id) {
+        return kind.name() + '/' + id;
     }
 
     private static <V> void putOrRemove(Map<String, V> map, String key, V value) {
@@ -349,7 +391,14 @@ public final class RouteTableBuilder {
 
     /** Builds one route, or returns null (logged) when it cannot run. */
     private Built buildRoute(String id, Entry entry, Built old) {
-        JsonObject doc = entry.doc;
+        List<String> deps = new ArrayList<>(3);
+        JsonObject doc;
+        try {
+            doc = effective(entry.doc, deps);
+        } catch (IllegalArgumentException ex) {
+            LOG.error("route {} skipped: {}", id, ex.getMessage());
+            return null;
+        }
         Map<String, PluginBinding<?>> merged = new LinkedHashMap<>(globals);
         List<String> keys = new ArrayList<>();
         JsonObject plugins = doc.getJsonObject("plugins", new JsonObject());
@@ -379,8 +428,8 @@ public final class RouteTableBuilder {
         list.sort(BY_PRIORITY);
         Route route = new Route(id, doc.getString("name"), doc, List.copyOf(list), upstream, entry.kv.modRevision());
         RouteConditions cond;
-        if (old != null && old.entry.doc == doc) {
-            cond = old.cond; // same text: the matching fields compile to the same thing
+        if (old != null && (old.route.definition() == doc || old.route.definition().equals(doc))) {
+            cond = old.cond; // the same matching fields compile to the same thing
         } else {
             try {
                 cond = RouteConditions.compile(doc);
@@ -390,7 +439,166 @@ public final class RouteTableBuilder {
             }
         }
         List<Candidate> candidates = cond == null ? List.of() : RouteTable.candidatesOf(route, cond);
-        return new Built(entry, route, List.copyOf(keys), cond, candidates);
+        return new Built(entry, route, List.copyOf(keys), cond, candidates, List.copyOf(deps));
+    }
+
+    /**
+     * The route as it runs: its plugin config's and its service's plugins merged under its own
+     * (route > plugin config > service, APISIX's {@code plugin_config.merge} then
+     * {@code merge_service_route}), and the service's upstream and hosts when the route has none.
+     * The route's own document when it refers to neither. Adds what it depends on to {@code deps};
+     * throws when a referenced service or plugin config does not exist.
+     */
+    private JsonObject effective(JsonObject route, List<String> deps) {
+        JsonObject pc = referencedDoc(route, "plugin_config_id", ResourceKind.PLUGIN_CONFIGS, deps);
+        JsonObject svc = referencedDoc(route, "service_id", ResourceKind.SERVICES, deps);
+        JsonObject doc = route;
+        if (pc != null || svc != null) {
+            doc = route.copy();
+            JsonObject plugins = new JsonObject();
+            for (JsonObject from : new JsonObject[]{svc, pc, route}) {
+                JsonObject p = from == null ? null : from.getJsonObject("plugins");
+                if (p != null) {
+                    p.forEach(e -> plugins.put(e.getKey(), e.getValue()));
+                }
+            }
+            if (!plugins.isEmpty()) {
+                doc.put("plugins", plugins);
+            }
+            if (svc != null) {
+                if (!route.containsKey("upstream") && !route.containsKey("upstream_id")) {
+                    if (svc.getValue("upstream") != null) {
+                        doc.put("upstream", svc.getValue("upstream"));
+                    }
+                    if (svc.getValue("upstream_id") != null) {
+                        doc.put("upstream_id", svc.getValue("upstream_id"));
+                    }
+                }
+                if (!route.containsKey("hosts") && !route.containsKey("host") && svc.getValue("hosts") != null) {
+                    doc.put("hosts", svc.getValue("hosts"));
+                }
+            }
+        }
+        Object upId = doc.getValue("upstream_id");
+        if (upId != null && doc.getValue("upstream") == null) {
+            deps.add(depKey(ResourceKind.UPSTREAMS, String.valueOf(upId)));
+        }
+        return doc;
+    }
+
+    private JsonObject referencedDoc(JsonObject route, String field, ResourceKind kind, List<String> deps) {
+        Object ref = route.getValue(field);
+        if (ref == null) {
+            return null;
+        }
+        String refId = String.valueOf(ref);
+        deps.add(depKey(kind, refId));
+        JsonObject doc = referenced.get(kind).get(refId);
+        if (doc == null) {
+            throw new IllegalArgumentException(field + " " + refId + " does not exist");
+        }
+        return doc;
+    }
+
+    /**
+     * Builds the consumers, credentials and groups anew (there are far fewer of them than routes):
+     * binds their plugins (unchanged configurations keep their bindings), indexes the auth keys, and
+     * lets go of what the previous consumers held. A consumer, credential or group whose plugin
+     * configuration cannot be used is left out, logged; a credential without its consumer too.
+     */
+    private Consumers buildConsumers() {
+        List<String> keys = new ArrayList<>();
+        Map<String, ConsumerGroup> groups = new HashMap<>();
+        for (Entry g : groupEntries.values()) {
+            List<PluginBinding<?>> bound = bindAll(g.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "consumer group " + g.id, null);
+            if (bound != null) {
+                groups.put(g.id, new ConsumerGroup(g.id, bound, g.kv.modRevision()));
+            }
+        }
+        Consumers.Builder out = new Consumers.Builder();
+        Map<String, dev.aigw.gateway.consumer.Consumer> byName = new HashMap<>();
+        for (Entry c : consumerEntries.values()) {
+            String username = c.doc.getValue("username") instanceof String u ? u : c.id;
+            Map<String, String> authKeys = new LinkedHashMap<>();
+            List<PluginBinding<?>> bound = bindAll(c.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "consumer " + username, authKeys);
+            if (bound == null) {
+                continue;
+            }
+            Object gid = c.doc.getValue("group_id");
+            String groupId = gid == null ? null : String.valueOf(gid);
+            JsonObject labels = c.doc.getValue("labels") instanceof JsonObject l ? l : null;
+            String customId = labels == null ? null : labels.getString("custom_id");
+            var consumer = new dev.aigw.gateway.consumer.Consumer(username, null, groupId, groupId == null ? null : groups.get(groupId),
+                    customId, bound, c.kv.modRevision());
+            byName.put(username, consumer);
+            out.consumer(consumer);
+            authKeys.forEach((plugin, key) -> out.key(plugin, key, consumer));
+        }
+        for (Entry cr : credentialEntries.values()) {
+            ResourceKind.Located loc = ResourceKind.locate(prefixSlash, cr.kv.key());
+            var parent = byName.get(loc.parent());
+            if (parent == null) {
+                LOG.warn("{} skipped: a wild credential, consumer {} does not exist", cr.kv.key(), loc.parent());
+                continue;
+            }
+            Map<String, String> authKeys = new LinkedHashMap<>();
+            List<PluginBinding<?>> bound = bindAll(cr.doc.getJsonObject("plugins", new JsonObject()), keys,
+                    "credential " + cr.kv.key(), authKeys);
+            if (bound == null) {
+                continue;
+            }
+            if (!bound.isEmpty()) {
+                LOG.warn("{}: only auth plugins are used on a credential", cr.kv.key());
+            }
+            var via = new dev.aigw.gateway.consumer.Consumer(parent.username(), cr.id, parent.groupId(), parent.group(), parent.customId(),
+                    parent.plugins(), cr.kv.modRevision());
+            authKeys.forEach((plugin, key) -> out.key(plugin, key, via));
+        }
+        List<PluginBinding<?>> unused = new ArrayList<>();
+        unhold(consumerKeys, unused);
+        release(unused);
+        consumerKeys = List.copyOf(keys);
+        return out.build();
+    }
+
+    /**
+     * Binds the plugins of a consumer, credential or group, sorted by priority; an auth plugin's
+     * consumer configuration is checked and its key put in {@code authKeys} instead (null: not
+     * allowed here). Null (logged, its references let go) when one cannot be used.
+     */
+    private List<PluginBinding<?>> bindAll(JsonObject plugins, List<String> keys, String where,
+                                           Map<String, String> authKeys) {
+        List<PluginBinding<?>> out = new ArrayList<>();
+        List<String> mine = new ArrayList<>();
+        for (String name : plugins.fieldNames()) {
+            JsonObject conf = plugins.getValue(name) instanceof JsonObject o ? o : new JsonObject();
+            if (authKeys != null && registry.isAuth(name)) {
+                String err = registry.validateConsumer(name, conf);
+                if (err != null) {
+                    LOG.error("{} skipped: {}", where, err);
+                    letGo(mine);
+                    return null;
+                }
+                String field = registry.get(name).consumerKeyField();
+                if (field != null && conf.getValue(field) instanceof String key) {
+                    authKeys.put(name, key);
+                }
+                continue;
+            }
+            String key = bindingKey(name, conf);
+            PluginBinding<?> b = hold(key, name, conf, where);
+            if (b == null) {
+                letGo(mine);
+                return null;
+            }
+            mine.add(key);
+            out.add(b);
+        }
+        keys.addAll(mine);
+        out.sort(BY_PRIORITY);
+        return List.copyOf(out);
     }
 
     /** The route's upstream handler, or null when it has none; throws with the reason when it cannot have one. */
@@ -406,7 +614,7 @@ public final class RouteTableBuilder {
         String key = String.valueOf(upId);
         UpstreamHandler h = upstreamById.get(key);
         if (h == null) {
-            JsonObject up = upstreamDocs.get(key);
+            JsonObject up = referenced.get(ResourceKind.UPSTREAMS).get(key);
             if (up == null) {
                 throw new IllegalArgumentException("upstream_id " + key + " does not exist");
             }
@@ -494,10 +702,14 @@ public final class RouteTableBuilder {
         routeEntries.clear();
         built.clear();
         unbuilt.clear();
-        upstreamDocs.clear();
+        referenced.values().forEach(Map::clear);
         upstreamById.clear();
         globalRules.clear();
         metadata.clear();
+        consumerEntries.clear();
+        credentialEntries.clear();
+        groupEntries.clear();
+        consumerKeys = List.of();
         upstreamRefs.clear();
         globals = Map.of();
         globalKeys = List.of();
@@ -513,7 +725,7 @@ public final class RouteTableBuilder {
         }
     }
 
-    private boolean valid(String kind, String key, JsonObject doc) {
+    private boolean valid(ResourceKind kind, String key, JsonObject doc) {
         String err = validator.validate(kind, doc);
         if (err != null) {
             LOG.error("{} skipped: {}", key, err);

@@ -27,6 +27,11 @@ public final class ResourceSchemas {
     private final JsonSchema upstream;
     private final JsonSchema globalRule;
     private final JsonSchema pluginMetadata;
+    private final JsonSchema service;
+    private final JsonSchema pluginConfig;
+    private final JsonSchema consumer;
+    private final JsonSchema credential;
+    private final JsonSchema consumerGroup;
     private final JsonSchema hashVarsKey;
     private final JsonSchema hashHeaderKey;
 
@@ -38,6 +43,13 @@ public final class ResourceSchemas {
         this.route = JsonSchema.compile(routeDef.encode());
         this.upstream = JsonSchema.compile(upstreamDef.encode());
         this.globalRule = JsonSchema.compile(resource("global_rule.json"));
+        JsonObject serviceDef = new JsonObject(resource("service.json"));
+        serviceDef.getJsonObject("properties").put("upstream", upstreamDef.copy());
+        this.service = JsonSchema.compile(serviceDef.encode());
+        this.pluginConfig = JsonSchema.compile(resource("plugin_config.json"));
+        this.consumer = JsonSchema.compile(resource("consumer.json"));
+        this.credential = JsonSchema.compile(resource("credential.json"));
+        this.consumerGroup = JsonSchema.compile(resource("consumer_group.json"));
         this.pluginMetadata = JsonSchema.compile(resource("plugin_metadata.json"));
         this.hashVarsKey = JsonSchema.compile("{\"type\":\"string\",\"pattern\":"
                 + "\"^((uri|server_name|server_addr|request_uri|remote_port|remote_addr|query_string|host|hostname"
@@ -101,6 +113,40 @@ public final class ResourceSchemas {
     /** Checks plugin metadata's envelope; the fields are the plugin's business. Null when valid. */
     public String validatePluginMetadata(JsonObject conf) {
         String err = pluginMetadata.validate(conf);
+        return err == null ? null : "invalid configuration: " + err;
+    }
+
+    /** Checks a service as APISIX's Admin API does (without references and plugins); null when valid. */
+    public String validateService(JsonObject conf) {
+        String err = service.validate(conf);
+        if (err != null) {
+            return "invalid configuration: " + err;
+        }
+        return conf.getValue("upstream") instanceof JsonObject u ? upstreamChecks(u) : null;
+    }
+
+    /** Checks a plugin config's envelope; its plugins are checked by the caller. Null when valid. */
+    public String validatePluginConfig(JsonObject conf) {
+        return envelope(pluginConfig, conf);
+    }
+
+    /** Checks a consumer's envelope; its plugins are checked by the caller. Null when valid. */
+    public String validateConsumer(JsonObject conf) {
+        return envelope(consumer, conf);
+    }
+
+    /** Checks a credential's envelope; its (one, auth) plugin is checked by the caller. Null when valid. */
+    public String validateCredential(JsonObject conf) {
+        return envelope(credential, conf);
+    }
+
+    /** Checks a consumer group's envelope; its plugins are checked by the caller. Null when valid. */
+    public String validateConsumerGroup(JsonObject conf) {
+        return envelope(consumerGroup, conf);
+    }
+
+    private static String envelope(JsonSchema schema, JsonObject conf) {
+        String err = schema.validate(conf);
         return err == null ? null : "invalid configuration: " + err;
     }
 

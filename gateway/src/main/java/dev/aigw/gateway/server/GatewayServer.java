@@ -1,5 +1,7 @@
 package dev.aigw.gateway.server;
 
+import dev.aigw.gateway.consumer.Consumer;
+import dev.aigw.gateway.consumer.Consumers;
 import dev.aigw.gateway.conf.HttpTimeouts;
 import dev.aigw.gateway.conf.Listen;
 import dev.aigw.gateway.context.BodyBudget;
@@ -135,6 +137,7 @@ public final class GatewayServer {
         });
 
         RuntimeConfig rc = config.get();
+        ctx.consumers(rc.consumers());
         Future<Route> matched;
         try {
             matched = rc.table().match(ctx);
@@ -198,6 +201,40 @@ public final class GatewayServer {
     }
 
     private void afterRewrite(RequestContext ctx, Throwable failure) {
+        if (failure != null) {
+            fail(ctx, failure, "rewrite");
+            return;
+        }
+        if (ctx.exited()) {
+            return;
+        }
+        Consumer consumer = ctx.consumer();
+        if (consumer != null) {
+            if (consumer.groupId() != null && consumer.group() == null) {
+                LOG.error("failed to fetch consumer group config by id: {}", consumer.groupId());
+                ctx.exit(503, (JsonObject) null);
+                return;
+            }
+            if (consumer.hasPlugins()) {
+                // APISIX's merge_consumer_route, cached per (route, consumer); then the rewrite
+                // phase of the plugins the route did not have (rewrite_in_consumer)
+                Consumers.Merged merged = ctx.consumers().merge(ctx.route(), ctx.plugins(), consumer);
+                ctx.route(ctx.route(), merged.plugins());
+                if (!merged.added().isEmpty()) {
+                    Future<Void> more = PhaseRunner.run(ctx, merged.added(), PluginBinding::rewrite);
+                    if (more.isComplete()) {
+                        access(ctx, more.cause());
+                    } else {
+                        more.onComplete(ar -> access(ctx, ar.cause()));
+                    }
+                    return;
+                }
+            }
+        }
+        access(ctx, null);
+    }
+
+    private void access(RequestContext ctx, Throwable failure) {
         if (failure != null) {
             fail(ctx, failure, "rewrite");
             return;

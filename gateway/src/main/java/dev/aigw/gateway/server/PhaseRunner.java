@@ -33,6 +33,12 @@ final class PhaseRunner {
         return runFrom(ctx, ctx.plugins(), 0, phase);
     }
 
+    /** Runs a phase over the given plugins (the consumer's added ones, for their rewrite phase). */
+    static Future<Void> run(RequestContext ctx, List<PluginBinding<?>> plugins,
+                            BiFunction<PluginBinding<?>, RequestContext, Future<Void>> phase) {
+        return runFrom(ctx, plugins, 0, phase);
+    }
+
     private static Future<Void> runFrom(RequestContext ctx, List<PluginBinding<?>> plugins, int start,
                                         BiFunction<PluginBinding<?>, RequestContext, Future<Void>> phase) {
         for (int i = start; i < plugins.size(); i++) {

@@ -40,4 +40,7 @@ public interface GatewayServices {
     default TrafficStats trafficStats() {
         return null;
     }
+
+    /** The plugins' secret fields with the configured keyring ({@code apisix.data_encryption}). */
+    dev.aigw.gateway.resource.EncryptedFields encryptedFields();
 }

@@ -48,7 +48,7 @@ class GatewayConfigTest {
         assertEquals(List.of("http://127.0.0.1:2379"), c.etcd().hosts());
         assertEquals(Duration.ofSeconds(30), c.etcd().timeout());
         // every shipped plugin is on by default (the list grows with each plugin): no repeats
-        assertTrue(c.plugins().containsAll(List.of("proxy-rewrite", "ai-proxy", "ai-proxy-multi", "kafka-logger",
+        assertTrue(c.plugins().containsAll(List.of("key-auth", "proxy-rewrite", "ai-proxy", "ai-proxy-multi", "kafka-logger",
                 "prometheus", "ai-request-log", "cors")), c.plugins().toString());
         assertEquals(c.plugins().size(), new java.util.HashSet<>(c.plugins()).size(), c.plugins().toString());
         assertEquals(0, c.clientMaxBodySize());

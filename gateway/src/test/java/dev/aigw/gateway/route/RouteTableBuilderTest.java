@@ -57,6 +57,39 @@ class RouteTableBuilderTest {
         }
     }
 
+    /** An auth plugin: its consumer configuration is {@code {"key": …}}. */
+    static final class Auth implements Plugin<JsonObject> {
+        @Override
+        public String name() {
+            return "auth";
+        }
+
+        @Override
+        public int priority() {
+            return 2500;
+        }
+
+        @Override
+        public String schema() {
+            return "{\"type\":\"object\"}";
+        }
+
+        @Override
+        public String consumerSchema() {
+            return "{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\"}},\"required\":[\"key\"]}";
+        }
+
+        @Override
+        public String consumerKeyField() {
+            return "key";
+        }
+
+        @Override
+        public JsonObject parseConfig(JsonObject conf) {
+            return conf;
+        }
+    }
+
     private final Tag tag = new Tag();
     private final List<JsonObject> upstreamCalls = new ArrayList<>();
     private final Function<JsonObject, UpstreamHandler> upstreams = json -> {
@@ -155,6 +188,75 @@ class RouteTableBuilderTest {
     }
 
     @Test
+    void serviceAndPluginConfigMergeUnderTheRoute() {
+        put("/apisix/services/s1", "{\"upstream\":{\"nodes\":{\"127.0.0.1:7\":1}},\"hosts\":[\"svc.test\"],"
+                + "\"plugins\":{\"tag\":{\"from\":\"service\"}}}");
+        put("/apisix/plugin_configs/p1", "{\"id\":\"p1\",\"plugins\":{\"tag\":{\"from\":\"plugin_config\"}}}");
+        put("/apisix/routes/a", "{\"uri\":\"/a\",\"service_id\":\"s1\"}");
+        put("/apisix/routes/b", "{\"uri\":\"/b\",\"service_id\":\"s1\",\"plugin_config_id\":\"p1\"}");
+        put("/apisix/routes/c", "{\"uri\":\"/c\",\"service_id\":\"s1\",\"plugin_config_id\":\"p1\","
+                + "\"plugins\":{\"tag\":{\"from\":\"route\"}}}");
+        Map<String, Route> routes = build();
+        assertEquals("service", ((JsonObject) routes.get("a").plugins().get(0).config()).getString("from"));
+        assertEquals("plugin_config", ((JsonObject) routes.get("b").plugins().get(0).config()).getString("from"));
+        assertEquals("route", ((JsonObject) routes.get("c").plugins().get(0).config()).getString("from"));
+        assertTrue(routes.get("a").upstream().toString().contains("127.0.0.1:7"), "the service's upstream");
+        assertEquals("svc.test", routes.get("a").definition().getJsonArray("hosts").getString(0));
+
+        // the plugin config changes: b and c are rebuilt, a is not
+        put("/apisix/plugin_configs/p1", "{\"id\":\"p1\",\"plugins\":{\"tag\":{\"from\":\"pc2\"}}}");
+        Map<String, Route> next = build();
+        assertSame(routes.get("a"), next.get("a"));
+        assertEquals("pc2", ((JsonObject) next.get("b").plugins().get(0).config()).getString("from"));
+
+        // the service goes: its routes wait for it
+        delete("/apisix/services/s1");
+        assertEquals(Set.of(), build().keySet());
+    }
+
+    @Test
+    void consumersCredentialsAndGroupsAreIndexedAndTheirBindingsShared() {
+        RouteTableBuilder b = new RouteTableBuilder("/apisix", PluginRegistry.of(List.of(tag, new Auth()), null),
+                upstreams, (kind, doc) -> null, used -> { });
+        put("/apisix/consumer_groups/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"from\":\"group\"}}}");
+        put("/apisix/consumers/jack", "{\"username\":\"jack\",\"group_id\":\"g\","
+                + "\"plugins\":{\"auth\":{\"key\":\"k-jack\"},\"tag\":{\"from\":\"jack\"}}}");
+        put("/apisix/consumers/jack/credentials/c1", "{\"id\":\"c1\",\"plugins\":{\"auth\":{\"key\":\"k-c1\"}}}");
+        put("/apisix/consumers/ghost/credentials/c1", "{\"plugins\":{\"auth\":{\"key\":\"k-ghost\"}}}");
+        put("/apisix/consumers/bad", "{\"username\":\"bad\",\"plugins\":{\"auth\":{}}}");
+        put("/apisix/routes/r", "{\"uri\":\"/r\",\"plugins\":{\"tag\":{\"from\":\"jack\"}}}");
+        RuntimeConfig cfg = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+
+        var jack = cfg.consumers().authenticate("auth", "k-jack");
+        assertEquals("jack", jack.username());
+        assertEquals("g", jack.group().id());
+        var viaC1 = cfg.consumers().authenticate("auth", "k-c1");
+        assertEquals("jack", viaC1.username());
+        assertEquals("c1", viaC1.credentialId());
+        assertEquals(null, cfg.consumers().authenticate("auth", "k-ghost"), "a credential without its consumer");
+        assertEquals(null, cfg.consumers().authenticate("auth", "k-jac"));
+        assertEquals(null, cfg.consumers().byName("bad"), "a consumer whose auth conf is invalid is left out");
+        assertSame(b.builtRoute("r").plugins().get(0), jack.plugins().get(0), "one binding for one configuration");
+
+        // the merge: consumer over group over route, one object per (route, consumer)
+        var merged = cfg.consumers().merge(b.builtRoute("r"), b.builtRoute("r").plugins(), jack);
+        assertEquals("jack", ((JsonObject) merged.plugins().get(0).config()).getString("from"));
+        assertSame(merged, cfg.consumers().merge(b.builtRoute("r"), b.builtRoute("r").plugins(), jack));
+        assertTrue(merged.added().isEmpty(), "the route has tag already");
+
+        // a group change rebuilds the consumers; the old group binding is released
+        put("/apisix/consumer_groups/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"from\":\"group2\"}}}");
+        RuntimeConfig next = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertEquals("group2", ((JsonObject) next.consumers().byName("jack").group().plugins().get(0).config())
+                .getString("from"));
+        assertTrue(tag.released.contains(new JsonObject().put("from", "group")));
+        delete("/apisix/consumers/jack");
+        RuntimeConfig gone = b.build(new StoreSnapshot(rev, Map.copyOf(store)));
+        assertEquals(null, gone.consumers().authenticate("auth", "k-c1"), "its credentials go with it");
+        b.releaseAll();
+    }
+
+    @Test
     void sameTextStoredAgainGetsTheNewRevision() {
         put("/apisix/routes/a", "{\"uri\":\"/a\"}");
         Route first = build().get("a");
@@ -229,15 +331,15 @@ class RouteTableBuilderTest {
     }
 
     /**
-     * Random puts and deletes of routes, upstreams and global rules, applied one small update at a
+     * Random puts and deletes of routes, upstreams, services, plugin configs and global rules, applied one small update at a
      * time: after every step the incremental builder's table holds the same routes, with the same
      * plugins, upstream and revision, as a builder that builds the whole store from scratch.
      */
     @Test
     void incrementalUpdatesEqualAFullBuild() {
         Random rnd = new Random(42);
-        for (int step = 0; step < 400; step++) {
-            int what = rnd.nextInt(10);
+        for (int step = 0; step < 500; step++) {
+            int what = rnd.nextInt(12);
             if (what < 6) {
                 String id = "r" + rnd.nextInt(40);
                 if (rnd.nextInt(5) == 0) {
@@ -249,7 +351,12 @@ class RouteTableBuilderTest {
                     String plugins = rnd.nextBoolean() ? ",\"plugins\":{\"tag\":{\"v\":" + rnd.nextInt(3) + "}}" : "";
                     String uri = rnd.nextBoolean() ? "/p" + rnd.nextInt(10) : "/p" + rnd.nextInt(10) + "/*";
                     String status = rnd.nextInt(8) == 0 ? ",\"status\":0" : "";
-                    put("/apisix/routes/" + id, "{\"uri\":\"" + uri + "\"," + up + plugins + status + "}");
+                    // some routes take their upstream and plugins from a service or a plugin config
+                    if (rnd.nextInt(3) == 0) {
+                        up = "\"service_id\":\"s" + rnd.nextInt(3) + "\"";
+                    }
+                    String pc = rnd.nextInt(3) == 0 ? ",\"plugin_config_id\":\"pc" + rnd.nextInt(2) + "\"" : "";
+                    put("/apisix/routes/" + id, "{\"uri\":\"" + uri + "\"," + up + plugins + pc + status + "}");
                 }
             } else if (what < 9) {
                 String id = "u" + rnd.nextInt(4);
@@ -257,6 +364,23 @@ class RouteTableBuilderTest {
                     delete("/apisix/upstreams/" + id);
                 } else {
                     put("/apisix/upstreams/" + id, "{\"nodes\":{\"127.0.0.1:" + (10 + rnd.nextInt(3)) + "\":1}}");
+                }
+            } else if (what == 9) {
+                String id = "s" + rnd.nextInt(3);
+                if (rnd.nextInt(4) == 0) {
+                    delete("/apisix/services/" + id);
+                } else {
+                    String up = rnd.nextBoolean() ? "\"upstream_id\":\"u" + rnd.nextInt(4) + "\""
+                            : "\"upstream\":{\"nodes\":{\"127.0.0.1:" + (20 + rnd.nextInt(3)) + "\":1}}";
+                    String hosts = rnd.nextBoolean() ? ",\"hosts\":[\"h" + rnd.nextInt(2) + ".test\"]" : "";
+                    put("/apisix/services/" + id, "{" + up + hosts + ",\"plugins\":{\"tag\":{\"s\":" + rnd.nextInt(2) + "}}}");
+                }
+            } else if (what == 10) {
+                String id = "pc" + rnd.nextInt(2);
+                if (rnd.nextInt(4) == 0) {
+                    delete("/apisix/plugin_configs/" + id);
+                } else {
+                    put("/apisix/plugin_configs/" + id, "{\"id\":\"" + id + "\",\"plugins\":{\"tag\":{\"pc\":" + rnd.nextInt(2) + "}}}");
                 }
             } else if (rnd.nextBoolean()) {
                 put("/apisix/global_rules/g" + rnd.nextInt(2), "{\"plugins\":{\"tag\":{\"g\":" + rnd.nextInt(2) + "}}}");

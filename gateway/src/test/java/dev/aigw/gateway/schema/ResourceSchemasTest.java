@@ -49,8 +49,9 @@ class ResourceSchemasTest {
         assertEquals("invalid configuration: allOf 1 failed: value should match only one schema, but matches none",
                 schemas.validateRoute(json("{" + UP + "}")));
         assertEquals("invalid configuration: object matches none of the required: [\"plugins\",\"uri\"] or "
-                        + "[\"upstream\",\"uri\"] or [\"upstream_id\",\"uri\"] or [\"plugins\",\"uris\"] or "
-                        + "[\"upstream\",\"uris\"] or [\"upstream_id\",\"uris\"]",
+                        + "[\"upstream\",\"uri\"] or [\"upstream_id\",\"uri\"] or [\"service_id\",\"uri\"] or "
+                        + "[\"plugins\",\"uris\"] or [\"upstream\",\"uris\"] or [\"upstream_id\",\"uris\"] or "
+                        + "[\"service_id\",\"uris\"]",
                 schemas.validateRoute(json("{\"uri\":\"/a\"}")));
         assertEquals("invalid configuration: additional properties forbidden, found invalid_property",
                 schemas.validateRoute(json("{\"uri\":\"/a\",\"invalid_property\":1," + UP + "}")));

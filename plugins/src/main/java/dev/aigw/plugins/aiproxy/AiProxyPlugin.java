@@ -122,6 +122,13 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
         return PRIORITY;
     }
 
+    /** APISIX's {@code encrypt_fields}: stored encrypted, decrypted when read. */
+    @Override
+    public java.util.List<String> encryptFields() {
+        return java.util.List.of("auth.header", "auth.query", "auth.gcp.service_account_json",
+                "auth.aws.secret_access_key", "auth.aws.session_token");
+    }
+
     @Override
     public String schema() {
         return SCHEMA;

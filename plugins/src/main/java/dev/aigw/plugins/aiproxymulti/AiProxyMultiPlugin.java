@@ -238,6 +238,14 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
         return PRIORITY;
     }
 
+    /** APISIX's {@code encrypt_fields}: stored encrypted, decrypted when read. */
+    @Override
+    public java.util.List<String> encryptFields() {
+        return java.util.List.of("instances.auth.header", "instances.auth.query",
+                "instances.auth.gcp.service_account_json", "instances.auth.aws.secret_access_key",
+                "instances.auth.aws.session_token");
+    }
+
     @Override
     public String schema() {
         return SCHEMA;

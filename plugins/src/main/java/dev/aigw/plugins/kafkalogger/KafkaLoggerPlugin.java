@@ -111,6 +111,12 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         return 403;
     }
 
+    /** APISIX's {@code encrypt_fields}: stored encrypted, decrypted when read. */
+    @Override
+    public java.util.List<String> encryptFields() {
+        return java.util.List.of("brokers.sasl_config.password");
+    }
+
     @Override
     public String schema() {
         return schema;

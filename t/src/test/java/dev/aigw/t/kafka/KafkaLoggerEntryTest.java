@@ -44,6 +44,33 @@ class KafkaLoggerEntryTest extends KafkaGatewayTest {
                 .addUserMessage("What is 1+1?");
     }
 
+    /** APISIX's log util: an identified caller is in the entry as {@code consumer.username}; the gateway key is not. */
+    @Test
+    void entriesNameTheConsumerAndNeverTheGatewayKey() {
+        String topic = TopicReader.topic(kafka.bootstrap(), "consumer");
+        HttpResult c = gw().admin("PUT", "/consumers", new JsonObject().put("username", "team_k")
+                .put("plugins", new JsonObject().put("key-auth", new JsonObject().put("key", "gw-kafka-key-31"))).encode());
+        assertTrue(c.status() == 200 || c.status() == 201, c.toString());
+        JsonObject route = Routes.chatRoute("/cons/v1/chat/completions", mock(), Routes.kafkaLogger(kafka.port(), topic));
+        route.getJsonObject("plugins").put("key-auth", new JsonObject());
+        Routes.put(gw(), mock(), "cons", route);
+        // the SDK (Authorization: Bearer) and a raw apikey header
+        client("/cons/v1", "gw-kafka-key-31").chat().completions().create(params().build());
+        HttpResult raw = gw().http("POST", "/cons/v1/chat/completions",
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "apikey", "gw-kafka-key-31");
+        assertEquals(200, raw.status(), raw.toString());
+        try (TopicReader reader = new TopicReader(kafka.bootstrap(), topic)) {
+            reader.await(2, WAIT);
+            List<ConsumerRecord<String, byte[]>> recs = reader.drain(Duration.ofSeconds(2));
+            assertEquals(2, recs.size());
+            for (ConsumerRecord<String, byte[]> r : recs) {
+                EntryAsserts.noSecret(r, "gw-kafka-key-31", Routes.PROVIDER_KEY);
+                assertEquals("team_k", TopicReader.object(r).getJsonObject("consumer").getString("username"));
+            }
+        }
+    }
+
     @Test
     void seedRouteGivesOneEntryPerRequestWithDefaultFieldsAndTheLlmSummary() {
         String topic = TopicReader.topic(kafka.bootstrap(), "seed");
