@@ -57,7 +57,7 @@ class KafkaLoggerTest {
 
     @Test
     void oneDefaultEntryPerRequestWithTheKey() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.ROUTE_ID, "/*", KafkaLogs.conf(kafka.bootstrap(), topic).put("key", "key1"),
                 ctx -> ctx.logFields().put("llm_summary",
                         new JsonObject().put("model", "gpt-4o").put("prompt_tokens", 3)));
@@ -97,7 +97,7 @@ class KafkaLoggerTest {
 
     @Test
     void secretsAreMasked() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic));
         gw.get("/hello", "Authorization", "Bearer sk-secret-1", "X-API-Key", "secret-2", "api-key", "secret-3");
         List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
@@ -112,7 +112,7 @@ class KafkaLoggerTest {
 
     @Test
     void batchMaxSizeFiveSendsArraysOfFive() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 5));
         for (int i = 0; i < 10; i++) {
             assertEquals(200, gw.get("/b?i=" + i).statusCode());
@@ -131,7 +131,7 @@ class KafkaLoggerTest {
 
     @Test
     void inactiveTimeoutFlushesAPartialBatch() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 100).put("inactive_timeout", 1));
         gw.get("/a");
         gw.get("/b");
@@ -143,7 +143,7 @@ class KafkaLoggerTest {
 
     @Test
     void customLogFormat() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("log_format", new JsonObject()
                 .put("client_ip", "$remote_addr")
                 .put("req", new JsonObject().put("method", "$request_method").put("uri", "$uri"))
@@ -164,7 +164,7 @@ class KafkaLoggerTest {
 
     @Test
     void pluginMetadataLogFormatAppliesWhenTheRouteHasNone() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         gw.metadata(KafkaLoggerPlugin.NAME, new JsonObject().put("log_format", new JsonObject().put("m", "$request_method")));
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic));
         gw.get("/meta");
@@ -174,7 +174,7 @@ class KafkaLoggerTest {
 
     @Test
     void metaFormatOriginSendsTheRawRequest() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("meta_format", "origin").put("include_req_body", true));
         assertEquals(200, gw.send("POST", "/hello?ab=cd", "abcdef", "Authorization", "Bearer sk-secret").statusCode());
         List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
@@ -187,7 +187,7 @@ class KafkaLoggerTest {
 
     @Test
     void includeReqBodyFollowsTheExpression() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("include_req_body", true)
                 .put("max_req_body_bytes", 8)
                 .put("include_req_body_expr", new JsonArray().add(new JsonArray().add("arg_log_body").add("==").add("yes"))));
@@ -207,7 +207,7 @@ class KafkaLoggerTest {
 
     @Test
     void includeRespBodyIsCappedByMaxRespBodyBytes() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("include_resp_body", true).put("max_resp_body_bytes", 5));
         assertEquals("hello world", gw.get("/r").body());
         List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
@@ -216,7 +216,7 @@ class KafkaLoggerTest {
 
     @Test
     void closeFlushesBufferedEntries() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 100).put("inactive_timeout", 60));
         gw.get("/c1");
         gw.get("/c2");
@@ -229,7 +229,7 @@ class KafkaLoggerTest {
 
     @Test
     void routesShareOneProducerReleasedWhenUnused() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         JsonObject conf = KafkaLogs.conf(kafka.bootstrap(), topic);
         // two routes with equal producer settings, both in use at once
         KafkaLogs.route(gw, "x", "/x", conf, ctx -> { });
@@ -251,7 +251,7 @@ class KafkaLoggerTest {
 
     @Test
     void unreachableBrokerDoesNotAffectRequests() throws Exception {
-        String topic = KafkaLogs.topic();
+        String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, new JsonObject()
                 .put("brokers", new JsonArray().add(new JsonObject().put("host", "127.0.0.1").put("port", 1)))
                 .put("kafka_topic", topic).put("timeout", 1).put("batch_max_size", 1));

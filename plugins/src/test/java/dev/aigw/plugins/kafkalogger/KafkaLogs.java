@@ -7,6 +7,9 @@ import dev.aigw.plugins.PluginPipeline;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -56,6 +60,21 @@ final class KafkaLogs {
 
     static String topic() {
         return "t-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /**
+     * A fresh topic, created on the broker before the test sends to it: these tests are about what the
+     * logger sends, and the broker's auto-creation on first use can take longer than the producer's
+     * timeout on a loaded machine (the first batch then fails and is dropped).
+     */
+    static String topic(String bootstrap) throws Exception {
+        String name = topic();
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return name;
     }
 
     static JsonObject conf(String bootstrap, String topic) {
