@@ -100,7 +100,7 @@ public final class Bootstrap {
             sinks.add(trafficStats);
         }
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
-                new BodyBudget(config.requestBodyBufferBudget()));
+                new BodyBudget(config.requestBodyBufferBudget()), config.maxPostArgsReadableSize());
         this.metrics = createMetrics();
     }
 

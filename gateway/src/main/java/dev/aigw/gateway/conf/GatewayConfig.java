@@ -82,6 +82,7 @@ public final class GatewayConfig {
     private final List<String> plugins;
     private final long clientMaxBodySize;
     private final long requestBodyBufferBudget;
+    private final long maxPostArgsReadableSize;
     private final Duration gracefulShutdownTimeout;
     private final HttpTimeouts httpTimeouts;
     private final List<String> warnings = new ArrayList<>();
@@ -153,6 +154,10 @@ public final class GatewayConfig {
         // JSON's strings, the body sent upstream, a logger's copy)
         this.requestBodyBufferBudget = budget == null || "auto".equals(budget)
                 ? Runtime.getRuntime().maxMemory() / 8 : parseSize("apisix.request_body_buffer_budget");
+        Object postArgs = value(raw, "apisix.max_post_args_readable_size");
+        // APISIX's unit: MiB, 64 by default, 0 = no cap of its own
+        this.maxPostArgsReadableSize = (postArgs == null ? 64
+                : integer("apisix.max_post_args_readable_size", postArgs, 0)) * 1024 * 1024;
         Object grace = value(raw, "apisix.graceful_shutdown_timeout");
         long graceSeconds = grace == null ? 10 : integer("apisix.graceful_shutdown_timeout", grace, 0);
         this.gracefulShutdownTimeout = Duration.ofSeconds(graceSeconds);
@@ -272,6 +277,14 @@ public final class GatewayConfig {
      * {@code apisix.request_body_buffer_budget} in bytes (aigw's key): how much all requests together may
      * hold of request bodies in memory; {@code auto} (the default) is an eighth of the maximum heap, 0 unlimited.
      */
+    /**
+     * {@code apisix.max_post_args_readable_size} in bytes (0: none): a larger body is not read to match
+     * {@code post_arg.*}, which then has no value, as APISIX.
+     */
+    public long maxPostArgsReadableSize() {
+        return maxPostArgsReadableSize;
+    }
+
     public long requestBodyBufferBudget() {
         return requestBodyBufferBudget;
     }

@@ -89,6 +89,8 @@ public final class RequestContext {
     private Future<Buffer> bodyFuture;
     private Buffer body;
     private long reserved;
+    private long postArgsLimit;
+    private boolean postArgsUnread;
     private boolean bodyParsed;
     private Object parsedBody;
     private boolean jsonParsed;
@@ -406,9 +408,31 @@ public final class RequestContext {
         return jsonBody;
     }
 
-    /** {@code post_arg.<path>} by a compiled path; null when absent or when the body was not read. */
+    /** {@code post_arg.<path>} by a compiled path; null when absent, when the body was not read or is too large. */
     public Object postArg(PostArgPath path) {
+        if (postArgsUnread || (postArgsLimit > 0 && body != null && body.length() > postArgsLimit)) {
+            return null;
+        }
         return path.read(parsedBody());
+    }
+
+    /** {@code apisix.max_post_args_readable_size} in bytes (0: no cap of its own). */
+    public long postArgsLimit() {
+        return postArgsLimit;
+    }
+
+    /** Sets {@link #postArgsLimit()} (the gateway does, once per request). */
+    public void postArgsLimit(long limit) {
+        this.postArgsLimit = limit;
+    }
+
+    /**
+     * Marks the body as too large to read for {@code post_arg.*} (its announced length passes
+     * {@link #postArgsLimit()}): every {@code post_arg} has no value, and the body is left unread, to be
+     * streamed to the upstream.
+     */
+    public void postArgsUnread() {
+        this.postArgsUnread = true;
     }
 
     // ---------------------------------------------------------------- variables

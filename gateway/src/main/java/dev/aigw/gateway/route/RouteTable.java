@@ -296,10 +296,29 @@ public final class RouteTable {
         if (r == UriIndex.NO) {
             return NO_ROUTE;
         }
+        long limit = ctx.postArgsLimit();
+        if (limit > 0 && announcedLength(req) > limit) {
+            // APISIX's max_post_args_readable_size: not read, post_arg.* has no value
+            ctx.postArgsUnread();
+            m.bodyAvailable = true;
+            return find(m) == UriIndex.MATCH ? m.finish() : NO_ROUTE;
+        }
         return ctx.readBody().compose(body -> {
             m.bodyAvailable = true;
             return find(m) == UriIndex.MATCH ? m.finish() : NO_ROUTE;
         });
+    }
+
+    private static long announcedLength(HttpServerRequest req) {
+        String cl = req.getHeader("Content-Length");
+        if (cl == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(cl.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private int find(Matching m) {

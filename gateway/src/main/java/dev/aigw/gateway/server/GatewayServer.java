@@ -43,6 +43,7 @@ public final class GatewayServer {
     private final List<RequestLogSink> sinks;
     private final long maxBodySize;
     private final BodyBudget bodyBudget;
+    private final long postArgsLimit;
     private final List<HttpServer> servers = new ArrayList<>();
     private final ServerStats stats = new ServerStats();
     /** Rate limit of the budget warning; a racy read is harmless (one extra line at worst). */
@@ -60,6 +61,13 @@ public final class GatewayServer {
     /** @param bodyBudget what all requests together may hold of request bodies in memory */
     public GatewayServer(Vertx vertx, Supplier<RuntimeConfig> config, VariableRegistry variables,
                          List<RequestLogSink> sinks, long maxBodySize, BodyBudget bodyBudget) {
+        this(vertx, config, variables, sinks, maxBodySize, bodyBudget, 64L << 20);
+    }
+
+    /** @param postArgsLimit {@code apisix.max_post_args_readable_size} in bytes (0: none) */
+    public GatewayServer(Vertx vertx, Supplier<RuntimeConfig> config, VariableRegistry variables,
+                         List<RequestLogSink> sinks, long maxBodySize, BodyBudget bodyBudget, long postArgsLimit) {
+        this.postArgsLimit = postArgsLimit;
         this.vertx = vertx;
         this.config = config;
         this.variables = variables;
@@ -119,6 +127,7 @@ public final class GatewayServer {
         stats.requests.increment();
         stats.inFlight.increment();
         RequestContext ctx = new RequestContext(vertx, req, variables, maxBodySize, bodyBudget);
+        ctx.postArgsLimit(postArgsLimit);
         String clientId = req.getHeader("X-Request-Id");
         ctx.requestId(RequestIds.acceptable(clientId) ? clientId : RequestIds.next());
         // Vert.x also calls the end handler when the connection closes before the response was
