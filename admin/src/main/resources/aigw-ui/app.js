@@ -105,8 +105,14 @@
       e.textContent = fmt[k] ? fmt[k](s.totals[k]) : String(s.totals[k]);
     });
     const h = s.health || {};
-    $('#health').textContent = 'store: ' + (h.store || '?') + (h.store_reachable === false ? ' (unreachable)' : ' (ok)');
-    $('#health').className = h.store_reachable === false ? 'error' : 'muted';
+    let health = 'store: ' + (h.store || '?') + (h.store_reachable === false ? ' (unreachable)' : ' (ok)');
+    if (h.kafka) {
+      health += ' · kafka-logger: ' + h.kafka.sent + ' batches sent, ' + h.kafka.failed + ' failed'
+        + (h.kafka.last_failure ? ' (last ' + new Date(h.kafka.last_failure).toLocaleTimeString() + ')' : '');
+    }
+    $('#health').textContent = health;
+    const recentKafkaFailure = h.kafka && h.kafka.last_failure && Date.now() - h.kafka.last_failure < 5 * 60000;
+    $('#health').className = h.store_reachable === false || recentKafkaFailure ? 'error' : 'muted';
     $('#updated').textContent = 'updated ' + new Date(s.now).toLocaleTimeString();
     drawCharts(s);
     dimTable('#by-model', s.by_model);

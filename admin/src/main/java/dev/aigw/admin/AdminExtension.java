@@ -38,7 +38,8 @@ public final class AdminExtension implements GatewayExtension {
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);
                     }
-                }, services.encryptedFields(), services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in")
+                }, services.encryptedFields(), services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in",
+                        services.metrics())
                 .onSuccess(s -> server = s)
                 .mapEmpty();
     }

@@ -10,6 +10,7 @@ import dev.aigw.gateway.resource.DataEncryption;
 import dev.aigw.gateway.resource.EncryptedFields;
 import dev.aigw.gateway.resource.ResourceKind;
 import dev.aigw.gateway.schema.ResourceSchemas;
+import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.store.ConfigStore;
 import dev.aigw.gateway.store.KeyValue;
@@ -105,7 +106,8 @@ public final class AdminServer {
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
                                             AdminChecks checks) {
-        return start(vertx, opts, store, plugins, checks, new EncryptedFields(DataEncryption.NONE, plugins), null, null);
+        return start(vertx, opts, store, plugins, checks, new EncryptedFields(DataEncryption.NONE, plugins), null, null,
+                null);
     }
 
     /**
@@ -113,12 +115,13 @@ public final class AdminServer {
      *
      * @param secrets   the plugins' secret fields: encrypted when written, decrypted when shown
      * @param storeName the store's name as the dashboard shows it ({@code etcd} or {@code built-in})
+     * @param metrics   where the dashboard reads the health plugins record (kafka-logger), or null
      */
     public static Future<AdminServer> start(Vertx vertx, AdminOptions opts, ConfigStore store, PluginRegistry plugins,
                                             AdminChecks checks, EncryptedFields secrets, TrafficStats stats,
-                                            String storeName) {
+                                            String storeName, MetricsRegistry metrics) {
         // schemas and the page come from class-path resources: read them off the event loop
-        Future<Dashboard> page = Dashboard.load(vertx, stats, store, storeName);
+        Future<Dashboard> page = Dashboard.load(vertx, stats, store, storeName, metrics);
         return vertx.executeBlocking(ResourceSchemas::load).compose(schemas -> page.compose(dash -> {
             AdminServer admin = new AdminServer(opts, store, plugins, checks, schemas, secrets);
             admin.dashboard = dash;

@@ -1,5 +1,8 @@
 package dev.aigw.admin;
 
+import dev.aigw.gateway.metrics.Counter;
+import dev.aigw.gateway.metrics.Gauge;
+import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.stats.TrafficStats;
 import dev.aigw.gateway.store.ConfigStore;
 import io.vertx.core.Future;
@@ -35,8 +38,11 @@ final class Dashboard {
     private final TrafficStats stats;
     private final ConfigStore store;
     private final String storeName;
+    private final MetricsRegistry metrics;
 
-    private Dashboard(Map<String, Buffer> files, TrafficStats stats, ConfigStore store, String storeName) {
+    private Dashboard(Map<String, Buffer> files, TrafficStats stats, ConfigStore store, String storeName,
+                      MetricsRegistry metrics) {
+        this.metrics = metrics;
         this.files = files;
         this.stats = stats;
         this.store = store;
@@ -44,7 +50,8 @@ final class Dashboard {
     }
 
     /** Reads the page's files from the class path, off the event loop. */
-    static Future<Dashboard> load(Vertx vertx, TrafficStats stats, ConfigStore store, String storeName) {
+    static Future<Dashboard> load(Vertx vertx, TrafficStats stats, ConfigStore store, String storeName,
+                                  MetricsRegistry metrics) {
         return vertx.executeBlocking(() -> {
             Map<String, Buffer> files = new HashMap<>();
             for (String f : FILES) {
@@ -55,7 +62,7 @@ final class Dashboard {
                     files.put(f, Buffer.buffer(in.readAllBytes()));
                 }
             }
-            return new Dashboard(Map.copyOf(files), stats, store, storeName);
+            return new Dashboard(Map.copyOf(files), stats, store, storeName, metrics);
         });
     }
 
@@ -133,6 +140,17 @@ final class Dashboard {
         return store.get(store.prefix() + "/aigw_health_probe")
                 .map(kv -> true).otherwise(false)
                 .map(ok -> new ApiResponse(200, body.put("health", new JsonObject().put("store", storeName)
-                        .put("store_reachable", ok))));
+                        .put("store_reachable", ok).put("kafka", kafka()))));
+    }
+
+    /** kafka-logger's batches by result and its last failure, when it runs on this node; else null. */
+    private JsonObject kafka() {
+        if (metrics == null || !(metrics.get(metrics.prefix() + "kafka_logger_batches") instanceof Counter c)) {
+            return null;
+        }
+        double last = metrics.get(metrics.prefix() + "kafka_logger_last_failure_timestamp_seconds") instanceof Gauge g
+                ? g.value() : 0;
+        return new JsonObject().put("sent", (long) c.value("ok")).put("failed", (long) c.value("failed"))
+                .put("last_failure", last > 0 ? (long) (last * 1000) : null);
     }
 }

@@ -383,6 +383,11 @@ public final class Bootstrap {
         }
 
         @Override
+        public MetricsRegistry metrics() {
+            return metrics;
+        }
+
+        @Override
         public TrafficStats trafficStats() {
             return trafficStats;
         }

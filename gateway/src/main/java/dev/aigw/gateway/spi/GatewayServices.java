@@ -36,6 +36,11 @@ public interface GatewayServices {
         return Future.succeededFuture(true);
     }
 
+    /** The gateway's metrics registry (what plugins record through {@code PluginEnv.metrics()}), or null. */
+    default dev.aigw.gateway.metrics.MetricsRegistry metrics() {
+        return null;
+    }
+
     /** The in-process traffic statistics the dashboard shows, or null when they are not kept. */
     default TrafficStats trafficStats() {
         return null;

@@ -82,8 +82,31 @@ public final class TrafficStats implements RequestLogSink {
 
         record(new Sample(now, ctx.requestId(), route, consumer, model, ctx.request().method().name(),
                 ctx.request().path(), status, latencyMicros / 1000.0, ttft, prompt, completion, cost,
-                ctx.varString("upstream_addr"), ctx.varString("ai_proxy_multi_instance"),
-                ctx.varString("ai_proxy_multi_attempts"), cache), limited);
+                ctx.varString("upstream_addr"), ctx.varString("ai_proxy_multi_instance"), attempts(ctx), cache), limited);
+    }
+
+    /**
+     * ai-proxy-multi's attempts as one line ({@code "2: openai-a 503, deepseek-b 200"}) from the log
+     * field it leaves ({@code ai_proxy_multi.tried}: instance, status, error per attempt); null elsewhere.
+     */
+    private static String attempts(RequestContext ctx) {
+        String count = ctx.varString("ai_proxy_multi_attempts");
+        if (count == null) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder(count);
+        if (ctx.logFields().get("ai_proxy_multi") instanceof Map<?, ?> m && m.get("tried") instanceof List<?> tried) {
+            sb.append(':');
+            for (int i = 0; i < tried.size() && i < 8; i++) {
+                if (tried.get(i) instanceof Map<?, ?> a) {
+                    sb.append(i == 0 ? " " : ", ").append(a.get("instance")).append(' ').append(a.get("status"));
+                    if (a.get("error") != null) {
+                        sb.append(" (").append(a.get("error")).append(')');
+                    }
+                }
+            }
+        }
+        return sb.length() > 300 ? sb.substring(0, 300) : sb.toString();
     }
 
     /** Counts one finished request ({@code limited}: refused by a rate limit). */

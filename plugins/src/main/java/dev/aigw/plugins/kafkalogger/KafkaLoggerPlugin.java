@@ -98,6 +98,8 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private volatile PluginEnv env;
     private volatile LogEntry entries;
     private volatile KafkaSink sink;
+    private volatile dev.aigw.gateway.metrics.Counter batches;
+    private volatile dev.aigw.gateway.metrics.Gauge lastFailure;
     private volatile BatchProcessorManager<Object> processors;
     private Future<Void> closing;
 
@@ -132,6 +134,11 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         this.env = env;
         this.entries = LogEntry.forThisHost(version());
         this.sink = new KafkaSink(env.vertx(), CLOSE_TIMEOUT);
+        // the broker's health as the dashboard (and Prometheus) sees it: batches by result, last failure
+        this.batches = env.metrics().counter("kafka_logger_batches", "kafka-logger batches sent to Kafka, by result",
+                java.util.List.of("result"), 0);
+        this.lastFailure = env.metrics().gauge("kafka_logger_last_failure_timestamp_seconds",
+                "When a kafka-logger batch last failed (Unix seconds; 0 = never)", java.util.List.of(), 0);
         this.processors = new BatchProcessorManager<>(env.vertx(),
                 new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
     }
@@ -317,9 +324,16 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         }, entry);
     }
 
-    private static BatchProcessor.Handler<Object> handler(KafkaLoggerConfig conf, KafkaSink sink) {
+    private BatchProcessor.Handler<Object> handler(KafkaLoggerConfig conf, KafkaSink sink) {
         return (batch, batchMaxSize) -> sink.send(conf.producer(), conf.topic(), conf.key(),
-                () -> encode(batch, batchMaxSize));
+                () -> encode(batch, batchMaxSize)).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        batches.inc(1, "ok");
+                    } else {
+                        batches.inc(1, "failed");
+                        lastFailure.set(System.currentTimeMillis() / 1000.0);
+                    }
+                });
     }
 
     /** An entry already encoded as JSON (a {@code meta_format: origin} entry is a plain String). */
