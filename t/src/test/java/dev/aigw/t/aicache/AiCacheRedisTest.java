@@ -113,6 +113,16 @@ class AiCacheRedisTest {
     }
 
     @Test
+    void waitersOnTheOtherNodeAreAnsweredWhenTheLeaderFails() throws Exception {
+        String uri = fresh("lf" + UUID.randomUUID().toString().substring(0, 6));
+        llm.headerDelay(Duration.ofMillis(1500)).failNext(1, 500);
+        String body = chat("gpt-4o", "q " + UUID.randomUUID(), false);
+        List<HttpResponse<String>> rs = CacheClient.burst(List.of(gws.get(0).url(""), gws.get(1).url("")), uri, body, 10);
+        assertEquals(1, rs.stream().filter(r -> r.statusCode() == 500).count(), "only the leader got the error");
+        assertEquals(9, rs.stream().filter(r -> r.statusCode() == 200).count(), "every waiter was answered");
+    }
+
+    @Test
     void redisDownStillServes() {
         String uri = fresh("down" + UUID.randomUUID().toString().substring(0, 6));
         String body = chat("gpt-4o", "q " + UUID.randomUUID(), false);

@@ -95,6 +95,17 @@ class AiCacheTest {
         String hit = line("hm2");
         assertEquals("AICACHE hm1 200 MISS 23 7", miss);
         assertEquals("AICACHE hm2 200 HIT 0 0", hit);
+
+        // APISIX's metric names on the export server
+        String id = uri.split("/")[1];
+        HttpResult scrape = gw.send("GET", "http://127.0.0.1:" + gw.config().metricsPort() + "/apisix/prometheus/metrics",
+                null, java.util.Map.of());
+        assertEquals(200, scrape.status(), scrape.toString());
+        assertTrue(scrape.body().lines().anyMatch(l -> l.startsWith("apisix_ai_cache_hits_total{") && l.contains("layer=\"exact\"")
+                && l.contains("route_id=\"" + id + "\"")
+                && l.endsWith(" 1.0")), scrape.body());
+        assertTrue(scrape.body().lines().anyMatch(l -> l.startsWith("apisix_ai_cache_misses_total{") && l.contains("route_id=\"" + id + "\"")
+                && l.endsWith(" 1.0")), scrape.body());
     }
 
     static String line(String tag) {
