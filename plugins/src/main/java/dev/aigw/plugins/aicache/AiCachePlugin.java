@@ -336,9 +336,10 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
         if (!conf.singleFlight() || context == null) {
             return Future.succeededFuture();
         }
-        Flights.Flight f = flights.lead(st.key, conf.waitMs());
-        if (f == null) {
-            return flights.await(st.key, context, conf.waitMs()).map(entry -> {
+        Flights.Flight mine = new Flights.Flight(st.key);
+        Flights.Flight f = flights.lead(mine, conf.waitMs());
+        if (f != mine) {
+            return flights.await(f, context, conf.waitMs()).map(entry -> {
                 if (entry != null && !ctx.response().closed()) {
                     serveHit(conf, ctx, st, entry);
                 }

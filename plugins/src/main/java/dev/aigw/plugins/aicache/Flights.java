@@ -47,33 +47,31 @@ final class Flights {
 
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
 
-    /** A new flight when this caller leads, else null ({@link #await} the current one). */
-    Flight lead(String key, long staleMs) {
+    /**
+     * The flight of {@code mine.key}: {@code mine} when this caller leads (it must {@link #finish} it),
+     * else the one in progress.
+     */
+    Flight lead(Flight mine, long staleMs) {
         while (true) {
-            Flight f = new Flight(key);
-            Flight cur = flights.putIfAbsent(key, f);
+            Flight cur = flights.putIfAbsent(mine.key, mine);
             if (cur == null) {
-                return f;
+                return mine;
             }
             if ((System.nanoTime() - cur.startedNanos) / 1_000_000 <= staleMs) {
-                return null;
+                return cur;
             }
-            if (flights.replace(key, cur, f)) {
+            if (flights.replace(mine.key, cur, mine)) {
                 finish(cur, null); // its waiters stop waiting for a leader that never finished
-                return f;
+                return mine;
             }
         }
     }
 
     /**
-     * Waits (at most {@code timeoutMs}) for the current flight of {@code key}; completes on
-     * {@code context} with its entry, or null (no flight, failed leader, timeout).
+     * Waits (at most {@code timeoutMs}) for another caller's flight; completes on {@code context}
+     * with its entry, or null (failed leader, timeout). A flight that already finished answers at once.
      */
-    Future<CacheEntry> await(String key, Context context, long timeoutMs) {
-        Flight f = flights.get(key);
-        if (f == null) {
-            return Future.succeededFuture();
-        }
+    Future<CacheEntry> await(Flight f, Context context, long timeoutMs) {
         Promise<CacheEntry> p = Promise.promise();
         long[] timer = {-1};
         Runnable wake = () -> context.runOnContext(v -> {
