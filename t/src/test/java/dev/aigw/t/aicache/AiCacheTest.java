@@ -135,6 +135,35 @@ class AiCacheTest {
         assertTrue(json.header("Content-Type").startsWith("application/json"));
     }
 
+    @Test
+    void anAnthropicStreamTranslatedFromOpenAiIsReplayedAsTheClientSawIt() {
+        String id = "a" + UUID.randomUUID().toString().substring(0, 8);
+        route(gw, id, "/" + id + "/*", aiProxy(llm.url(), null), new JsonObject());
+        llm.reset();
+        String body = new JsonObject().put("model", "claude-sonnet-4-5").put("max_tokens", 256).put("stream", true)
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", q()))).encode();
+        HttpResult first = post(gw, "/" + id + "/v1/messages", body);
+        assertEquals(200, first.status(), first.toString());
+        assertEquals("MISS", first.header("X-AI-Cache-Status"));
+        assertTrue(first.body().contains("event: message_stop"), first.body());
+        HttpResult second = post(gw, "/" + id + "/v1/messages", body);
+        assertEquals("HIT", second.header("X-AI-Cache-Status"));
+        assertEquals(events(first.body()), events(second.body()), "Anthropic events, as translated the first time");
+        assertEquals(1, llm.count(MockLlm.Kind.CHAT));
+    }
+
+    @Test
+    void withoutAiProxyFailModeDecides() {
+        String id = "f" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResult r = gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/" + id)
+                .put("upstream", new JsonObject().put("type", "roundrobin")
+                        .put("nodes", new JsonObject().put(llm.hostPort(), 1)))
+                .put("plugins", new JsonObject().put("ai-cache", new JsonObject().put("fail_mode", "error"))).encode());
+        assertEquals(201, r.status(), r.toString());
+        assertTrue(MockLlm.await(() -> post(gw, "/" + id, "{}").status() == 500, Duration.ofSeconds(10)));
+        assertTrue(post(gw, "/" + id, "{}").body().contains("ai-cache must be used with the ai-proxy or ai-proxy-multi plugin"));
+    }
+
     static List<String> events(String sse) {
         return List.of(sse.strip().split("\n\n"));
     }

@@ -47,7 +47,8 @@ final class CacheClient {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         String probe = new JsonObject().put("probe", id + System.nanoTime()).encode();
         while (System.nanoTime() - deadline < 0) {
-            HttpResult p = gw.http("POST", uri, probe);
+            String path = uri.endsWith("*") ? uri.substring(0, uri.length() - 1) + "probe" : uri;
+            HttpResult p = gw.http("POST", path, probe);
             // a body with no AI protocol: ai-proxy answers 400 itself (nothing reaches the mock)
             if (p.status() == 400) {
                 return;
