@@ -236,6 +236,8 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     echo "plugin_attr:"
     echo "  prometheus:"
     echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
+    echo "  ai-cache:"
+    echo "    memory_max_bytes: 8388608  # the bench heap is 96 MiB; the miss scenario fills the cache"
     if [ "$provider" = etcd ]; then
       echo "  etcd:"
       echo "    host: [\"$etcd\"]"
