@@ -153,6 +153,26 @@ class AiCacheTest {
     }
 
     @Test
+    void worksBehindAiProxyMulti() {
+        String id = "m" + UUID.randomUUID().toString().substring(0, 8);
+        String uri = "/" + id + "/v1/chat/completions";
+        JsonObject multi = new JsonObject().put("instances", new JsonArray()
+                .add(new JsonObject().put("name", "one").put("provider", "openai-compatible").put("weight", 1)
+                        .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-1")))
+                        .put("override", new JsonObject().put("endpoint", llm.url() + "/v1/chat/completions")))
+                .add(new JsonObject().put("name", "two").put("provider", "openai-compatible").put("weight", 1)
+                        .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-2")))
+                        .put("override", new JsonObject().put("endpoint", llm.url() + "/v1/chat/completions"))));
+        HttpResult r = gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", uri).put("plugins",
+                new JsonObject().put("ai-proxy-multi", multi).put("ai-cache", new JsonObject())).encode());
+        assertEquals(201, r.status(), r.toString());
+        String body = chat("gpt-4o", q(), false);
+        assertTrue(MockLlm.await(() -> post(gw, uri, body).status() == 200, Duration.ofSeconds(10)));
+        assertEquals("HIT", post(gw, uri, body).header("X-AI-Cache-Status"));
+        assertEquals(1, llm.count(MockLlm.Kind.CHAT));
+    }
+
+    @Test
     void withoutAiProxyFailModeDecides() {
         String id = "f" + UUID.randomUUID().toString().substring(0, 8);
         HttpResult r = gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/" + id)
