@@ -85,7 +85,7 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
                   "properties": {
                     "share_across_routes": {"type": "boolean", "default": false},
                     "include_consumer": {"type": "boolean", "default": false},
-                    "include_vars": {"type": "array", "items": {"type": "string", "pattern": "^[a-zA-Z0-9_.]+$"}, "maxItems": 16}
+                    "include_vars": {"type": "array", "items": {"type": "string"}, "maxItems": 32}
                   }
                 },
                 "max_cache_body_size": {"type": "integer", "minimum": 0, "default": 1048576},
