@@ -4,8 +4,8 @@
 # (by PID) and writes bench/results/<date>.md with a verdict per goal.
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
-#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--routes N]
-#                [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-cache]
+#                [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP=""
 VARIANTS=()
@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
     --skip-scale) SCALE=0 ;;
     --skip-metrics) METRICS=0 ;;
     --skip-reqlog) REQLOG=0 ;;
+    --skip-cache) CACHE=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -243,6 +244,8 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     echo "plugin_attr:"
     echo "  prometheus:"
     echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
+    echo "  ai-cache:"
+    echo "    memory_max_bytes: 8388608  # the bench heap is 96 MiB; the miss scenario fills the cache"
     if [ "$provider" = etcd ]; then
       echo "  etcd:"
       echo "    host: [\"$etcd\"]"
@@ -295,6 +298,9 @@ ai_route() { # uri endpoint_port
 ai_log_route() { # uri endpoint_port: the ai-proxy route with ai-request-log (SQLite in the gateway's logs/)
   printf '{"uri":"%s","plugins":{"ai-request-log":{},"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$2"
 }
+ai_cache_route() { # uri endpoint_port cache_json: the ai-proxy route with ai-cache (in-process)
+  printf '{"uri":"%s","plugins":{"ai-cache":%s,"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$3" "$2"
+}
 plain_route() { # uri port
   printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
 }
@@ -304,6 +310,11 @@ setup_routes() {
   put_route bench-ai-sse "$(ai_route /sse/v1/chat/completions "$SSE_PORT")" || log "ai-proxy SSE route refused"
   put_route bench-plain-sse "$(plain_route /plain-sse/v1/chat/completions "$SSE_PORT")" || log "plain SSE route refused"
   put_route bench-ai-log "$(ai_log_route /log/v1/chat/completions "$MOCK_PORT")" || log "ai-request-log route refused"
+  # ai-cache: every request after the first is a hit; the miss route keys each request apart
+  # (include_vars apisix_request_id), so every request pays the lookup, the provider call and the store
+  put_route bench-ai-cache "$(ai_cache_route /cache/v1/chat/completions "$MOCK_PORT" '{}')" || log "ai-cache route refused"
+  put_route bench-ai-miss "$(ai_cache_route /miss/v1/chat/completions "$MOCK_PORT" \
+    '{"cache_key":{"include_vars":["apisix_request_id"]}}')" || log "ai-cache miss route refused"
 }
 
 url_of() { # target
@@ -313,6 +324,8 @@ url_of() { # target
     plain) echo "http://127.0.0.1:$GW_PORT/plain/v1/chat/completions" ;;
     ai) echo "http://127.0.0.1:$GW_PORT/v1/chat/completions" ;;
     ailog) echo "http://127.0.0.1:$GW_PORT/log/v1/chat/completions" ;;
+    aicache) echo "http://127.0.0.1:$GW_PORT/cache/v1/chat/completions" ;;
+    aimiss) echo "http://127.0.0.1:$GW_PORT/miss/v1/chat/completions" ;;
     bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
     bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
   esac
@@ -524,6 +537,20 @@ if [ "$REQLOG" = 1 ]; then
     log "request log rows: $(sqlite3 "$WORK/gw-builtin/logs/requests.db" 'SELECT COUNT(*) FROM llm_requests' 2>&1)"
   else
     log "request log comparison skipped: the ai target or the ai-request-log route does not answer"
+  fi
+fi
+
+if [ "$CACHE" = 1 ]; then
+  # ai-cache: a hit (answered from the in-process cache) vs a miss (lookup + provider + store) vs the
+  # same route without the plugin, interleaved in the same passes
+  if printf '%s\n' "${TARGETS[@]}" | grep -qx ai && answers aicache && answers aimiss; then
+    log "== ai-cache: hit vs miss vs no cache (pinned)"
+    ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai aimiss aicache)
+    warm_up $((WARMUP / 2)) 1
+    TARGETS=("${ALL_TARGETS[@]}")
+    load_passes cache "$PASSES" 1 ai aimiss aicache
+  else
+    log "ai-cache comparison skipped: a target does not answer"
   fi
 fi
 

@@ -949,6 +949,21 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            if (med("cache", "aicache", "c50_rps") != null) {
+                s.append("### AI cache (ai-cache hit vs miss vs no cache; pinned, same gateway, interleaved)\n\n");
+                s.append("The same ai-proxy route without `ai-cache`, with it keyed per request (every request a miss: "
+                        + "lookup, provider call, store) and with it on a repeated body (every request after the first "
+                        + "a hit, answered without the provider).\n\n");
+                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
+                for (String t : new String[] {"ai", "aimiss", "aicache"}) {
+                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no cache" : t.equals("aimiss") ? "ai-cache miss" : "ai-cache hit")
+                            .append(" | ").append(f0(med("cache", t, "c50_rps"))).append(" | ")
+                            .append(f0(med("cache", t, "c50_p99"))).append(" | ").append(f0(med("cache", t, "c1_p50")))
+                            .append(" | ").append(f1(med("cache", t, "c50_cpu_us"))).append(" | ")
+                            .append(f0(plus(sum("cache", t, "c50_errors"), sum("cache", t, "c1_errors")))).append(" |\n");
+                }
+                s.append('\n');
+            }
             boolean anyProp = false;
             StringBuilder p = new StringBuilder();
             p.append("### Config propagation (Admin API PUT returned → first request on the proxy port that sees it; µs)\n\n");
