@@ -50,6 +50,8 @@ public final class Bootstrap {
     private static final Logger LOG = LoggerFactory.getLogger(Bootstrap.class);
 
     private final GatewayConfig config;
+    /** Only reading the store for the migration check: plugins must open no port. */
+    private final boolean checkOnly;
     private final Vertx vertx;
     private final VariableRegistry variables = new VariableRegistry();
     /** Redis clients and other resources shared by equal plugin configurations. */
@@ -69,8 +71,9 @@ public final class Bootstrap {
     /** Result of the last etcd probe before a scrape: 1 reachable, 0 not. */
     private volatile int etcdReachable = 1;
 
-    private Bootstrap(GatewayConfig config) {
+    private Bootstrap(GatewayConfig config, boolean checkOnly) {
         this.config = config;
+        this.checkOnly = checkOnly;
         this.vertx = Vertx.vertx(new VertxOptions()
                 .setPreferNativeTransport(true)
                 // etcd/file/Kafka work runs on workers; keep the pool small and bounded
@@ -178,11 +181,51 @@ public final class Bootstrap {
     public static Future<Bootstrap> start(GatewayConfig config) {
         Bootstrap b;
         try {
-            b = new Bootstrap(config);
+            b = new Bootstrap(config, false);
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
         return b.startAll().map(v -> b).recover(err -> b.stop(0).transform(ignored -> Future.failedFuture(err)));
+    }
+
+    /**
+     * What the migration check found: how many resources the store holds and, for each one the data
+     * plane cannot load as it is, its key and the reason (in key order).
+     */
+    public record StoreCheck(int resources, java.util.SortedMap<String, String> problems) {
+    }
+
+    /**
+     * The migration check ({@code aigw check}): reads every resource of the configured store once and
+     * builds it with the very builder, schemas and plugin registry the data plane uses, so it reports
+     * exactly what a started gateway would refuse. Opens no port; everything it opened is closed
+     * when it returns. Blocks (it closes its own Vert.x instance): call it from a plain thread.
+     */
+    public static StoreCheck check(GatewayConfig config, long timeoutMs) throws Exception {
+        Bootstrap b = new Bootstrap(config, true);
+        try {
+            PluginEnv env = b.new Env();
+            for (Plugin<?> p : b.plugins.all()) {
+                p.init(env);
+            }
+            Future<StoreCheck> result = b.store.load().compose(snap -> b.vertx.executeBlocking(() -> {
+                b.builder.build(snap);
+                int n = 0;
+                for (String key : snap.entries().keySet()) {
+                    // directory markers such as "/apisix/routes" are not resources
+                    String rest = key.startsWith(b.store.prefix() + "/") ? key.substring(b.store.prefix().length() + 1) : "";
+                    int slash = rest.indexOf('/');
+                    if (slash > 0 && slash < rest.length() - 1 && !rest.startsWith("data_plane/")) {
+                        n++;
+                    }
+                }
+                return new StoreCheck(n, new java.util.TreeMap<>(b.builder.problems()));
+            }));
+            return result.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+        } finally {
+            b.stop(0).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+            b.closeVertx();
+        }
     }
 
     private Future<Void> startAll() {
@@ -297,7 +340,14 @@ public final class Bootstrap {
 
         @Override
         public JsonObject config() {
-            return config.raw();
+            JsonObject raw = config.raw();
+            if (checkOnly) {
+                // the check must not take (or fight over) the prometheus export port of a running gateway
+                JsonObject attr = raw.getJsonObject("plugin_attr", new JsonObject());
+                raw.put("plugin_attr", attr.put("prometheus",
+                        attr.getJsonObject("prometheus", new JsonObject()).copy().put("enable_export_server", false)));
+            }
+            return raw;
         }
 
         @Override

@@ -44,7 +44,11 @@ import java.util.function.Function;
  * one no route uses any more is released once the update is applied.
  *
  * <p>Runs off the event loop, one update at a time. A bad entry that reached the store without the
- * Admin API is skipped with an error log line; it never takes the data plane down.
+ * Admin API is skipped with an error log line; it never takes the data plane down. It is never
+ * dropped silently either: every stored entry that cannot be loaded as it is stays in
+ * {@link #problems()} with the reason until it is fixed or deleted, and is logged once per change of
+ * that reason (not again each time a rebuild retries it). The migration check ({@code aigw check})
+ * reads the same map, so it reports exactly what the data plane refuses.
  */
 public final class RouteTableBuilder {
 
@@ -52,6 +56,14 @@ public final class RouteTableBuilder {
 
     /** Above this many rebuilt routes (and an eighth of the table), the table is rebuilt in one go. */
     private static final int BULK_THRESHOLD = 256;
+
+    /**
+     * The resource kinds this gateway loads. An entry of another kind ({@code services},
+     * {@code consumers} …) is reported as unsupported: an APISIX configuration that relies on it would
+     * not behave the same here. {@code data_plane} holds APISIX's own server reports, not resources.
+     */
+    private static final Set<String> KINDS = Set.of("routes", "upstreams", "global_rules", "plugin_metadata");
+    private static final Set<String> NOT_RESOURCES = Set.of("data_plane");
 
     /** Validates a stored document of one kind ({@code routes}, {@code upstreams}, {@code global_rules}): null when valid. */
     @FunctionalInterface
@@ -106,6 +118,8 @@ public final class RouteTableBuilder {
     private Map<String, PluginBinding<?>> globals = Map.of();
     private List<String> globalKeys = List.of();
     private RuntimeConfig current = RuntimeConfig.EMPTY;
+    /** Store key → why that entry cannot be loaded as it is; bounded by the store's size. */
+    private final Map<String, String> problems = new HashMap<>();
 
     /**
      * @param prefix          the store key prefix ({@code /apisix})
@@ -149,6 +163,7 @@ public final class RouteTableBuilder {
         Changes ch = new Changes();
         for (String key : update.deleted()) {
             Entry old = entries.remove(key);
+            problems.remove(key);
             if (old != null) {
                 note(old, null, ch);
             }
@@ -181,6 +196,9 @@ public final class RouteTableBuilder {
             Built old = built.get(id);
             Entry e = routeEntries.get(id);
             Built b = e == null ? null : buildRoute(id, e, old);
+            if (b != null && b.cond != null) {
+                problems.remove(e.kv.key());
+            }
             if (b != null) {
                 built.put(id, b);
                 unbuilt.remove(id);
@@ -250,12 +268,28 @@ public final class RouteTableBuilder {
         if (prev != null && prev.kv.value().equals(kv.value())) {
             return new Entry(kv, kind, prev.id, prev.doc, prev.valid);
         }
+        String id = key.substring(slash + 1);
         JsonObject doc = parse(kv);
-        boolean ok = doc != null && switch (kind) {
-            case "routes", "upstreams", "global_rules" -> valid(kind, key, doc);
-            default -> true;
+        if (doc == null) {
+            report(key, "not a JSON object");
+            return new Entry(kv, kind, id, null, false);
+        }
+        String err = switch (kind) {
+            case "routes", "upstreams", "global_rules" -> validator.validate(kind, doc);
+            case "plugin_metadata" -> registry.get(id) != null && registry.get(id).metadataSchema() == null
+                    ? null // as the Admin API: without a metadata schema any object is accepted
+                    : registry.validateMetadata(id, doc);
+            default -> NOT_RESOURCES.contains(kind) || KINDS.contains(kind) ? null
+                    : "resource kind '" + kind + "' is not supported by aigw";
         };
-        return new Entry(kv, kind, key.substring(slash + 1), doc, ok);
+        if (err != null) {
+            report(key, err);
+        } else if (!"routes".equals(kind)) {
+            problems.remove(key); // a route's remaining problems are decided when it is built
+        }
+        // plugin metadata is kept even when its plugin refuses it (as before): plugins read it defensively
+        boolean ok = err == null || "plugin_metadata".equals(kind);
+        return new Entry(kv, kind, id, doc, ok);
     }
 
     /** Records what replacing {@code old} by {@code now} (either may be null) changes. */
@@ -314,18 +348,28 @@ public final class RouteTableBuilder {
     private boolean rebindGlobals() {
         Map<String, PluginBinding<?>> next = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>();
-        for (JsonObject rule : globalRules.values()) {
-            JsonObject plugins = rule.getJsonObject("plugins", new JsonObject());
+        for (Map.Entry<String, JsonObject> ruleEntry : globalRules.entrySet()) {
+            JsonObject plugins = ruleEntry.getValue().getJsonObject("plugins", new JsonObject());
+            String refused = null;
             for (String name : plugins.fieldNames()) {
                 if (next.containsKey(name)) {
                     continue;
                 }
                 String key = bindingKey(name, plugins.getJsonObject(name));
-                PluginBinding<?> b = hold(key, name, plugins.getJsonObject(name), "global rule " + rule.getValue("id"));
-                if (b != null) {
-                    next.put(name, b);
-                    keys.add(key);
+                PluginBinding<?> b;
+                try {
+                    b = hold(key, name, plugins.getJsonObject(name));
+                } catch (PluginConfigException ex) {
+                    refused = refused == null ? ex.getMessage() : refused + "; " + ex.getMessage();
+                    continue; // the rule's other plugins still apply
                 }
+                next.put(name, b);
+                keys.add(key);
+            }
+            if (refused != null) {
+                report(ruleEntry.getKey(), refused);
+            } else {
+                problems.remove(ruleEntry.getKey());
             }
         }
         boolean same = next.size() == globals.size();
@@ -350,8 +394,11 @@ public final class RouteTableBuilder {
         for (String name : plugins.fieldNames()) {
             JsonObject conf = plugins.getJsonObject(name);
             String key = bindingKey(name, conf);
-            PluginBinding<?> b = hold(key, name, conf, "route " + id);
-            if (b == null) {
+            PluginBinding<?> b;
+            try {
+                b = hold(key, name, conf);
+            } catch (PluginConfigException ex) {
+                report(entry.kv.key(), ex.getMessage());
                 letGo(keys);
                 return null; // a route whose plugin cannot run must not run without it
             }
@@ -362,7 +409,7 @@ public final class RouteTableBuilder {
         try {
             upstream = upstreamOf(id, doc);
         } catch (RuntimeException ex) {
-            LOG.error("route {} skipped: {}", id, ex.getMessage());
+            report(entry.kv.key(), ex.getMessage());
             letGo(keys);
             return null;
         }
@@ -379,7 +426,7 @@ public final class RouteTableBuilder {
             try {
                 cond = RouteConditions.compile(doc);
             } catch (RuntimeException e) {
-                LOG.warn("route {} skipped: {}", id, e.getMessage());
+                report(entry.kv.key(), e.getMessage());
                 cond = null;
             }
         }
@@ -428,16 +475,11 @@ public final class RouteTableBuilder {
         return name + '\n' + (conf == null ? new JsonObject() : conf).encode();
     }
 
-    /** One more reference on the binding for this plugin configuration, bound now if new; null (logged) when the plugin refuses it. */
-    private PluginBinding<?> hold(String key, String name, JsonObject conf, String where) {
+    /** One more reference on the binding for this plugin configuration, bound now if new; throws when the plugin refuses it. */
+    private PluginBinding<?> hold(String key, String name, JsonObject conf) throws PluginConfigException {
         Held h = bindings.get(key);
         if (h == null) {
-            try {
-                h = new Held(registry.bind(name, conf == null ? new JsonObject() : conf));
-            } catch (PluginConfigException ex) {
-                LOG.error("{} skipped: {}", where, ex.getMessage());
-                return null;
-            }
+            h = new Held(registry.bind(name, conf == null ? new JsonObject() : conf));
             bindings.put(key, h);
         }
         h.refs++;
@@ -478,6 +520,23 @@ public final class RouteTableBuilder {
         return b == null ? null : b.route;
     }
 
+    /**
+     * Every stored entry that cannot be loaded as it is (store key → reason, in key order): invalid
+     * JSON or schema, unknown or refused plugin, missing {@code upstream_id}, a kind aigw does not
+     * support. A route listed here serves no traffic; a global rule listed here runs without the
+     * plugins named in the reason.
+     */
+    public synchronized Map<String, String> problems() {
+        return new TreeMap<>(problems);
+    }
+
+    /** Records why {@code key} cannot be loaded; logs it only when the reason changed. */
+    private void report(String key, String reason) {
+        if (!reason.equals(problems.put(key, reason))) {
+            LOG.error("{} skipped: {}", key, reason);
+        }
+    }
+
     /** Releases every binding (at shutdown) and forgets everything built. */
     public synchronized void releaseAll() {
         List<PluginBinding<?>> all = new ArrayList<>();
@@ -493,6 +552,7 @@ public final class RouteTableBuilder {
         globalRules.clear();
         metadata.clear();
         upstreamRefs.clear();
+        problems.clear();
         globals = Map.of();
         globalKeys = List.of();
         current = RuntimeConfig.EMPTY;
@@ -502,17 +562,7 @@ public final class RouteTableBuilder {
         try {
             return new JsonObject(kv.value());
         } catch (RuntimeException e) {
-            LOG.error("{} skipped: not a JSON object", kv.key());
             return null;
         }
-    }
-
-    private boolean valid(String kind, String key, JsonObject doc) {
-        String err = validator.validate(kind, doc);
-        if (err != null) {
-            LOG.error("{} skipped: {}", key, err);
-            return false;
-        }
-        return true;
     }
 }
