@@ -80,7 +80,7 @@ public final class Bootstrap {
                 .setWorkerPoolSize(8));
         CoreVariables.register(variables);
         this.plugins = PluginRegistry.load(config.plugins(), Bootstrap.class.getClassLoader());
-        this.store = ConfigStores.create(vertx, config);
+        this.store = checkOnly && !config.usesEtcd() ? snapshotOfBuiltInStore(vertx, config) : ConfigStores.create(vertx, config);
         this.upstreams = new Upstreams(vertx);
         ResourceSchemas schemas = ResourceSchemas.load();
         this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get, (kind, doc) -> switch (kind) {
@@ -225,6 +225,33 @@ public final class Bootstrap {
         } finally {
             b.stop(0).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
             b.closeVertx();
+        }
+    }
+
+    /**
+     * The built-in store as a private copy in a temporary directory: opening the live file would
+     * let this process trim or fold the journal a running gateway is appending to. A change being
+     * written while the copy is taken may be missed; running the check again sees it.
+     */
+    private static ConfigStore snapshotOfBuiltInStore(Vertx vertx, GatewayConfig config) {
+        try {
+            Path file = config.prefix().resolve(dev.aigw.gateway.store.LocalStore.FILE);
+            Path tmp = java.nio.file.Files.createTempDirectory("aigw-check-");
+            Path copy = tmp.resolve(dev.aigw.gateway.store.LocalStore.FILE);
+            java.nio.file.Files.createDirectories(copy.getParent());
+            for (String name : List.of(file.getFileName().toString(), file.getFileName() + ".journal")) {
+                Path from = file.resolveSibling(name);
+                if (java.nio.file.Files.exists(from)) {
+                    java.nio.file.Files.copy(from, copy.resolveSibling(name));
+                }
+            }
+            tmp.toFile().deleteOnExit();
+            copy.getParent().toFile().deleteOnExit();
+            copy.toFile().deleteOnExit();
+            copy.resolveSibling(copy.getFileName() + ".journal").toFile().deleteOnExit();
+            return new dev.aigw.gateway.store.LocalStore(vertx, tmp, config.etcd().prefix());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the built-in store: " + e.getMessage(), e);
         }
     }
 

@@ -113,7 +113,41 @@ class MigrationCheckTest {
         assertEquals("aigw check: all 6 resources in the etcd can be loaded", clean.stdout().strip());
     }
 
+    @Test
+    void readsTheBuiltInStoreWithoutWritingToIt() throws Exception {
+        Path dir = Files.createTempDirectory("aigw-check-builtin-");
+        Files.createDirectories(dir.resolve("conf"));
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("conf/config.yaml"), GatewayConfig.create().builtinStore().toYaml());
+        String ok = "{\"uri\":\"/ok\",\"upstream\":" + UPSTREAM + "}";
+        Path store = dir.resolve("data/store.json");
+        Files.writeString(store, "{\"revision\":1,\"entries\":[{\"key\":\"/apisix/routes/ok\",\"value\":"
+                + quote(ok) + ",\"create_revision\":1,\"mod_revision\":1}]}");
+        // a change a running gateway journaled, then a change it is still writing (no newline yet)
+        Path journal = dir.resolve("data/store.json.journal");
+        Files.writeString(journal, "{\"r\":2,\"k\":\"/apisix/routes/bad\",\"v\":"
+                + quote("{\"uri\":\"/bad\",\"plugins\":{\"no-such-plugin\":{}}}") + ",\"c\":2}\n{\"r\":3,\"k\":");
+        byte[] storeBefore = Files.readAllBytes(store);
+        byte[] journalBefore = Files.readAllBytes(journal);
+
+        Run run = check(dir);
+        assertEquals(1, run.exit(), run.stdout() + run.stderr());
+        assertEquals(Map.of("/apisix/routes/bad", "unknown plugin [no-such-plugin]"), run.findings());
+        assertTrue(run.stdout().contains("1 of 2 resources in the built-in store cannot be loaded"), run.stdout());
+        assertTrue(java.util.Arrays.equals(storeBefore, Files.readAllBytes(store)), "the store file is untouched");
+        assertTrue(java.util.Arrays.equals(journalBefore, Files.readAllBytes(journal)),
+                "the journal a live gateway appends to is neither trimmed nor folded");
+    }
+
+    private static String quote(String s) {
+        return io.vertx.core.json.Json.encode(s);
+    }
+
     private Run check() throws Exception {
+        return check(prefix);
+    }
+
+    private Run check(Path prefix) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-jar", System.getProperty("aigw.jar"), "check", "-p", prefix.toString());
         Path out = Files.createTempFile(prefix, "check-", ".out");
