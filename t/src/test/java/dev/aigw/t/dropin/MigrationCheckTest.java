@@ -33,6 +33,8 @@ class MigrationCheckTest {
 
     private EtcdProcess etcd;
     private Path prefix;
+    /** Temporary directories to remove at the end. */
+    private final List<Path> made = new ArrayList<>();
 
     /** The check's outcome. */
     private record Run(int exit, String stdout, String stderr) {
@@ -53,15 +55,21 @@ class MigrationCheckTest {
     void start() throws IOException {
         etcd = EtcdProcess.start();
         prefix = Files.createTempDirectory("aigw-check-");
+        made.add(prefix);
         Files.createDirectories(prefix.resolve("conf"));
         Files.createDirectories(prefix.resolve("logs"));
         Files.writeString(prefix.resolve("conf/config.yaml"), GatewayConfig.create().etcd(etcd.endpoint()).toYaml());
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws IOException {
         if (etcd != null) {
             etcd.close();
+        }
+        for (Path dir : made) {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
     }
 
@@ -116,6 +124,7 @@ class MigrationCheckTest {
     @Test
     void readsTheBuiltInStoreWithoutWritingToIt() throws Exception {
         Path dir = Files.createTempDirectory("aigw-check-builtin-");
+        made.add(dir);
         Files.createDirectories(dir.resolve("conf"));
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("conf/config.yaml"), GatewayConfig.create().builtinStore().toYaml());
