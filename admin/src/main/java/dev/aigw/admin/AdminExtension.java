@@ -36,6 +36,11 @@ public final class AdminExtension implements GatewayExtension {
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);
                     }
+
+                    @Override
+                    public java.util.SortedMap<String, String> loadProblems() {
+                        return services.loadProblems();
+                    }
                 }, services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in")
                 .onSuccess(s -> server = s)
                 .mapEmpty();

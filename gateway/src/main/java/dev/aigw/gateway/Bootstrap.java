@@ -435,6 +435,11 @@ public final class Bootstrap {
         }
 
         @Override
+        public java.util.SortedMap<String, String> loadProblems() {
+            return builder.problems();
+        }
+
+        @Override
         public Future<Boolean> awaitApplied(long revision, long timeoutMs) {
             return holder.awaitApplied(revision, timeoutMs);
         }

@@ -120,6 +120,8 @@ public final class RouteTableBuilder {
     private RuntimeConfig current = RuntimeConfig.EMPTY;
     /** Store key → why that entry cannot be loaded as it is; bounded by the store's size. */
     private final Map<String, String> problems = new HashMap<>();
+    /** {@link #problems} as of the last update, for readers on an event loop (no lock). */
+    private volatile java.util.SortedMap<String, String> problemsView = java.util.Collections.emptySortedMap();
 
     /**
      * @param prefix          the store key prefix ({@code /apisix})
@@ -242,6 +244,7 @@ public final class RouteTableBuilder {
         release(unused);
         Map<String, JsonObject> meta = ch.metadata ? Map.copyOf(metadata) : current.pluginMetadata();
         current = new RuntimeConfig(table, meta, update.revision());
+        problemsView = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(problems));
         return current;
     }
 
@@ -526,8 +529,8 @@ public final class RouteTableBuilder {
      * support. A route listed here serves no traffic; a global rule listed here runs without the
      * plugins named in the reason.
      */
-    public synchronized Map<String, String> problems() {
-        return new TreeMap<>(problems);
+    public java.util.SortedMap<String, String> problems() {
+        return problemsView; // published at the end of each update: never waits for a build in progress
     }
 
     /** Records why {@code key} cannot be loaded; logs it only when the reason changed. */
@@ -553,6 +556,7 @@ public final class RouteTableBuilder {
         metadata.clear();
         upstreamRefs.clear();
         problems.clear();
+        problemsView = java.util.Collections.emptySortedMap();
         globals = Map.of();
         globalKeys = List.of();
         current = RuntimeConfig.EMPTY;

@@ -2,6 +2,9 @@ package dev.aigw.t.dropin;
 
 import dev.aigw.testkit.EtcdProcess;
 import dev.aigw.testkit.GatewayConfig;
+import dev.aigw.testkit.GatewayProcess;
+import dev.aigw.testkit.HttpResult;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,6 +111,29 @@ class MigrationCheckTest {
         assertEquals("not a JSON object", f.get("/apisix/routes/not-json"));
         assertEquals("resource kind 'stream_routes' is not supported by aigw", f.get("/apisix/stream_routes/1"));
         assertTrue(run.stdout().contains("7 of 11 resources in the etcd cannot be loaded"), run.stdout());
+
+        // a gateway started on that etcd serves what it can and keeps reporting the rest, with the same reasons
+        Path live = Files.createTempDirectory("aigw-check-live-");
+        made.add(live);
+        try (GatewayProcess gw = GatewayProcess.start(live, GatewayConfig.create().etcd(etcd.endpoint()))) {
+            HttpResult report = gw.admin("GET", "/aigw/check", null);
+            assertEquals(200, report.status(), report.body());
+            Map<String, String> seen = new TreeMap<>();
+            for (Object o : report.jsonObject().getJsonArray("problems")) {
+                JsonObject p = (JsonObject) o;
+                seen.put(p.getString("key"), p.getString("reason"));
+            }
+            assertEquals(f, seen, "the Admin API reports what the check found");
+            assertEquals(7, report.jsonObject().getInteger("total"));
+            for (String key : f.keySet()) {
+                assertTrue(gw.awaitLog(key + " skipped: ", java.time.Duration.ofSeconds(10)), key + " is logged");
+            }
+            String log = gw.errorLog();
+            for (String key : f.keySet()) {
+                assertEquals(1, log.split(java.util.regex.Pattern.quote(key + " skipped: "), -1).length - 1,
+                        key + " is logged once: " + log);
+            }
+        }
 
         for (String key : List.of("/apisix/routes/bad-plugin-conf", "/apisix/routes/unknown-plugin",
                 "/apisix/routes/unsupported-field", "/apisix/upstreams/bad-port", "/apisix/routes/not-json",
