@@ -20,4 +20,9 @@ public interface AdminChecks {
     default String checkVars(JsonArray vars) {
         return null;
     }
+
+    /** The stored resources the data plane could not load (key → reason), for {@code GET /apisix/admin/aigw/check}. */
+    default java.util.SortedMap<String, String> loadProblems() {
+        return java.util.Collections.emptySortedMap();
+    }
 }

@@ -38,6 +38,11 @@ public final class AdminExtension implements GatewayExtension {
                     public String checkVars(io.vertx.core.json.JsonArray vars) {
                         return services.checkVars(vars);
                     }
+
+                    @Override
+                    public java.util.SortedMap<String, String> loadProblems() {
+                        return services.loadProblems();
+                    }
                 }, services.encryptedFields(), services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in",
                         services.metrics())
                 .onSuccess(s -> server = s)

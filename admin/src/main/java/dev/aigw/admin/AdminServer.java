@@ -264,6 +264,16 @@ public final class AdminServer {
         });
     }
 
+    /**
+     * {@code GET /apisix/admin/aigw/check}: what this node's data plane could not load, as
+     * {@code aigw check} prints it ({@code {"total": n, "problems": [{"key": …, "reason": …}]}}).
+     */
+    private ApiResponse loadCheck() {
+        JsonArray list = new JsonArray();
+        checks.loadProblems().forEach((key, reason) -> list.add(new JsonObject().put("key", key).put("reason", reason)));
+        return new ApiResponse(200, new JsonObject().put("total", list.size()).put("problems", list));
+    }
+
     private static ApiResponse badRequest(String msg) {
         return new ApiResponse(400, error(msg));
     }
@@ -286,6 +296,10 @@ public final class AdminServer {
         if (req.path().equals(Dashboard.STATS)) {
             dashboard.stats(req).onComplete(ar -> send(req, ar.succeeded() ? ar.result()
                     : new ApiResponse(503, error(String.valueOf(ar.cause().getMessage())))));
+            return;
+        }
+        if (res.equals("aigw") && "check".equals(id) && segs.size() == 4 && method.equals("get")) {
+            send(req, loadCheck());
             return;
         }
         if (res.equals("plugins")) {

@@ -54,6 +54,8 @@ public final class Bootstrap {
     private static final Logger LOG = LoggerFactory.getLogger(Bootstrap.class);
 
     private final GatewayConfig config;
+    /** Only reading the store for the migration check: plugins must open no port. */
+    private final boolean checkOnly;
     private final Vertx vertx;
     private final VariableRegistry variables = new VariableRegistry();
     /** Redis clients and other resources shared by equal plugin configurations. */
@@ -74,15 +76,16 @@ public final class Bootstrap {
     /** Result of the last etcd probe before a scrape: 1 reachable, 0 not. */
     private volatile int etcdReachable = 1;
 
-    private Bootstrap(GatewayConfig config) {
+    private Bootstrap(GatewayConfig config, boolean checkOnly) {
         this.config = config;
+        this.checkOnly = checkOnly;
         this.vertx = Vertx.vertx(new VertxOptions()
                 .setPreferNativeTransport(true)
                 // etcd/file/Kafka work runs on workers; keep the pool small and bounded
                 .setWorkerPoolSize(8));
         CoreVariables.register(variables);
         this.plugins = PluginRegistry.load(config.plugins(), Bootstrap.class.getClassLoader());
-        this.store = ConfigStores.create(vertx, config);
+        this.store = checkOnly && !config.usesEtcd() ? snapshotOfBuiltInStore(vertx, config) : ConfigStores.create(vertx, config);
         this.upstreams = new Upstreams(vertx);
         ResourceSchemas schemas = ResourceSchemas.load();
         this.secrets = new EncryptedFields(dataEncryption(config.raw()), plugins);
@@ -201,11 +204,78 @@ public final class Bootstrap {
     public static Future<Bootstrap> start(GatewayConfig config) {
         Bootstrap b;
         try {
-            b = new Bootstrap(config);
+            b = new Bootstrap(config, false);
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
         return b.startAll().map(v -> b).recover(err -> b.stop(0).transform(ignored -> Future.failedFuture(err)));
+    }
+
+    /**
+     * What the migration check found: how many resources the store holds and, for each one the data
+     * plane cannot load as it is, its key and the reason (in key order).
+     */
+    public record StoreCheck(int resources, java.util.SortedMap<String, String> problems) {
+    }
+
+    /**
+     * The migration check ({@code aigw check}): reads every resource of the configured store once and
+     * builds it with the very builder, schemas and plugin registry the data plane uses, so it reports
+     * exactly what a started gateway would refuse. Opens no port; everything it opened is closed
+     * when it returns. Blocks (it closes its own Vert.x instance): call it from a plain thread.
+     */
+    public static StoreCheck check(GatewayConfig config, long timeoutMs) throws Exception {
+        Bootstrap b = new Bootstrap(config, true);
+        try {
+            PluginEnv env = b.new Env();
+            for (Plugin<?> p : b.plugins.all()) {
+                p.init(env);
+            }
+            Future<StoreCheck> result = b.store.load().compose(snap -> b.vertx.executeBlocking(() -> {
+                b.builder.build(snap);
+                int n = 0;
+                for (String key : snap.entries().keySet()) {
+                    // directory markers such as "/apisix/routes" are not resources
+                    String rest = key.startsWith(b.store.prefix() + "/") ? key.substring(b.store.prefix().length() + 1) : "";
+                    int slash = rest.indexOf('/');
+                    if (slash > 0 && slash < rest.length() - 1 && !rest.startsWith("data_plane/")) {
+                        n++;
+                    }
+                }
+                return new StoreCheck(n, new java.util.TreeMap<>(b.builder.problems()));
+            }));
+            return result.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
+        } finally {
+            b.stop(0).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+            b.closeVertx();
+        }
+    }
+
+    /**
+     * The built-in store as a private copy in a temporary directory: opening the live file would
+     * let this process trim or fold the journal a running gateway is appending to. A change being
+     * written while the copy is taken may be missed; running the check again sees it.
+     */
+    private static ConfigStore snapshotOfBuiltInStore(Vertx vertx, GatewayConfig config) {
+        try {
+            Path file = config.prefix().resolve(dev.aigw.gateway.store.LocalStore.FILE);
+            Path tmp = java.nio.file.Files.createTempDirectory("aigw-check-");
+            Path copy = tmp.resolve(dev.aigw.gateway.store.LocalStore.FILE);
+            java.nio.file.Files.createDirectories(copy.getParent());
+            for (String name : List.of(file.getFileName().toString(), file.getFileName() + ".journal")) {
+                Path from = file.resolveSibling(name);
+                if (java.nio.file.Files.exists(from)) {
+                    java.nio.file.Files.copy(from, copy.resolveSibling(name));
+                }
+            }
+            tmp.toFile().deleteOnExit();
+            copy.getParent().toFile().deleteOnExit();
+            copy.toFile().deleteOnExit();
+            copy.resolveSibling(copy.getFileName() + ".journal").toFile().deleteOnExit();
+            return new dev.aigw.gateway.store.LocalStore(vertx, tmp, config.etcd().prefix());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the built-in store: " + e.getMessage(), e);
+        }
     }
 
     private Future<Void> startAll() {
@@ -332,7 +402,14 @@ public final class Bootstrap {
 
         @Override
         public JsonObject config() {
-            return config.raw();
+            JsonObject raw = config.raw();
+            if (checkOnly) {
+                // the check must not take (or fight over) the prometheus export port of a running gateway
+                JsonObject attr = raw.getJsonObject("plugin_attr", new JsonObject());
+                raw.put("plugin_attr", attr.put("prometheus",
+                        attr.getJsonObject("prometheus", new JsonObject()).copy().put("enable_export_server", false)));
+            }
+            return raw;
         }
 
         @Override
@@ -395,6 +472,11 @@ public final class Bootstrap {
         @Override
         public String checkVars(JsonArray vars) {
             return dev.aigw.gateway.route.match.VarsExpr.validate(vars);
+        }
+
+        @Override
+        public java.util.SortedMap<String, String> loadProblems() {
+            return builder.problems();
         }
 
         @Override

@@ -8,7 +8,11 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Entry point: {@code java -jar aigw.jar [-p prefix] [-c config.yaml]}.
+ * Entry point: {@code java -jar aigw.jar [check] [-p prefix] [-c config.yaml]}.
+ *
+ * <p>{@code check} is the migration check: it reads every resource of the configured store (built-in
+ * or etcd), prints {@code <key>: <reason>} for each one the gateway cannot load as it is and exits 1,
+ * or prints a one-line summary and exits 0. It opens no port and can run beside a live gateway.
  *
  * <p>The prefix (default: the working directory) holds {@code conf/}, {@code logs/} and
  * {@code data/}. SIGTERM or SIGINT stops accepting, lets requests in flight finish within
@@ -22,12 +26,14 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         Path prefix = Path.of(".");
         Path config = null;
+        boolean check = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "check" -> check = true;
                 case "-p", "--prefix" -> prefix = Path.of(arg(args, ++i));
                 case "-c", "--config" -> config = Path.of(arg(args, ++i));
                 case "-h", "--help" -> {
-                    System.out.println("usage: java -jar aigw.jar [-p prefix] [-c conf/config.yaml]");
+                    System.out.println("usage: java -jar aigw.jar [check] [-p prefix] [-c conf/config.yaml]");
                     return;
                 }
                 default -> fatal("unknown argument: " + args[i] + " (usage: java -jar aigw.jar [-p prefix] [-c config.yaml])");
@@ -36,6 +42,10 @@ public final class Main {
         prefix = prefix.toAbsolutePath().normalize();
         // before the first logger is created: logback writes <prefix>/logs/error.log
         System.setProperty("aigw.prefix", prefix.toString());
+        if (check && System.getProperty("aigw.log.level") == null) {
+            // the check reports on stdout; its log lines would only repeat them into a live gateway's error.log
+            System.setProperty("aigw.log.level", "OFF");
+        }
 
         GatewayConfig cfg;
         try {
@@ -43,6 +53,9 @@ public final class Main {
         } catch (ConfigException e) {
             fatal(e.getMessage());
             return;
+        }
+        if (check) {
+            System.exit(check(cfg));
         }
         // Signals are handled before the ports open, so that a SIGTERM that arrives while starting
         // still stops the gateway cleanly (after the start finished) and exits 0.
@@ -66,6 +79,29 @@ public final class Main {
             fatal("failed to start: " + cause.getMessage());
         }
         // Vert.x's non-daemon threads keep the JVM alive until a signal stops it
+    }
+
+    /** Runs the migration check and prints its findings; returns the exit code (0: everything loads). */
+    private static int check(GatewayConfig cfg) {
+        Bootstrap.StoreCheck result;
+        try {
+            result = Bootstrap.check(cfg, 60_000);
+        } catch (Exception e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            System.err.println("aigw: check failed: cannot read the store: " + cause.getMessage());
+            return 2;
+        }
+        String store = cfg.usesEtcd() ? "etcd" : "built-in store";
+        for (var p : result.problems().entrySet()) {
+            System.out.println(p.getKey() + ": " + p.getValue());
+        }
+        if (result.problems().isEmpty()) {
+            System.out.println("aigw check: all " + result.resources() + " resources in the " + store + " can be loaded");
+            return 0;
+        }
+        System.out.println("aigw check: " + result.problems().size() + " of " + result.resources()
+                + " resources in the " + store + " cannot be loaded as they are");
+        return 1;
     }
 
     /** Stops a started gateway within its grace time; returns the exit code. */

@@ -50,7 +50,11 @@ import java.util.function.Function;
  * one no route uses any more is released once the update is applied.
  *
  * <p>Runs off the event loop, one update at a time. A bad entry that reached the store without the
- * Admin API is skipped with an error log line; it never takes the data plane down.
+ * Admin API is skipped with an error log line; it never takes the data plane down. It is never
+ * dropped silently either: every stored entry that cannot be loaded as it is stays in
+ * {@link #problems()} with the reason until it is fixed or deleted, and is logged once per change of
+ * that reason (not again each time a rebuild retries it). The migration check ({@code aigw check})
+ * reads the same map, so it reports exactly what the data plane refuses.
  */
 public final class RouteTableBuilder {
 
@@ -58,6 +62,13 @@ public final class RouteTableBuilder {
 
     /** Above this many rebuilt routes (and an eighth of the table), the table is rebuilt in one go. */
     private static final int BULK_THRESHOLD = 256;
+
+    /**
+     * Keys under the prefix that hold no resource: APISIX's own server reports ({@code data_plane}) and
+     * id counters. Any other unknown kind is reported as unsupported: an APISIX configuration that relies
+     * on it would not behave the same here.
+     */
+    private static final Set<String> NOT_RESOURCES = Set.of("data_plane", "gen_id");
 
     /** Validates a stored document of one kind against its schema: null when valid, else the reason. */
     @FunctionalInterface
@@ -121,6 +132,10 @@ public final class RouteTableBuilder {
     private Map<String, PluginBinding<?>> globals = Map.of();
     private List<String> globalKeys = List.of();
     private RuntimeConfig current = RuntimeConfig.EMPTY;
+    /** Store key → why that entry cannot be loaded as it is; bounded by the store's size. */
+    private final Map<String, String> problems = new HashMap<>();
+    /** {@link #problems} as of the last update, for readers on an event loop (no lock). */
+    private volatile java.util.SortedMap<String, String> problemsView = java.util.Collections.emptySortedMap();
 
     /**
      * @param prefix          the store key prefix ({@code /apisix})
@@ -175,6 +190,7 @@ public final class RouteTableBuilder {
         Changes ch = new Changes();
         for (String key : update.deleted()) {
             Entry old = entries.remove(key);
+            problems.remove(key);
             if (old != null) {
                 note(old, null, ch);
             }
@@ -209,6 +225,9 @@ public final class RouteTableBuilder {
             Built old = built.get(id);
             Entry e = routeEntries.get(id);
             Built b = e == null ? null : buildRoute(id, e, old);
+            if (b != null && b.cond != null) {
+                problems.remove(e.kv.key());
+            }
             if (b != null) {
                 built.put(id, b);
                 unbuilt.remove(id);
@@ -265,6 +284,7 @@ public final class RouteTableBuilder {
             consumers = table == current.table() ? current.consumers() : current.consumers().withFreshCache();
         }
         current = new RuntimeConfig(table, meta, update.revision(), globalList, consumers);
+        problemsView = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(problems));
         return current;
     }
 
@@ -283,18 +303,49 @@ public final class RouteTableBuilder {
         String key = kv.key();
         ResourceKind.Located loc = ResourceKind.locate(prefixSlash, key);
         if (loc == null) {
-            return null; // a directory marker such as "/apisix/routes", gen_id, or no kind of ours
+            reportUnsupported(key); // a directory marker such as "/apisix/routes" or gen_id is not a problem
+            return null;
         }
         Entry prev = entries.get(key);
         if (prev != null && prev.kv.value().equals(kv.value())) {
             return new Entry(kv, loc.kind(), prev.id, prev.doc, prev.valid);
         }
         JsonObject doc = parse(kv);
-        boolean ok = doc != null && valid(loc.kind(), key, doc);
+        if (doc == null) {
+            report(key, "not a JSON object");
+            return new Entry(kv, loc.kind(), loc.id(), null, false);
+        }
+        String err = validator.validate(loc.kind(), doc);
+        if (err == null && loc.kind() == ResourceKind.PLUGIN_METADATA && registry.get(loc.id()) != null
+                && registry.get(loc.id()).metadataSchema() != null) {
+            err = registry.validateMetadata(loc.id(), doc);
+        }
+        if (err != null) {
+            report(key, err);
+        } else if (loc.kind() != ResourceKind.ROUTES) {
+            problems.remove(key); // a route's remaining problems are decided when it is built
+        }
+        // plugin metadata is kept even when its plugin refuses it (as before): plugins read it defensively
+        boolean ok = err == null || loc.kind() == ResourceKind.PLUGIN_METADATA;
         if (ok) {
             doc = secrets.decrypt(loc.kind(), doc); // secret fields are stored encrypted, as APISIX stores them
         }
         return new Entry(kv, loc.kind(), loc.id(), doc, ok);
+    }
+
+    /** A key of a kind aigw does not load (ssls, stream_routes, protos …) is reported, never silently ignored. */
+    private void reportUnsupported(String key) {
+        if (!key.startsWith(prefixSlash)) {
+            return;
+        }
+        int slash = key.indexOf('/', prefixSlash.length());
+        if (slash <= prefixSlash.length() || slash == key.length() - 1) {
+            return;
+        }
+        String kind = key.substring(prefixSlash.length(), slash);
+        if (!NOT_RESOURCES.contains(kind) && ResourceKind.named(kind) == null) {
+            report(key, "resource kind '" + kind + "' is not supported by aigw");
+        }
     }
 
     /** Records what replacing {@code old} by {@code now} (either may be null) changes. */
@@ -362,18 +413,28 @@ public final class RouteTableBuilder {
     private boolean rebindGlobals() {
         Map<String, PluginBinding<?>> next = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>();
-        for (JsonObject rule : globalRules.values()) {
-            JsonObject plugins = rule.getJsonObject("plugins", new JsonObject());
+        for (Map.Entry<String, JsonObject> ruleEntry : globalRules.entrySet()) {
+            JsonObject plugins = ruleEntry.getValue().getJsonObject("plugins", new JsonObject());
+            String refused = null;
             for (String name : plugins.fieldNames()) {
                 if (next.containsKey(name)) {
                     continue;
                 }
                 String key = bindingKey(name, plugins.getJsonObject(name));
-                PluginBinding<?> b = hold(key, name, plugins.getJsonObject(name), "global rule " + rule.getValue("id"));
-                if (b != null) {
-                    next.put(name, b);
-                    keys.add(key);
+                PluginBinding<?> b;
+                try {
+                    b = hold(key, name, plugins.getJsonObject(name));
+                } catch (PluginConfigException ex) {
+                    refused = refused == null ? ex.getMessage() : refused + "; " + ex.getMessage();
+                    continue; // the rule's other plugins still apply
                 }
+                next.put(name, b);
+                keys.add(key);
+            }
+            if (refused != null) {
+                report(ruleEntry.getKey(), refused);
+            } else {
+                problems.remove(ruleEntry.getKey());
             }
         }
         boolean same = next.size() == globals.size();
@@ -405,8 +466,11 @@ public final class RouteTableBuilder {
         for (String name : plugins.fieldNames()) {
             JsonObject conf = plugins.getJsonObject(name);
             String key = bindingKey(name, conf);
-            PluginBinding<?> b = hold(key, name, conf, "route " + id);
-            if (b == null) {
+            PluginBinding<?> b;
+            try {
+                b = hold(key, name, conf);
+            } catch (PluginConfigException ex) {
+                report(entry.kv.key(), ex.getMessage());
                 letGo(keys);
                 return null; // a route whose plugin cannot run must not run without it
             }
@@ -417,7 +481,7 @@ public final class RouteTableBuilder {
         try {
             upstream = upstreamOf(id, doc);
         } catch (RuntimeException ex) {
-            LOG.error("route {} skipped: {}", id, ex.getMessage());
+            report(entry.kv.key(), ex.getMessage());
             letGo(keys);
             return null;
         }
@@ -434,7 +498,7 @@ public final class RouteTableBuilder {
             try {
                 cond = RouteConditions.compile(doc);
             } catch (RuntimeException e) {
-                LOG.warn("route {} skipped: {}", id, e.getMessage());
+                report(entry.kv.key(), e.getMessage());
                 cond = null;
             }
         }
@@ -588,8 +652,11 @@ public final class RouteTableBuilder {
                 continue;
             }
             String key = bindingKey(name, conf);
-            PluginBinding<?> b = hold(key, name, conf, where);
-            if (b == null) {
+            PluginBinding<?> b;
+            try {
+                b = hold(key, name, conf);
+            } catch (PluginConfigException e) {
+                LOG.error("{} skipped: {}", where, e.getMessage());
                 letGo(mine);
                 return null;
             }
@@ -642,16 +709,11 @@ public final class RouteTableBuilder {
         return name + '\n' + (conf == null ? new JsonObject() : conf).encode();
     }
 
-    /** One more reference on the binding for this plugin configuration, bound now if new; null (logged) when the plugin refuses it. */
-    private PluginBinding<?> hold(String key, String name, JsonObject conf, String where) {
+    /** One more reference on the binding for this plugin configuration, bound now if new; throws when the plugin refuses it. */
+    private PluginBinding<?> hold(String key, String name, JsonObject conf) throws PluginConfigException {
         Held h = bindings.get(key);
         if (h == null) {
-            try {
-                h = new Held(registry.bind(name, conf == null ? new JsonObject() : conf));
-            } catch (PluginConfigException ex) {
-                LOG.error("{} skipped: {}", where, ex.getMessage());
-                return null;
-            }
+            h = new Held(registry.bind(name, conf == null ? new JsonObject() : conf));
             bindings.put(key, h);
         }
         h.refs++;
@@ -692,6 +754,23 @@ public final class RouteTableBuilder {
         return b == null ? null : b.route;
     }
 
+    /**
+     * Every stored entry that cannot be loaded as it is (store key → reason, in key order): invalid
+     * JSON or schema, unknown or refused plugin, missing {@code upstream_id}, a kind aigw does not
+     * support. A route listed here serves no traffic; a global rule listed here runs without the
+     * plugins named in the reason.
+     */
+    public java.util.SortedMap<String, String> problems() {
+        return problemsView; // published at the end of each update: never waits for a build in progress
+    }
+
+    /** Records why {@code key} cannot be loaded; logs it only when the reason changed. */
+    private void report(String key, String reason) {
+        if (!reason.equals(problems.put(key, reason))) {
+            LOG.error("{} skipped: {}", key, reason);
+        }
+    }
+
     /** Releases every binding (at shutdown) and forgets everything built. */
     public synchronized void releaseAll() {
         List<PluginBinding<?>> all = new ArrayList<>();
@@ -711,6 +790,8 @@ public final class RouteTableBuilder {
         groupEntries.clear();
         consumerKeys = List.of();
         upstreamRefs.clear();
+        problems.clear();
+        problemsView = java.util.Collections.emptySortedMap();
         globals = Map.of();
         globalKeys = List.of();
         current = RuntimeConfig.EMPTY;
@@ -720,17 +801,7 @@ public final class RouteTableBuilder {
         try {
             return new JsonObject(kv.value());
         } catch (RuntimeException e) {
-            LOG.error("{} skipped: not a JSON object", kv.key());
             return null;
         }
-    }
-
-    private boolean valid(ResourceKind kind, String key, JsonObject doc) {
-        String err = validator.validate(kind, doc);
-        if (err != null) {
-            LOG.error("{} skipped: {}", key, err);
-            return false;
-        }
-        return true;
     }
 }

@@ -28,6 +28,14 @@ public interface GatewayServices {
     String checkVars(JsonArray vars);
 
     /**
+     * Every stored resource the data plane could not load as it is, as of the last applied change:
+     * store key → reason (the migration check's findings on the live gateway). Never blocks.
+     */
+    default java.util.SortedMap<String, String> loadProblems() {
+        return java.util.Collections.emptySortedMap();
+    }
+
+    /**
      * Completes with true once this node's data plane has applied the store change at
      * {@code revision} (or a later one), with false after {@code timeoutMs}; never fails. The Admin
      * API answers a write only then, so the next request to this node sees it.

@@ -411,4 +411,42 @@ class RouteTableBuilderTest {
         }
         return sb.append(" up ").append(r.upstream()).toString();
     }
+
+    @Test
+    void entriesThatCannotBeLoadedStayReportedAndAreLoggedOncePerChange() {
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RouteTableBuilder.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen = new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            put("/apisix/routes/ok", "{\"uri\":\"/ok\",\"upstream\":{\"nodes\":{\"127.0.0.1:1\":1}}}");
+            put("/apisix/routes/ghost", "{\"uri\":\"/g\",\"upstream_id\":\"nope\"}");
+            put("/apisix/routes/alien", "{\"uri\":\"/a\",\"plugins\":{\"alien\":{}}}");
+            put("/apisix/routes/junk", "{oops");
+            put("/apisix/stream_routes/1", "{\"server_port\":9100}");
+            build();
+            assertEquals(Map.of(
+                    "/apisix/routes/ghost", "upstream_id nope does not exist",
+                    "/apisix/routes/alien", "unknown plugin [alien]",
+                    "/apisix/routes/junk", "not a JSON object",
+                    "/apisix/stream_routes/1", "resource kind 'stream_routes' is not supported by aigw"),
+                    builder.problems());
+            assertEquals(4, seen.list.size(), "one error line per unloadable entry");
+
+            // an unrelated upstream change retries the waiting route: same reason, not logged again
+            put("/apisix/upstreams/other", "{\"nodes\":{\"127.0.0.1:2\":1}}");
+            build();
+            assertEquals(4, builder.problems().size());
+            assertEquals(4, seen.list.size(), "a retry with the same reason is not logged again");
+
+            // the missing upstream appears: the route loads and is no longer reported
+            put("/apisix/upstreams/nope", "{\"nodes\":{\"127.0.0.1:3\":1}}");
+            delete("/apisix/routes/junk");
+            build();
+            assertEquals(Set.of("/apisix/routes/alien", "/apisix/stream_routes/1"), builder.problems().keySet());
+            assertTrue(builder.builtRoute("ghost") != null);
+        } finally {
+            log.detachAppender(seen);
+        }
+    }
 }
