@@ -96,12 +96,11 @@ public final class GatewayServer {
                 // Netty's WebSocket extension handler, which inspects its headers for an upgrade
                 .setPerFrameWebSocketCompressionSupported(false)
                 .setPerMessageWebSocketCompressionSupported(false);
-        HttpServer server = HttpListeners.guard(vertx.createHttpServer(opts), timeouts).requestHandler(this::handle)
-                .invalidRequestHandler(this::invalid)
-                .connectionHandler(conn -> {
+        HttpServer server = HttpListeners.guard(vertx.createHttpServer(opts), timeouts, conn -> {
                     stats.accepted.increment();
                     conn.closeHandler(v -> stats.closed.increment());
-                });
+                }).requestHandler(this::handle)
+                .invalidRequestHandler(this::invalid);
         return HttpListeners.listen(server, listen, "apisix.node_listen").map(s -> {
             synchronized (servers) {
                 servers.add(s);

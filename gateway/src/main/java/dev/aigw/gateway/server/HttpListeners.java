@@ -38,7 +38,21 @@ public final class HttpListeners {
 
     /** Installs the client timeouts and the header checks on every HTTP/1.x connection of {@code server}. */
     public static HttpServer guard(HttpServer server, HttpTimeouts timeouts) {
-        return server.connectionHandler(conn -> ConnectionGuard.install(conn, timeouts));
+        return guard(server, timeouts, null);
+    }
+
+    /**
+     * {@link #guard(HttpServer, HttpTimeouts)}, then {@code also} for each connection: a server has one
+     * connection handler, so whoever else needs one (connection counts) goes through here.
+     */
+    public static HttpServer guard(HttpServer server, HttpTimeouts timeouts,
+                                   io.vertx.core.Handler<io.vertx.core.http.HttpConnection> also) {
+        return server.connectionHandler(conn -> {
+            ConnectionGuard.install(conn, timeouts);
+            if (also != null) {
+                also.handle(conn);
+            }
+        });
     }
 
     /** Listens; a failure names the address and the key it came from ("port 9080 is already in use"). */
