@@ -1,0 +1,161 @@
+package dev.aigw.t.dropin;
+
+import dev.aigw.t.GatewayExtension;
+import dev.aigw.testkit.GatewayProcess;
+import dev.aigw.testkit.HttpResult;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+
+import static dev.aigw.t.Pause.sleep;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * APISIX's common traffic plugins ({@code response-rewrite}, {@code real-ip}, {@code limit-req},
+ * {@code limit-conn}, {@code http-logger}, {@code file-logger}) on plain routes, in the JSON of APISIX's
+ * documentation, checked the way a client, an upstream and a log reader see them.
+ */
+class CommonPluginsTest {
+
+    @RegisterExtension
+    static final GatewayExtension ENV = GatewayExtension.create();
+
+    static GatewayProcess gw() {
+        return ENV.gateway();
+    }
+
+    static void route(String id, String uri, JsonObject plugins) {
+        JsonObject r = new JsonObject().put("uri", uri).put("plugins", plugins)
+                .put("upstream", new JsonObject().put("type", "roundrobin")
+                        .put("nodes", new JsonObject().put(ENV.mock().hostPort(), 1)));
+        HttpResult put = gw().admin("PUT", "/routes/" + id, r.encode());
+        assertTrue(put.status() == 200 || put.status() == 201, "stored: " + put);
+        // the gateway's own "404 Route Not Found" until the route is live
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (gw().http("OPTIONS", uri, null).body().contains("Route Not Found")) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("route " + id + " not live");
+            }
+            sleep(50);
+        }
+    }
+
+    static void eventually(String what, java.util.function.BooleanSupplier check) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!check.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                fail(what + " not seen within 10 s");
+            }
+            sleep(50);
+        }
+    }
+
+    // ------------------------------------------------------------------ response-rewrite
+
+    @Test
+    void responseRewriteSetsStatusHeadersAndBody() {
+        ENV.mock().respond("/rr/all", (req, rec) -> req.response().putHeader("X-Up", "1")
+                .putHeader("ETag", "\"v1\"").end("hello from upstream"));
+        String body = "{\"code\":\"ok\",\"message\":\"new json body\"}";
+        route("rr-all", "/rr/all", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("status_code", 403).put("body", body)
+                .put("headers", new JsonObject()
+                        .put("set", new JsonObject().put("X-Server-id", 3).put("X-Route", "$route_id via $uri"))
+                        .put("add", new JsonArray().add("X-Multi: one").add("X-Multi: two"))
+                        .put("remove", new JsonArray().add("X-Up")))));
+        HttpResult r = gw().http("GET", "/rr/all", null);
+        assertEquals(403, r.status());
+        assertEquals(body, r.body());
+        assertEquals(Integer.toString(body.length()), r.header("Content-Length"));
+        assertEquals("3", r.header("X-Server-id"));
+        assertEquals("rr-all via /rr/all", r.header("X-Route"));
+        assertEquals(List.of("one", "two"), r.headers().get("X-Multi"));
+        assertNull(r.header("X-Up"), "removed");
+        assertNull(r.header("ETag"), "the body changed: the upstream's ETag no longer holds");
+        assertEquals(1, ENV.mock().requests().stream().filter(q -> q.method().equals("GET")).count(),
+                "the upstream was still called");
+
+        // the older flat form sets headers; body_base64 sends bytes as they are
+        route("rr-all", "/rr/all", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("headers", new JsonObject().put("X-Flat", "yes"))
+                .put("body", Base64.getEncoder().encodeToString("decoded body".getBytes())).put("body_base64", true)));
+        eventually("the flat headers", () -> "yes".equals(gw().http("GET", "/rr/all", null).header("X-Flat")));
+        HttpResult flat = gw().http("GET", "/rr/all", null);
+        assertEquals(200, flat.status(), "no status_code: the upstream's");
+        assertEquals("decoded body", flat.body());
+        assertEquals("1", flat.header("X-Up"));
+    }
+
+    @Test
+    void responseRewriteFiltersTheBodyAcrossChunks() {
+        ENV.mock().respond("/rr/filter", (req, rec) -> {
+            req.response().setChunked(true);
+            req.response().write("hello wo");
+            req.response().write("rld, hel");
+            req.response().end("lo again");
+        });
+        route("rr-filter", "/rr/filter", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("filters", new JsonArray().add(new JsonObject().put("regex", "HELLO").put("scope", "global")
+                        .put("replace", "bye").put("options", "ijo")))));
+        assertEquals("bye world, bye again", gw().http("GET", "/rr/filter", null).body());
+
+        route("rr-filter", "/rr/filter", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("filters", new JsonArray().add(new JsonObject().put("regex", "(\\w+) again").put("replace", "$1!")))));
+        eventually("scope once", () -> gw().http("GET", "/rr/filter", null).body().equals("hello world, hello!"));
+
+        route("rr-filter", "/rr/filter", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("max_resp_body_size", 5)
+                .put("filters", new JsonArray().add(new JsonObject().put("regex", "l+").put("replace", "L")))));
+        eventually("the body cap", () -> gw().http("GET", "/rr/filter", null).body().equals("heLo"));
+    }
+
+    @Test
+    void responseRewriteOnlyWhenVarsMatchTheResponse() {
+        ENV.mock().respond("/rr/vars", (req, rec) -> {
+            boolean fail = "1".equals(req.getParam("fail"));
+            req.response().setStatusCode(fail ? 500 : 200).end(fail ? "stack trace" : "fine");
+        });
+        route("rr-vars", "/rr/vars", new JsonObject().put("response-rewrite", new JsonObject()
+                .put("vars", new JsonArray().add(new JsonArray().add("status").add("==").add(500)))
+                .put("status_code", 503).put("body", "{\"error\":\"try later\"}")
+                .put("headers", new JsonObject().put("set", new JsonObject().put("Content-Type", "application/json")))));
+        HttpResult ok = gw().http("GET", "/rr/vars", null);
+        assertEquals(200, ok.status());
+        assertEquals("fine", ok.body());
+        HttpResult failed = gw().http("GET", "/rr/vars?fail=1", null);
+        assertEquals(503, failed.status());
+        assertEquals("try later", failed.jsonObject().getString("error"));
+    }
+
+    @Test
+    void responseRewriteRefusesWhatApisixRefuses() {
+        JsonObject both = new JsonObject().put("body", "x")
+                .put("filters", new JsonArray().add(new JsonObject().put("regex", "a").put("replace", "b")));
+        assertEquals(400, put("rr-bad", both).status());
+        HttpResult b64 = put("rr-bad", new JsonObject().put("body", "%%%").put("body_base64", true));
+        assertEquals(400, b64.status());
+        assertTrue(b64.jsonObject().getString("error_msg").contains("invalid base64 content"), b64.body());
+        HttpResult re = put("rr-bad", new JsonObject()
+                .put("filters", new JsonArray().add(new JsonObject().put("regex", "(").put("replace", "b"))));
+        assertEquals(400, re.status());
+        assertTrue(re.jsonObject().getString("error_msg").contains("regex \"(\" validation failed"), re.body());
+        HttpResult vars = put("rr-bad", new JsonObject().put("vars", new JsonArray().add("status")));
+        assertEquals(400, vars.status());
+        assertTrue(vars.jsonObject().getString("error_msg").contains("failed to validate the 'vars' expression"),
+                vars.body());
+        assertEquals(400, put("rr-bad", new JsonObject().put("status_code", 100)).status());
+    }
+
+    static HttpResult put(String id, JsonObject conf) {
+        return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
+                .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
+    }
+}
