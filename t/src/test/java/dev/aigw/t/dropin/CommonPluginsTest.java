@@ -154,6 +154,57 @@ class CommonPluginsTest {
         assertEquals(400, put("rr-bad", new JsonObject().put("status_code", 100)).status());
     }
 
+    // ------------------------------------------------------------------ real-ip
+
+    @Test
+    void realIpTakesTheClientFromATrustedProxysHeader() {
+        ENV.mock().respond("/rip", (req, rec) -> req.response().end("ok"));
+        JsonObject deny = new JsonObject().put("blacklist", new JsonArray().add("1.2.3.4"));
+        route("rip", "/rip", new JsonObject()
+                .put("real-ip", new JsonObject().put("source", "http_x_forwarded_for")
+                        .put("trusted_addresses", new JsonArray().add("127.0.0.0/24")))
+                .put("ip-restriction", deny));
+        assertEquals(403, gw().http("GET", "/rip", null, "X-Forwarded-For", "9.9.9.9, 1.2.3.4").status(),
+                "the last X-Forwarded-For entry is the client ip-restriction sees");
+        HttpResult ok = gw().http("GET", "/rip", null, "X-Forwarded-For", "1.2.3.4,  5.6.7.8");
+        assertEquals(200, ok.status());
+        assertEquals("5.6.7.8", ENV.mock().lastRequest().header("X-Real-IP"), "the upstream gets the real client");
+        assertEquals("1.2.3.4,  5.6.7.8, 5.6.7.8", ENV.mock().lastRequest().header("X-Forwarded-For"));
+
+        // recursive: trusted proxies at the right of the chain are skipped
+        route("rip", "/rip", new JsonObject()
+                .put("real-ip", new JsonObject().put("source", "http_x_forwarded_for").put("recursive", true)
+                        .put("trusted_addresses", new JsonArray().add("127.0.0.1").add("10.0.0.0/8")))
+                .put("ip-restriction", deny));
+        eventually("recursive", () -> gw().http("GET", "/rip", null,
+                "X-Forwarded-For", "1.2.3.4, 10.0.0.7, 10.1.1.1").status() == 403);
+        assertEquals(200, gw().http("GET", "/rip", null, "X-Forwarded-For", "1.2.3.4, 8.8.8.8, 10.1.1.1").status());
+        assertEquals("8.8.8.8", ENV.mock().lastRequest().header("X-Real-IP"));
+
+        // another source, with a port; a bad value changes nothing
+        route("rip", "/rip", new JsonObject().put("real-ip", new JsonObject().put("source", "http_x_client")));
+        eventually("source http_x_client", () -> gw().http("GET", "/rip", null, "X-Client", "5.6.7.8:9000").status() == 200
+                && "5.6.7.8".equals(ENV.mock().lastRequest().header("X-Real-IP")));
+        gw().http("GET", "/rip", null, "X-Client", "not-an-ip");
+        assertEquals("127.0.0.1", ENV.mock().lastRequest().header("X-Real-IP"));
+
+        // a peer that is not trusted keeps its own address
+        route("rip", "/rip", new JsonObject().put("real-ip", new JsonObject().put("source", "http_x_client")
+                .put("trusted_addresses", new JsonArray().add("192.168.0.0/16"))));
+        eventually("untrusted peer", () -> {
+            gw().http("GET", "/rip", null, "X-Client", "5.6.7.8");
+            return "127.0.0.1".equals(ENV.mock().lastRequest().header("X-Real-IP"));
+        });
+
+        HttpResult bad = gw().admin("PUT", "/routes/rip-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("real-ip", new JsonObject().put("source", "http_x_a")
+                        .put("trusted_addresses", new JsonArray().add("1.2.3.999")))).encode());
+        assertEquals(400, bad.status());
+        assertTrue(bad.jsonObject().getString("error_msg").contains("invalid ip address: 1.2.3.999"), bad.body());
+        assertEquals(400, gw().admin("PUT", "/routes/rip-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("real-ip", new JsonObject())).encode()).status(), "source is required");
+    }
+
     static HttpResult put(String id, JsonObject conf) {
         return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
                 .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
