@@ -205,6 +205,77 @@ class CommonPluginsTest {
                 .put("plugins", new JsonObject().put("real-ip", new JsonObject())).encode()).status(), "source is required");
     }
 
+    // ------------------------------------------------------------------ limit-req / limit-conn
+
+    @Test
+    void limitReqRefusesPastTheBurstPerKey() {
+        ENV.mock().respond("/lr", (req, rec) -> req.response().end("ok"));
+        route("lr", "/lr", new JsonObject().put("limit-req", new JsonObject().put("rate", 0.1).put("burst", 1)
+                .put("key", "http_x_api_key").put("nodelay", true)
+                .put("rejected_code", 429).put("rejected_msg", "slow down")));
+        assertEquals(200, gw().http("GET", "/lr", null, "X-Api-Key", "a").status());
+        assertEquals(200, gw().http("GET", "/lr", null, "X-Api-Key", "a").status(), "the burst lets one more in");
+        HttpResult refused = gw().http("GET", "/lr", null, "X-Api-Key", "a");
+        assertEquals(429, refused.status());
+        assertEquals("slow down", refused.jsonObject().getString("error_msg"));
+        assertEquals(200, gw().http("GET", "/lr", null, "X-Api-Key", "b").status(), "another key has its own bucket");
+
+        // defaults: 503 without a body; a request within the burst waits (never refused) when not nodelay
+        route("lr", "/lr", new JsonObject().put("limit-req", new JsonObject().put("rate", 4).put("burst", 1)
+                .put("key", "remote_addr")));
+        sleep(600); // let the bucket of the previous configuration drain (the key changes with the config anyway)
+        assertEquals(200, gw().http("GET", "/lr", null).status());
+        long t0 = System.nanoTime();
+        assertEquals(200, gw().http("GET", "/lr", null).status());
+        long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(waitedMs >= 100, "the second request waited its turn in the bucket (~250 ms): " + waitedMs);
+        route("lr", "/lr", new JsonObject().put("limit-req", new JsonObject().put("rate", 0.1).put("burst", 0)
+                .put("key", "remote_addr")));
+        eventually("burst 0", () -> gw().http("GET", "/lr", null).status() == 503);
+        assertEquals(503, gw().http("GET", "/lr", null).status());
+
+        HttpResult redis = gw().admin("PUT", "/routes/lr-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("limit-req", new JsonObject().put("rate", 1).put("burst", 0)
+                        .put("key", "remote_addr").put("rate", 0))).encode());
+        assertEquals(400, redis.status(), "rate must be > 0");
+    }
+
+    @Test
+    void limitConnCountsRequestsInFlight() throws Exception {
+        java.util.concurrent.BlockingQueue<io.vertx.core.http.HttpServerRequest> held =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        ENV.mock().respond("/lc", (req, rec) -> {
+            if (req.method() == io.vertx.core.http.HttpMethod.GET) {
+                held.add(req); // answered by the test: the request stays in flight until then
+            } else {
+                req.response().end(); // the liveness probe
+            }
+        });
+        route("lc", "/lc", new JsonObject().put("limit-conn", new JsonObject().put("conn", 1).put("burst", 0)
+                .put("default_conn_delay", 0.1).put("key", "remote_addr").put("rejected_msg", "too many")));
+        java.net.http.HttpClient client = gw().httpClient();
+        var first = client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw().url("/lc"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        io.vertx.core.http.HttpServerRequest inFlight = held.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(inFlight != null, "the first request reached the upstream");
+        HttpResult second = gw().http("GET", "/lc", null);
+        assertEquals(503, second.status(), "one in flight, conn 1, burst 0");
+        assertEquals("too many", second.jsonObject().getString("error_msg"));
+        inFlight.response().end("done");
+        assertEquals(200, first.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+        // the count is given back when the first response ended
+        var third = client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw().url("/lc"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        io.vertx.core.http.HttpServerRequest again = held.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(again != null, "a request after the first ended is let through");
+        again.response().end("done");
+        assertEquals(200, third.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+
+        assertEquals(400, gw().admin("PUT", "/routes/lc-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("limit-conn", new JsonObject().put("conn", 1).put("burst", 0)
+                        .put("key", "remote_addr"))).encode()).status(), "default_conn_delay is required");
+    }
+
     static HttpResult put(String id, JsonObject conf) {
         return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
                 .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
