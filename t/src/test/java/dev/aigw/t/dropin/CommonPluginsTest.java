@@ -276,6 +276,66 @@ class CommonPluginsTest {
                         .put("key", "remote_addr"))).encode()).status(), "default_conn_delay is required");
     }
 
+    // ------------------------------------------------------------------ http-logger / file-logger
+
+    private static List<dev.aigw.testkit.MockLlm.RecordedRequest> sinkPosts(String path, int atLeast) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            List<dev.aigw.testkit.MockLlm.RecordedRequest> got = ENV.mock().requests().stream()
+                    .filter(q -> q.path().equals(path) && q.method().equals("POST")).toList();
+            if (got.size() >= atLeast) {
+                return got;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail("the log sink got " + got.size() + " batches, expected " + atLeast);
+            }
+            sleep(100);
+        }
+    }
+
+    @Test
+    void httpLoggerPostsBatchesToTheSink() {
+        ENV.mock().respond("/hl", (req, rec) -> req.response().end("logged route"));
+        ENV.mock().respond("/sink/json", (req, rec) -> req.response().end());
+        ENV.mock().respond("/sink/lines", (req, rec) -> req.response().end());
+        route("hl", "/hl", new JsonObject().put("http-logger", new JsonObject()
+                .put("uri", ENV.mock().url() + "/sink/json").put("auth_header", "Bearer sink-secret")
+                .put("batch_max_size", 1).put("include_resp_body", true)));
+        assertEquals(200, gw().http("GET", "/hl?q=1", null, "X-Api-Key", "secret-key").status());
+        // the route's liveness probe (OPTIONS) was logged too: find the GET's batch
+        var one = sinkPosts("/sink/json", 2).stream().filter(q -> q.body().contains("\"GET\"")).findFirst().orElseThrow();
+        assertEquals("Bearer sink-secret", one.header("Authorization"));
+        assertTrue(one.header("Content-Type").startsWith("application/json"));
+        JsonObject entry = new JsonObject(one.body());
+        assertEquals("hl", entry.getString("route_id"));
+        assertEquals(200, entry.getJsonObject("response").getInteger("status"));
+        assertEquals("/hl?q=1", entry.getJsonObject("request").getString("uri"));
+        assertEquals("logged route", entry.getJsonObject("response").getString("body"));
+
+        // new_line with a batch of 3 and a custom log_format
+        route("hl", "/hl", new JsonObject().put("http-logger", new JsonObject()
+                .put("uri", ENV.mock().url() + "/sink/lines").put("concat_method", "new_line")
+                .put("batch_max_size", 3).put("inactive_timeout", 1)
+                .put("log_format", new JsonObject().put("host", "$host").put("path", "$uri").put("status", "$status"))));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, gw().http("GET", "/hl", null).status());
+        }
+        var lines = sinkPosts("/sink/lines", 1);
+        String all = String.join("\n", lines.stream().map(dev.aigw.testkit.MockLlm.RecordedRequest::body).toList());
+        assertTrue(lines.get(0).header("Content-Type").startsWith("text/plain"));
+        List<String> split = all.lines().toList();
+        assertTrue(split.size() >= 3, all);
+        for (String line : split) {
+            JsonObject e = new JsonObject(line); // one JSON object per line (the probe's too)
+            assertEquals("/hl", e.getString("path"));
+            assertEquals(200, Integer.parseInt(String.valueOf(e.getValue("status"))));
+        }
+
+        HttpResult bad = gw().admin("PUT", "/routes/hl-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("http-logger", new JsonObject())).encode());
+        assertEquals(400, bad.status(), "uri is required");
+    }
+
     static HttpResult put(String id, JsonObject conf) {
         return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
                 .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
