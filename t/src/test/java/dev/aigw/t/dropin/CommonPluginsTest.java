@@ -336,6 +336,48 @@ class CommonPluginsTest {
         assertEquals(400, bad.status(), "uri is required");
     }
 
+    private static List<String> linesOf(java.nio.file.Path file, int atLeast) throws java.io.IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            List<String> lines = java.nio.file.Files.exists(file) ? java.nio.file.Files.readAllLines(file) : List.of();
+            if (lines.size() >= atLeast) {
+                return lines;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail(file + " has " + lines.size() + " lines, expected " + atLeast);
+            }
+            sleep(100);
+        }
+    }
+
+    @Test
+    void fileLoggerAppendsMatchingRequestsAndSurvivesRotation() throws Exception {
+        ENV.mock().respond("/fl", (req, rec) -> req.response().end("ok"));
+        route("fl", "/fl", new JsonObject().put("file-logger", new JsonObject().put("path", "logs/file-logger.log")
+                .put("match", new JsonArray().add(new JsonArray().add("arg_log").add("==").add("1")))));
+        java.nio.file.Path file = ENV.prefix().resolve("logs/file-logger.log");
+        assertEquals(200, gw().http("GET", "/fl?log=0", null).status());
+        assertEquals(200, gw().http("GET", "/fl?log=1", null).status());
+        List<String> lines = linesOf(file, 1);
+        JsonObject entry = new JsonObject(lines.get(0));
+        assertEquals("/fl?log=1", entry.getJsonObject("request").getString("uri"));
+        assertEquals("fl", entry.getString("route_id"));
+
+        // logrotate moves the file away: the next line goes to a new file at the path
+        java.nio.file.Files.move(file, ENV.prefix().resolve("logs/file-logger.log.1"));
+        assertEquals(200, gw().http("GET", "/fl?log=1&after=rotation", null).status());
+        List<String> fresh = linesOf(file, 1);
+        assertTrue(fresh.get(0).contains("after=rotation"), fresh.toString());
+        assertEquals(1, java.nio.file.Files.readAllLines(ENV.prefix().resolve("logs/file-logger.log.1")).size(),
+                "the rotated file keeps what it had; requests that did not match were never logged");
+
+        HttpResult bad = gw().admin("PUT", "/routes/fl-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("file-logger", new JsonObject().put("path", "x.log")
+                        .put("match", new JsonArray().add(new JsonArray().add("arg_a").add("~~").add("("))))).encode());
+        assertEquals(400, bad.status());
+        assertTrue(bad.jsonObject().getString("error_msg").contains("failed to validate the 'match' expression"), bad.body());
+    }
+
     static HttpResult put(String id, JsonObject conf) {
         return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
                 .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
