@@ -378,6 +378,46 @@ class CommonPluginsTest {
         assertTrue(bad.jsonObject().getString("error_msg").contains("failed to validate the 'match' expression"), bad.body());
     }
 
+    // ------------------------------------------------------------------ ai-request-rewrite
+
+    @Test
+    void aiRequestRewriteReplacesTheBodyWithTheLlmsAnswer() {
+        ENV.mock().respond("/arr", (req, rec) -> req.response().end("upstream saw: " + rec.body()));
+        ENV.mock().content("{\"name\":\"[REDACTED]\"}");
+        route("arr", "/arr", new JsonObject().put("ai-request-rewrite", new JsonObject()
+                .put("prompt", "Mask every personal name in the JSON you get.")
+                .put("provider", "openai-compatible")
+                .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer llm-key")))
+                .put("options", new JsonObject().put("model", "rewriter-1"))
+                .put("override", new JsonObject().put("endpoint", ENV.mock().url() + "/v1/chat/completions"))));
+        HttpResult r = gw().http("POST", "/arr", "{\"name\":\"Ada Lovelace\"}", "Content-Type", "application/json");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("upstream saw: {\"name\":\"[REDACTED]\"}", r.body());
+        var llm = ENV.mock().requests(dev.aigw.testkit.MockLlm.Kind.CHAT);
+        assertEquals(1, llm.size());
+        JsonObject sent = llm.get(0).json();
+        assertEquals("Bearer llm-key", llm.get(0).header("Authorization"));
+        assertEquals("rewriter-1", sent.getString("model"));
+        assertEquals("system", sent.getJsonArray("messages").getJsonObject(0).getString("role"));
+        assertEquals("Mask every personal name in the JSON you get.",
+                sent.getJsonArray("messages").getJsonObject(0).getString("content"));
+        assertEquals("{\"name\":\"Ada Lovelace\"}", sent.getJsonArray("messages").getJsonObject(1).getString("content"));
+
+        int upstreamBefore = (int) ENV.mock().requests().stream().filter(q -> q.path().equals("/arr")
+                && q.method().equals("POST")).count();
+        assertEquals(400, gw().http("POST", "/arr", null).status(), "no body");
+        ENV.mock().status(500);
+        assertEquals(500, gw().http("POST", "/arr", "{\"a\":1}", "Content-Type", "application/json").status(),
+                "the LLM failed");
+        assertEquals(upstreamBefore, ENV.mock().requests().stream().filter(q -> q.path().equals("/arr")
+                && q.method().equals("POST")).count(), "nothing reached the upstream after a failed rewrite");
+
+        HttpResult bad = gw().admin("PUT", "/routes/arr-bad", new JsonObject().put("uri", "/x")
+                .put("plugins", new JsonObject().put("ai-request-rewrite", new JsonObject()
+                        .put("provider", "openai").put("auth", new JsonObject()))).encode());
+        assertEquals(400, bad.status(), "prompt is required");
+    }
+
     static HttpResult put(String id, JsonObject conf) {
         return gw().admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/bad")
                 .put("plugins", new JsonObject().put("response-rewrite", conf)).encode());
