@@ -23,7 +23,8 @@ import java.nio.charset.StandardCharsets;
  * APISIX's {@code ai-request-rewrite} (priority 1073, access phase): sends
  * {@code {system: prompt, user: <the client's raw body>}} as an OpenAI chat call to the configured
  * provider — through ai-proxy's providers, auth, endpoint override and pooled {@link AiExecutor}, so
- * every provider ai-proxy speaks works here — and the answer's text replaces the request body that
+ * every provider ai-proxy speaks works here; the client's headers are not sent, as APISIX 3.18 — and
+ * the answer's text replaces the request body that
  * the route then proxies. Errors as APISIX: no body → 400; the LLM unreachable, a status other than
  * 200, or an answer without text → 500 (the reason is in the error log, never the key).
  */
@@ -76,7 +77,7 @@ public final class AiRequestRewritePlugin implements Plugin<AiRequestRewritePlug
     @Override
     public Config parseConfig(JsonObject conf) throws PluginConfigException {
         AiInstance inst = AiInstance.parse(NAME + "-" + conf.getString("provider"), conf, System::getenv);
-        return new Config(conf.getString("prompt"), inst, new AiExecutor(TransportOptions.from(conf)),
+        return new Config(conf.getString("prompt"), inst, new AiExecutor(TransportOptions.from(conf), false),
                 conf.getLong("max_req_body_size", 67108864L));
     }
 

@@ -390,13 +390,16 @@ class CommonPluginsTest {
                 .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer llm-key")))
                 .put("options", new JsonObject().put("model", "rewriter-1"))
                 .put("override", new JsonObject().put("endpoint", ENV.mock().url() + "/v1/chat/completions"))));
-        HttpResult r = gw().http("POST", "/arr", "{\"name\":\"Ada Lovelace\"}", "Content-Type", "application/json");
+        HttpResult r = gw().http("POST", "/arr", "{\"name\":\"Ada Lovelace\"}", "Content-Type", "application/json",
+                "X-Client-Trace", "t-1");
         assertEquals(200, r.status(), r.body());
         assertEquals("upstream saw: {\"name\":\"[REDACTED]\"}", r.body());
         var llm = ENV.mock().requests(dev.aigw.testkit.MockLlm.Kind.CHAT);
         assertEquals(1, llm.size());
         JsonObject sent = llm.get(0).json();
         assertEquals("Bearer llm-key", llm.get(0).header("Authorization"));
+        assertNull(llm.get(0).header("X-Client-Trace"), "the client's headers are not sent to the LLM");
+        assertEquals("t-1", ENV.mock().lastRequest().header("X-Client-Trace"), "but they reach the upstream");
         assertEquals("rewriter-1", sent.getString("model"));
         assertEquals("system", sent.getJsonArray("messages").getJsonObject(0).getString("role"));
         assertEquals("Mask every personal name in the JSON you get.",
