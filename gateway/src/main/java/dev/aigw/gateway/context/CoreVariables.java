@@ -64,6 +64,9 @@ public final class CoreVariables {
         // client and server addresses
         r.register("remote_addr", ctx -> hostAddress(ctx.request().remoteAddress()));
         r.register("remote_port", ctx -> port(ctx.request().remoteAddress()));
+        // nginx's realip module: the peer's own address, whatever real-ip set $remote_addr to
+        r.register("realip_remote_addr", ctx -> hostAddress(ctx.request().remoteAddress()));
+        r.register("realip_remote_port", ctx -> port(ctx.request().remoteAddress()));
         r.register("server_addr", ctx -> hostAddress(ctx.request().localAddress()));
         r.register("server_port", ctx -> port(ctx.request().localAddress()));
         r.register("remote_user", ctx -> basicUser(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)));

@@ -198,7 +198,7 @@ public final class AccessLogWriter implements RequestLogSink, AutoCloseable {
     }
 
     /** Queues one already formatted line (without its line break); false (and counted) if dropped. */
-    boolean enqueue(String line) {
+    public boolean enqueue(String line) {
         if (closing || !queue.offer(line)) {
             dropped.incrementAndGet();
             return false;

@@ -55,8 +55,19 @@ public final class AiExecutor {
     private HttpClient client;
     private boolean closed;
 
+    private final boolean forwardClientHeaders;
+
     public AiExecutor(TransportOptions transport) {
+        this(transport, true);
+    }
+
+    /**
+     * @param forwardClientHeaders false for a side call of the gateway's own (ai-request-rewrite): the
+     *                             client's headers are then not sent to the provider, as APISIX 3.18
+     */
+    public AiExecutor(TransportOptions transport, boolean forwardClientHeaders) {
         this.transport = transport;
+        this.forwardClientHeaders = forwardClientHeaders;
     }
 
     public TransportOptions transport() {
@@ -272,7 +283,8 @@ public final class AiExecutor {
         }
 
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-        for (Map.Entry<String, String> h : ctx.proxyRequest().headers()) {
+        for (Map.Entry<String, String> h : forwardClientHeaders ? ctx.proxyRequest().headers()
+                : MultiMap.caseInsensitiveMultiMap()) {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             if (!NOT_FORWARDED.contains(name) && !HopByHop.is(name)) {
                 headers.add(h.getKey(), h.getValue());

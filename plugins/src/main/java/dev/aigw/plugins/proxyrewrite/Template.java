@@ -41,7 +41,7 @@ public final class Template {
      *
      * @param captures whether {@code $N} means a regex capture (header values) or a variable named N (uri)
      */
-    static Template compile(String s, boolean captures) {
+    public static Template compile(String s, boolean captures) {
         List<Part> parts = new ArrayList<>();
         StringBuilder lit = new StringBuilder();
         int i = 0;
@@ -112,7 +112,7 @@ public final class Template {
     }
 
     /** True when the template has no reference (rendering returns the source). */
-    boolean isConstant() {
+    public boolean isConstant() {
         return constant != null;
     }
 
@@ -122,7 +122,7 @@ public final class Template {
      * @param captures          groups of the regex_uri match (index 0 the whole match), or null
      * @param escapeQuestionMark encode {@code ?} in variable values as {@code %3F} (uri rewriting)
      */
-    String render(RequestContext ctx, String[] captures, boolean escapeQuestionMark) {
+    public String render(RequestContext ctx, String[] captures, boolean escapeQuestionMark) {
         if (constant != null) {
             return constant;
         }
