@@ -6,7 +6,7 @@ import dev.aigw.gateway.log.AccessLogWriter;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
-import dev.aigw.gateway.route.match.VarSource;
+import dev.aigw.gateway.route.match.ContextVars;
 import dev.aigw.gateway.route.match.VarsExpr;
 import dev.aigw.gateway.route.match.VarsExprException;
 import dev.aigw.plugins.httplogger.LoggerEntries;
@@ -118,17 +118,7 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
 
     @Override
     public void log(Config conf, RequestContext ctx) {
-        if (conf.match() != null && !conf.match().eval(new VarSource() {
-            @Override
-            public Object var(String name) {
-                return ctx.var(name);
-            }
-
-            @Override
-            public Object postArg(String path) {
-                return ctx.postArg(path);
-            }
-        })) {
+        if (conf.match() != null && !conf.match().eval(ContextVars.of(ctx))) {
             return;
         }
         String p = conf.path();

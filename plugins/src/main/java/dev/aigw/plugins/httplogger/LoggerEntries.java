@@ -2,10 +2,12 @@ package dev.aigw.plugins.httplogger;
 
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.log.LogEntry;
-import dev.aigw.gateway.log.LogEntryExpr;
 import dev.aigw.gateway.log.LogEntryFormat;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.gateway.route.match.ContextVars;
+import dev.aigw.gateway.route.match.VarsExpr;
+import dev.aigw.gateway.route.match.VarsExprException;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -41,7 +43,7 @@ public final class LoggerEntries {
 
     /** What a route's configuration says about its entries. */
     public record Options(LogEntryFormat format, LogEntryFormat extra, boolean extraSet, boolean reqBody,
-                          LogEntryExpr reqBodyExpr, int maxReqBody, boolean respBody, LogEntryExpr respBodyExpr,
+                          VarsExpr reqBodyExpr, int maxReqBody, boolean respBody, VarsExpr respBodyExpr,
                           int maxRespBody) {
 
         /** Parses the shared keys of an already validated configuration. */
@@ -82,13 +84,14 @@ public final class LoggerEntries {
         return f == null ? null : LogEntryFormat.compile(f);
     }
 
-    private static LogEntryExpr expr(JsonArray e, String field) throws PluginConfigException {
+    private static VarsExpr expr(JsonArray e, String field) throws PluginConfigException {
         if (e == null) {
             return null;
         }
         try {
-            return LogEntryExpr.compile(e);
-        } catch (IllegalArgumentException ex) {
+            // the routes' expression language, as kafka-logger's (lua-resty-expr in APISIX for both)
+            return VarsExpr.compileStrict(e);
+        } catch (VarsExprException ex) {
             throw new PluginConfigException("failed to validate the '" + field + "' expression: " + ex.getMessage());
         }
     }
@@ -98,7 +101,7 @@ public final class LoggerEntries {
         if (!o.reqBody()) {
             return Future.succeededFuture();
         }
-        boolean wanted = o.reqBodyExpr() == null || o.reqBodyExpr().eval(ctx);
+        boolean wanted = o.reqBodyExpr() == null || o.reqBodyExpr().eval(ContextVars.of(ctx));
         ctx.put(reqWanted, wanted);
         return wanted ? ctx.readBody().mapEmpty() : Future.succeededFuture();
     }
@@ -111,7 +114,7 @@ public final class LoggerEntries {
         RespBody rb = ctx.get(respKey);
         if (rb == null) {
             rb = new RespBody();
-            rb.skip = o.respBodyExpr() != null && !o.respBodyExpr().eval(ctx);
+            rb.skip = o.respBodyExpr() != null && !o.respBodyExpr().eval(ContextVars.of(ctx));
             ctx.put(respKey, rb);
         }
         if (!rb.skip && chunk != null) {
@@ -170,7 +173,7 @@ public final class LoggerEntries {
         }
         Boolean wanted = ctx.get(reqWanted);
         if (wanted == null) {
-            wanted = o.reqBodyExpr() == null || o.reqBodyExpr().eval(ctx);
+            wanted = o.reqBodyExpr() == null || o.reqBodyExpr().eval(ContextVars.of(ctx));
         }
         return wanted ? LogEntry.requestBody(ctx, o.maxReqBody()) : null;
     }

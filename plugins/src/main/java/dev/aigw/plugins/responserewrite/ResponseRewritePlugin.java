@@ -1,5 +1,6 @@
 package dev.aigw.plugins.responserewrite;
 
+import dev.aigw.gateway.context.PostArgPath;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
@@ -256,7 +257,7 @@ public final class ResponseRewritePlugin implements Plugin<ResponseRewritePlugin
             }
 
             @Override
-            public Object postArg(String path) {
+            public Object postArg(PostArgPath path) {
                 return ctx.postArg(path);
             }
         });
