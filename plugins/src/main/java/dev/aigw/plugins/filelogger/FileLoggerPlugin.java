@@ -159,6 +159,9 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
 
     @Override
     public Future<Void> close() {
+        if (env == null) {
+            return Future.succeededFuture(); // never initialised (another plugin stopped the start first)
+        }
         // close() joins each writer thread (bounded): run it on a worker, never on the event loop
         return env.vertx().executeBlocking(() -> {
             writers.values().forEach(AccessLogWriter::close);
