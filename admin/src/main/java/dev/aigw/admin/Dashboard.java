@@ -136,8 +136,10 @@ final class Dashboard {
         if (stats == null) {
             return Future.succeededFuture(new ApiResponse(404, body));
         }
-        // one key read tells whether the store answers (etcd down: the data plane keeps its last routes)
+        // one key read tells whether the store answers (etcd down: the data plane keeps its last routes);
+        // bounded as the metrics' etcd probe is, so an unreachable etcd does not hold the page for its timeout
         return store.get(store.prefix() + "/aigw_health_probe")
+                .timeout(3, java.util.concurrent.TimeUnit.SECONDS)
                 .map(kv -> true).otherwise(false)
                 .map(ok -> new ApiResponse(200, body.put("health", new JsonObject().put("store", storeName)
                         .put("store_reachable", ok).put("kafka", kafka()))));
