@@ -5,7 +5,7 @@
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-cache]
-#                [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
+#                [--skip-plugins] [--plugins a,b,...] [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
@@ -17,9 +17,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
-SET_PASSES="" SET_DURATION="" SET_WARMUP=""
+SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,6 +34,8 @@ while [ $# -gt 0 ]; do
     --skip-metrics) METRICS=0 ;;
     --skip-reqlog) REQLOG=0 ;;
     --skip-cache) CACHE=0 ;;
+    --skip-plugins) PLUGINS=0 ;;
+    --plugins) PLUGIN_ONLY="$2"; shift ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -99,10 +101,10 @@ forget_pid() { local p="$1" n=(); for x in "${PIDS[@]}"; do [ "$x" != "$p" ] && 
 
 # ---------------------------------------------------------------- prerequisites
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need nginx || ! need taskset || ! need curl || ! need etcd; then
-  log "installing wrk, nginx-light, etcd-server, curl (apt-get)"
+if ! need wrk || ! need nginx || ! need taskset || ! need curl || ! need etcd || ! need redis-server; then
+  log "installing wrk, nginx-light, etcd-server, redis-server, curl (apt-get)"
   for i in 1 2 3; do
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light etcd-server curl util-linux \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light etcd-server redis-server curl util-linux \
       && break
     sleep 5
   done
@@ -216,6 +218,19 @@ wait_http "http://127.0.0.1:$HOP_PORT/" 10 || die "nginx hop did not start ($WOR
 wait_http "http://127.0.0.1:$SSE_PORT/" 20 || die "sse mock did not start ($WORK/sse-mock.log)"
 log "mock :$MOCK_PORT (pid $MOCK_PID), sse mock :$SSE_PORT (pid $SSE_PID), nginx hop :$HOP_PORT/:$HOP_SSE_PORT (pid $HOP_PID)"
 
+# Redis for the limit plugins' `policy: redis` rows of the plugin-cost section, pinned with the mock
+# and the gateway (it is part of what a redis-policy request costs). No persistence, loopback only.
+REDIS_PORT=""
+if [ "$PLUGINS" = 1 ] && need redis-server; then
+  REDIS_PORT=$(free_port)
+  mkdir -p "$WORK/redis"
+  $PIN_SUT redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --dir "$WORK/redis" \
+    --logfile "$WORK/redis/redis.log" >/dev/null 2>&1 &
+  REDIS_PID=$!; PIDS+=("$REDIS_PID")
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null && break; sleep 0.1; done
+  log "redis :$REDIS_PORT (pid $REDIS_PID)"
+fi
+
 # ---------------------------------------------------------------- the gateway
 GW_PID="" GW_PORT="" GW_ADMIN=""
 start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
@@ -304,6 +319,66 @@ ai_cache_route() { # uri endpoint_port cache_json: the ai-proxy route with ai-ca
 plain_route() { # uri port
   printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
 }
+# ---------------------------------------------------------------- plugin cost cases
+# Each case is the ai-proxy route plus one plugin (APISIX JSON, configured as a user would, with limits
+# far above the load so that nothing is refused), measured against the bare ai-proxy route in the same
+# passes. `anthropic` is the protocol conversion: an Anthropic Messages body on /v1/messages served by
+# the same OpenAI provider (request and answer converted), against the native OpenAI path.
+PLUGIN_CASES=(key-auth limit-count limit-count-redis ai-rate-limiting ai-rate-limiting-redis anthropic
+  cors request-id ip-restriction real-ip response-rewrite limit-req limit-conn ai-prompt-decorator
+  ai-prompt-guard server-timing http-logger file-logger)
+if [ -n "$PLUGIN_ONLY" ]; then IFS=, read -r -a PLUGIN_CASES <<<"$PLUGIN_ONLY"; fi
+BENCH_KEY="bench-consumer-key-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+plugin_json() { # case → the plugin's member of the route's "plugins" object
+  local redis="\"policy\":\"redis\",\"redis_host\":\"127.0.0.1\",\"redis_port\":${REDIS_PORT:-6379}"
+  case "$1" in
+    key-auth) echo '"key-auth":{}' ;;
+    limit-count) echo '"limit-count":{"count":1000000000,"time_window":60,"rejected_code":429}' ;;
+    limit-count-redis) echo "\"limit-count\":{\"count\":1000000000,\"time_window\":60,\"rejected_code\":429,$redis}" ;;
+    ai-rate-limiting) echo '"ai-rate-limiting":{"limit":1000000000000,"time_window":3600,"rejected_code":429}' ;;
+    ai-rate-limiting-redis) echo "\"ai-rate-limiting\":{\"limit\":1000000000000,\"time_window\":3600,\"rejected_code\":429,$redis}" ;;
+    anthropic) echo "" ;;
+    cors) echo '"cors":{}' ;;
+    request-id) echo '"request-id":{}' ;;
+    ip-restriction) echo '"ip-restriction":{"whitelist":["127.0.0.0/8"]}' ;;
+    real-ip) echo '"real-ip":{"source":"http_x_forwarded_for","trusted_addresses":["127.0.0.0/8"]}' ;;
+    response-rewrite) echo '"response-rewrite":{"headers":{"set":{"X-Bench":"1"}}}' ;;
+    limit-req) echo '"limit-req":{"rate":1000000,"burst":1000000,"nodelay":true,"key":"remote_addr","rejected_code":429}' ;;
+    limit-conn) echo '"limit-conn":{"conn":100000,"burst":0,"default_conn_delay":0.1,"key":"remote_addr","rejected_code":429}' ;;
+    ai-prompt-decorator) echo '"ai-prompt-decorator":{"prepend":[{"role":"system","content":"Answer in one sentence."}]}' ;;
+    ai-prompt-guard) echo '"ai-prompt-guard":{"deny_patterns":["(?i)ignore (all )?previous instructions","(?i)system prompt"]}' ;;
+    server-timing) echo '"server-timing":{}' ;;
+    http-logger) echo "\"http-logger\":{\"uri\":\"http://127.0.0.1:$MOCK_PORT/log\"}" ;;
+    file-logger) echo "\"file-logger\":{\"path\":\"$WORK/plugin-file-logger.log\"}" ;;
+    *) return 1 ;;
+  esac
+}
+plugin_uri() { [ "$1" = anthropic ] && echo "/p/$1/v1/messages" || echo "/p/$1/v1/chat/completions"; }
+plugin_route() { # case
+  local member
+  member="$(plugin_json "$1")" || return 1
+  [ -n "$member" ] && member="$member,"
+  printf '{"uri":"%s","plugins":{%s"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' \
+    "$(plugin_uri "$1")" "$member" "$MOCK_PORT"
+}
+body_of() { case "$1" in p:anthropic) echo "$BENCH/load/anthropic.json" ;; *) echo "$BENCH/load/chat.json" ;; esac; }
+header_of() { case "$1" in p:key-auth) echo "apikey: $BENCH_KEY" ;; *) echo "" ;; esac; }
+put_admin() { # path json
+  local code
+  code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X PUT -H "X-API-KEY: $ADMIN_KEY" \
+    -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$GW_ADMIN/apisix/admin/$1")
+  [ "$code" = 200 ] || [ "$code" = 201 ] || { log "PUT $1: $code $(head -c 300 "$WORK/put.out")"; return 1; }
+}
+setup_plugin_routes() {
+  [ "$PLUGINS" = 1 ] || return 0
+  put_admin consumers/bench "{\"username\":\"bench\",\"plugins\":{\"key-auth\":{\"key\":\"$BENCH_KEY\"}}}" \
+    || log "bench consumer refused"
+  local c
+  for c in "${PLUGIN_CASES[@]}"; do
+    put_route "bench-p-$c" "$(plugin_route "$c")" || log "plugin case $c: route refused"
+  done
+}
+
 setup_routes() {
   put_route bench-ai "$(ai_route /v1/chat/completions "$MOCK_PORT")" || log "ai-proxy route refused"
   put_route bench-plain "$(plain_route /plain/v1/chat/completions "$MOCK_PORT")" || log "plain route refused"
@@ -328,6 +403,7 @@ url_of() { # target
     aimiss) echo "http://127.0.0.1:$GW_PORT/miss/v1/chat/completions" ;;
     bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
     bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
+    p:*) echo "http://127.0.0.1:$GW_PORT$(plugin_uri "${1#p:}")" ;;
   esac
 }
 sse_of() { # target → "port path"
@@ -342,9 +418,10 @@ pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; bp
 
 # A target answers when a POST gets 200 and a body with usage; otherwise it is left out (and said so).
 answers() { # target; sets SMOKE_CODE
+  local h; h="$(header_of "$1")"
   SMOKE_CODE=$(curl -s -o "$WORK/smoke-$1.out" -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
-    --data-binary @"$BENCH/load/chat.json" "$(url_of "$1")")
-  [ "$SMOKE_CODE" = 200 ] && grep -q '"prompt_tokens"' "$WORK/smoke-$1.out"
+    ${h:+-H "$h"} --data-binary @"$(body_of "$1")" "$(url_of "$1")")
+  [ "$SMOKE_CODE" = 200 ] && grep -qE '"(prompt|input)_tokens"' "$WORK/smoke-$1.out"
 }
 TARGETS=()
 check_targets() {
@@ -361,7 +438,7 @@ check_targets() {
   log "targets: ${TARGETS[*]}"
 }
 
-truncate_access_log() { [ -n "$GW_PID" ] && for f in "$WORK"/gw-*/logs/access.log; do [ -f "$f" ] && : > "$f"; done; return 0; }
+truncate_access_log() { [ -n "$GW_PID" ] && for f in "$WORK"/gw-*/logs/access.log "$WORK/plugin-file-logger.log"; do [ -f "$f" ] && : > "$f"; done; return 0; }
 
 run_wrk() { # section pass target profile pinned(1|0) [url]
   local section="$1" pass="$2" target="$3" profile="$4" pinned="$5" url="${6:-}" t c pin="" out c0 c1 line
@@ -370,7 +447,7 @@ run_wrk() { # section pass target profile pinned(1|0) [url]
   [ "$pinned" = 1 ] && pin="$PIN_LOAD"
   truncate_access_log
   c0=$(cpu_ticks "$(pid_of "$target")")
-  out=$(BENCH_BODY="$BENCH/load/chat.json" timeout $((DURATION + 30)) $pin wrk -t$t -c$c -d"${DURATION}s" \
+  out=$(BENCH_BODY="$(body_of "$target")" BENCH_HEADER="$(header_of "$target")" timeout $((DURATION + 30)) $pin wrk -t$t -c$c -d"${DURATION}s" \
     --timeout 5s -s "$BENCH/load/post.lua" "$url" 2>&1)
   c1=$(cpu_ticks "$(pid_of "$target")")
   line=$(grep '^WRK ' <<<"$out")
@@ -608,6 +685,51 @@ if [ "$SCALE" = 1 ]; then
   stop_pid "$BASE_PID"; forget_pid "$BASE_PID"; BASE_PID="" BASE_PORT=""
   propagation builtin-10k
   record_resources 2
+  stop_gateway
+fi
+
+if [ "$PLUGINS" = 1 ]; then
+  # Plugin cost: the ai-proxy route plus one plugin vs the bare route, c50 pinned, in the same passes;
+  # the bare route runs again after every four cases so that drift over the section reaches both.
+  # A gateway of its own: the plugins' clients and classes stay out of the main suite's memory figure.
+  start_gateway gw-plugins builtin 1
+  setup_routes
+  setup_plugin_routes
+  sleep 0.5
+  P_TARGETS=()
+  if printf '%s\n' "${TARGETS[@]}" | grep -qx ai; then
+    for c in "${PLUGIN_CASES[@]}"; do
+      if answers "p:$c"; then
+        P_TARGETS+=("p:$c")
+      else
+        log "plugin case $c unavailable: HTTP $SMOKE_CODE $(head -c 200 "$WORK/smoke-p:$c.out")"
+        meta "skip_p:$c" "HTTP $SMOKE_CODE at smoke check"
+      fi
+    done
+  fi
+  if [ "${#P_TARGETS[@]}" -gt 0 ]; then
+    log "== plugin cost: ai-proxy route + one plugin vs without (c50 pinned): ${P_TARGETS[*]}"
+    for t in ai "${P_TARGETS[@]}"; do # the fresh gateway's paths, each case's own too (discarded)
+      d=$((WARMUP / 6 + 2)); [ "$t" = ai ] && d="$WARMUP"
+      BENCH_BODY="$(body_of "$t")" BENCH_HEADER="$(header_of "$t")" timeout $((d + 30)) $PIN_LOAD wrk -t2 -c50 \
+        -d"${d}s" --timeout 5s -s "$BENCH/load/post.lua" "$(url_of "$t")" >/dev/null 2>&1
+    done
+    truncate_access_log
+    for pass in $(seq 1 "$PASSES"); do
+      i=0
+      run_wrk plugins "$pass" ai c50 1
+      for t in "${P_TARGETS[@]}"; do
+        run_wrk plugins "$pass" "$t" c50 1
+        i=$((i + 1)); [ $((i % 4)) = 0 ] && run_wrk plugins "$pass" ai c50 1
+      done
+      [ $((i % 4)) = 0 ] || run_wrk plugins "$pass" ai c50 1
+      # the protocol conversion's added latency: c1 on the converted and the native path
+      if printf '%s\n' "${P_TARGETS[@]}" | grep -qx p:anthropic; then
+        run_wrk plugins "$pass" ai c1 1; run_wrk plugins "$pass" p:anthropic c1 1
+      fi
+    done
+  fi
+  record_resources 1 res-plugins
   stop_gateway
 fi
 

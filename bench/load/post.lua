@@ -5,6 +5,12 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+-- BENCH_HEADER: one extra request header, "Name: value" (a gateway key for key-auth, ...)
+local extra = os.getenv("BENCH_HEADER")
+if extra and extra ~= "" then
+  local name, value = extra:match("^([^:]+):%s*(.*)$")
+  wrk.headers[name] = value
+end
 local host = os.getenv("BENCH_HOST")
 if host and host ~= "" then
   wrk.headers["Host"] = host

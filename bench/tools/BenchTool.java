@@ -964,6 +964,48 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            List<String> plugins = new ArrayList<>();
+            for (String k : values.keySet()) {
+                String[] f = k.split("\\|");
+                if (f[0].equals("plugins") && f[1].startsWith("p:") && f[2].equals("c50_rps") && !plugins.contains(f[1])) {
+                    plugins.add(f[1]);
+                }
+            }
+            if (!plugins.isEmpty() && med("plugins", "ai", "c50_rps") != null) {
+                s.append("### Plugin cost (the ai-proxy route plus one plugin vs the bare route; pinned, c50, same passes)\n\n");
+                s.append("Each row is the ai-proxy route of the tables above with one more plugin, configured as a user "
+                        + "would and with limits far above the load (nothing is refused; any refusal counts as an error). "
+                        + "The bare route ran at the start of each pass and after every four rows; its median is the "
+                        + "baseline. `anthropic` is not a plugin: an Anthropic Messages request on `/v1/messages` served by "
+                        + "the same OpenAI provider (request and answer converted) against the native OpenAI path. "
+                        + "`-redis` rows use `policy: redis` on a local Redis pinned with the gateway. This section runs on a "
+                        + "gateway of its own (peak RSS ").append(f1(div(max("res-plugins", "gateway", "vmhwm_kb"), 1024.0)))
+                        .append(" MiB with every case's route loaded), not counted in the resources below.\n\n");
+                Double base = med("plugins", "ai", "c50_rps");
+                s.append("| route | c50 RPS | RPS loss | c50 p99 (µs) | CPU µs/req | added CPU µs/req | errors |\n");
+                s.append("|---|---:|---:|---:|---:|---:|---:|\n");
+                s.append("| ai-proxy alone | ").append(f0(base)).append(" | — | ").append(f0(med("plugins", "ai", "c50_p99")))
+                        .append(" | ").append(f1(med("plugins", "ai", "c50_cpu_us"))).append(" | — | ")
+                        .append(f0(sum("plugins", "ai", "c50_errors"))).append(" |\n");
+                for (String t : plugins) {
+                    Double loss = pluginLossPct(t);
+                    s.append("| + ").append(t.substring(2)).append(" | ").append(f0(med("plugins", t, "c50_rps"))).append(" | ")
+                            .append(loss == null ? "n/a" : f1(loss) + " %").append(" | ")
+                            .append(f0(med("plugins", t, "c50_p99"))).append(" | ").append(f1(med("plugins", t, "c50_cpu_us")))
+                            .append(" | ").append(f1(minus(med("plugins", t, "c50_cpu_us"), med("plugins", "ai", "c50_cpu_us"))))
+                            .append(" | ").append(f0(plus(sum("plugins", t, "c50_errors"), sum("plugins", t, "c1_errors"))))
+                            .append(" |\n");
+                }
+                if (med("plugins", "p:anthropic", "c1_p50") != null) {
+                    s.append("\nProtocol conversion at c1 (unloaded): native OpenAI path p50 ")
+                            .append(f0(med("plugins", "ai", "c1_p50"))).append(" µs / p99 ").append(f0(med("plugins", "ai", "c1_p99")))
+                            .append(" µs; Anthropic Messages converted p50 ").append(f0(med("plugins", "p:anthropic", "c1_p50")))
+                            .append(" µs / p99 ").append(f0(med("plugins", "p:anthropic", "c1_p99"))).append(" µs (added p50 ")
+                            .append(f0(minus(med("plugins", "p:anthropic", "c1_p50"), med("plugins", "ai", "c1_p50"))))
+                            .append(" µs: the time to first byte of a non-streamed answer).\n");
+                }
+                s.append('\n');
+            }
             boolean anyProp = false;
             StringBuilder p = new StringBuilder();
             p.append("### Config propagation (Admin API PUT returned → first request on the proxy port that sees it; µs)\n\n");
@@ -1054,6 +1096,7 @@ public final class BenchTool {
                     propE == null ? null : propE / 1000, 200, 50, true, " ms");
             goal(g, "RPS loss with prometheus on a global rule (worst route)", "≤ 5 %", "≤ 2 %",
                     worst(true, metricsLossPct("plain"), metricsLossPct("ai")), 5, 2, true, " %");
+            goal(g, "RPS loss with key-auth on the ai-proxy route", "≤ 5 %", "≤ 2 %", pluginLossPct("p:key-auth"), 5, 2, true, " %");
             double errors = 0;
             boolean any = false;
             for (Map.Entry<String, List<Double>> e : values.entrySet()) {
@@ -1072,6 +1115,12 @@ public final class BenchTool {
             Double off = med("metrics-off", t, "c50_rps");
             Double on = med("metrics-on", t, "c50_rps");
             return off == null || on == null ? null : (1 - on / off) * 100;
+        }
+
+        Double pluginLossPct(String t) {
+            Double base = med("plugins", "ai", "c50_rps");
+            Double with = med("plugins", t, "c50_rps");
+            return base == null || with == null ? null : (1 - with / base) * 100;
         }
 
         Double lossPct(String t) {
