@@ -71,7 +71,7 @@ public final class Bootstrap {
     private final GatewayServer server;
     private final List<GatewayExtension> extensions = new ArrayList<>();
     private final MetricsRegistry metrics;
-    private ConfigWatcher watcher;
+    private volatile ConfigWatcher watcher;
     private long metricsTimer = -1;
     /** Result of the last etcd probe before a scrape: 1 reachable, 0 not. */
     private volatile int etcdReachable = 1;
@@ -145,6 +145,10 @@ public final class Bootstrap {
                     .labelNames("key")
                     .callback(cb -> {
                         long rev = holder.get().revision();
+                        ConfigWatcher w = watcher;
+                        if (w != null) {
+                            w.modifyIndexes().forEach((kind, index) -> cb.call(index, kind));
+                        }
                         cb.call(rev, "max_modify_index");
                         cb.call(rev, "x_etcd_index");
                     }).register(m.prometheus());

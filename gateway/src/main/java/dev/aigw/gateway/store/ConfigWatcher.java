@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -36,9 +37,15 @@ public final class ConfigWatcher implements AutoCloseable {
     private boolean flushScheduled;
     private volatile long revision;
     private volatile boolean closed;
+    /** "<prefix>/": the resource kind of a key is its first segment after it. */
+    private final String prefix;
+    // the highest modify index seen per resource kind (APISIX's etcd_modify_indexes{key="routes"}, ...);
+    // read by the metrics scrape on another thread, bounded by the number of kinds in the store
+    private final Map<String, Long> kindIndexes = new ConcurrentHashMap<>();
 
-    private ConfigWatcher(Consumer<StoreUpdate> onChange) {
+    private ConfigWatcher(Consumer<StoreUpdate> onChange, String prefix) {
         this.onChange = onChange;
+        this.prefix = prefix + "/";
     }
 
     /**
@@ -48,9 +55,10 @@ public final class ConfigWatcher implements AutoCloseable {
      *         fails (e.g. a corrupt store file, etcd unreachable past its timeout) or onChange throws on it
      */
     public static Future<ConfigWatcher> start(ConfigStore store, Consumer<StoreUpdate> onChange) {
-        ConfigWatcher w = new ConfigWatcher(onChange);
+        ConfigWatcher w = new ConfigWatcher(onChange, store.prefix());
         return store.load().compose(snap -> {
             w.working.putAll(snap.entries());
+            snap.entries().values().forEach(kv -> w.indexed(kv.key(), kv.modRevision()));
             w.revision = snap.revision();
             try {
                 onChange.accept(StoreUpdate.of(snap));
@@ -65,6 +73,26 @@ public final class ConfigWatcher implements AutoCloseable {
     /** The store revision of the latest event seen (also of a Reset that changed nothing). */
     public long revision() {
         return revision;
+    }
+
+    /**
+     * The highest modify index seen per resource kind ({@code routes}, {@code consumers}, ...): a put
+     * raises its kind to the entry's index, a delete to the deleting revision, as APISIX's
+     * {@code etcd_modify_indexes} does. A snapshot copy.
+     */
+    public Map<String, Long> modifyIndexes() {
+        return Map.copyOf(kindIndexes);
+    }
+
+    private void indexed(String key, long index) {
+        if (!key.startsWith(prefix)) {
+            return;
+        }
+        int end = key.indexOf('/', prefix.length());
+        String kind = key.substring(prefix.length(), end < 0 ? key.length() : end);
+        if (!kind.isEmpty()) {
+            kindIndexes.merge(kind, index, Math::max);
+        }
     }
 
     /** Stops calling onChange. The store's watch itself ends when the store is closed. */
@@ -84,11 +112,15 @@ public final class ConfigWatcher implements AutoCloseable {
             }
             put(p.kv());
         } else if (e instanceof WatchEvent.Delete d) {
+            if (working.containsKey(d.key())) {
+                indexed(d.key(), e.revision());
+            }
             remove(d.key());
         } else if (e instanceof WatchEvent.Reset r) {
             Map<String, KeyValue> now = r.snapshot().entries();
             for (String key : List.copyOf(working.keySet())) {
                 if (!now.containsKey(key)) {
+                    indexed(key, e.revision());
                     remove(key);
                 }
             }
@@ -111,6 +143,7 @@ public final class ConfigWatcher implements AutoCloseable {
     }
 
     private void put(KeyValue kv) {
+        indexed(kv.key(), kv.modRevision());
         working.put(kv.key(), kv);
         pending.put(kv);
     }

@@ -55,6 +55,22 @@ class PrometheusEtcdTest {
         }
         assertTrue(gauge(after, "apisix_etcd_modify_indexes", Map.of("key", "max_modify_index")) > index0,
                 "the write moved the index");
+        // per kind, as APISIX: the route write raised "routes" to the route's own modify index
+        double routes = gauge(after, "apisix_etcd_modify_indexes", Map.of("key", "routes"));
+        assertEquals(ENV.gateway().admin("GET", "/routes/m1", null).jsonObject().getLong("modifiedIndex").doubleValue(), routes,
+                "routes index = the route's modifiedIndex");
+        HttpResult u = ENV.gateway().admin("PUT", "/upstreams/u1", new JsonObject().put("type", "roundrobin")
+                .put("nodes", new JsonObject().put("127.0.0.1:9", 1)).encode());
+        assertTrue(u.status() == 200 || u.status() == 201, u.toString());
+        deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        Scrape later = Scrape.of(ENV.gateway());
+        while (later.find("apisix_etcd_modify_indexes", Map.of("key", "upstreams")).isEmpty() && System.nanoTime() - deadline < 0) {
+            sleep(50);
+            later = Scrape.of(ENV.gateway());
+        }
+        assertTrue(gauge(later, "apisix_etcd_modify_indexes", Map.of("key", "upstreams")) > routes,
+                "the upstream written after the route has the higher index");
+        assertEquals(routes, gauge(later, "apisix_etcd_modify_indexes", Map.of("key", "routes")), "routes unchanged");
 
         ETCD.stop();
         // each scrape probes etcd (bounded to 3 s): the scrape still answers, with 0
