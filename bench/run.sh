@@ -18,7 +18,7 @@ BENCH="$ROOT/bench"
 cd "$ROOT"
 
 JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1
-SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 PROP_N=200
+SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
 while [ $# -gt 0 ]; do
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
   # Short runs on a JIT that is still compiling: the report says its verdicts are not comparable
-  PASSES=1 DURATION=3 WARMUP=20 SSE_N=20 SSE_WARM=5 PROP_N=50
+  PASSES=1 DURATION=3 WARMUP=20 SSE_N=20 SSE_WARM=5 SSE_WARM_STREAMS=5 PROP_N=50
 fi
 PASSES="${SET_PASSES:-$PASSES}" DURATION="${SET_DURATION:-$DURATION}" WARMUP="${SET_WARMUP:-$WARMUP}"
 
@@ -503,19 +503,20 @@ load_passes() { # section passes pinned targets...
 }
 
 # The streaming path runs code the JSON load never touches: warm it up too (discarded), with parallel
-# clients so that the JIT sees a few thousand events in seconds rather than minutes.
+# clients so that the JIT sees ~15 000 events (past C2's compile thresholds) in ~10 s rather than
+# minutes; with 10 streams per client the sequential samples still ran partly interpreted code.
 sse_warm_up() {
   local t port path i pids=()
   for t in "${SSE_TARGETS[@]}"; do
     [ "$t" = plain ] || [ "$t" = ai ] || continue
     read -r port path <<<"$(sse_of "$t")"
     for i in $(seq 1 "$SSE_WARM_PAR"); do
-      timeout 120 $PIN_LOAD "${TOOL[@]}" sse-client --port "$port" --path "$path" --n "$SSE_WARM" \
+      timeout 300 $PIN_LOAD "${TOOL[@]}" sse-client --port "$port" --path "$path" --n "$SSE_WARM_STREAMS" \
         --warm 0 --body "$BENCH/load/chat-stream.json" --timeout 100 >/dev/null 2>&1 &
       pids+=($!)
     done
   done
-  log "sse warm-up: ${#pids[@]} parallel clients x $SSE_WARM streams (discarded)"
+  log "sse warm-up: ${#pids[@]} parallel clients x $SSE_WARM_STREAMS streams (discarded)"
   for i in "${pids[@]}"; do wait "$i" || true; done
 }
 
