@@ -3,6 +3,7 @@ package dev.aigw.plugins.aicache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.limit.RedisSchema;
 import dev.aigw.gateway.metrics.Counter;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginBinding;
@@ -108,23 +109,9 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
               },
               "if": {"anyOf": [{"properties": {"policy": {"enum": ["redis"]}}, "required": ["policy"]},
                                {"not": {"required": ["policy"]}, "required": ["redis_host"]}]},
-              "then": {
-                "properties": {
-                  "redis_host": {"type": "string", "minLength": 2},
-                  "redis_port": {"type": "integer", "minimum": 1, "default": 6379},
-                  "redis_username": {"type": "string", "minLength": 1},
-                  "redis_password": {"type": "string", "minLength": 0},
-                  "redis_database": {"type": "integer", "minimum": 0, "default": 0},
-                  "redis_timeout": {"type": "integer", "minimum": 1, "default": 1000},
-                  "redis_ssl": {"type": "boolean", "default": false},
-                  "redis_ssl_verify": {"type": "boolean", "default": false},
-                  "redis_keepalive_timeout": {"type": "integer", "minimum": 1000, "default": 10000},
-                  "redis_keepalive_pool": {"type": "integer", "minimum": 1, "default": 100}
-                },
-                "required": ["redis_host"]
-              }
+              "then": %s
             }
-            """;
+            """.formatted(RedisSchema.REDIS);
 
     private static final Object STATE = new Object();
     private static final List<String> LABELS = List.of("route", "route_id", "service", "service_id", "consumer",
