@@ -148,11 +148,8 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
+        this.local = RateLimit.init(env);
         this.estimator = new TokenEstimator(env.vertx());
-        if (!env.variables().isKnown(RateLimit.VAR_INFO)) {
-            env.variables().register(RateLimit.VAR_INFO, ctx -> null);
-        }
         if (!env.variables().isKnown(VAR_INSTANCE)) {
             env.variables().register(VAR_INSTANCE, ctx -> null);
         }

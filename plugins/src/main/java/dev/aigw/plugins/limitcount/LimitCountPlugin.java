@@ -93,10 +93,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
-        if (!env.variables().isKnown(RateLimit.VAR_INFO)) {
-            env.variables().register(RateLimit.VAR_INFO, ctx -> null);
-        }
+        this.local = RateLimit.init(env);
     }
 
     @Override

@@ -4,8 +4,10 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.limit.CounterPolicy;
 import dev.aigw.gateway.limit.Count;
 import dev.aigw.gateway.limit.LimitKeys;
+import dev.aigw.gateway.limit.LocalCounters;
 import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.gateway.limit.RedisSchema;
+import dev.aigw.gateway.plugin.PluginEnv;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonArray;
@@ -45,6 +47,17 @@ public final class RateLimit {
             }""".formatted(RedisSchema.INT_OR_VAR).strip();
 
     private RateLimit() {
+    }
+
+    /**
+     * What a counting plugin sets up at init: its in-process counters (the {@code local} policy) and
+     * the {@code $rate_limiting_info} variable (unset until a check ran).
+     */
+    public static LocalCounters init(PluginEnv env) {
+        if (!env.variables().isKnown(VAR_INFO)) {
+            env.variables().register(VAR_INFO, ctx -> null);
+        }
+        return new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
     }
 
     /** Names of the three quota headers. */
