@@ -3,7 +3,7 @@ package dev.aigw.plugins.aicache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.aigw.gateway.context.RequestContext;
-import dev.aigw.gateway.metrics.Counter;
+import dev.aigw.gateway.limit.RedisSchema;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.plugin.PluginConfigException;
@@ -28,7 +28,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -46,6 +45,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * calls the provider itself). {@code header_filter} / {@code body_filter} capture a 200 answer (up to
  * {@code max_cache_body_size}); {@code log} stores it only when it is complete (a JSON body, or a
  * stream that reached its protocol's terminal event) and wakes the waiters.
+ *
+ * <p>Accounting: a hit records zero provider tokens (so ai-rate-limiting, prometheus and the request
+ * log's cost count nothing) and hands loggers {@code cache_status} and {@code llm_cached_usage} (the
+ * original call's tokens). The status is the variable {@code $cache_status} and, under APISIX's
+ * names, {@code ai_cache_status} / {@code ai_cache_hit_layer}, from which the prometheus plugin counts
+ * {@code ai_cache_hits_total}, {@code …_misses_total} and {@code …_bypasses_total} with its own
+ * prefix, labels and options (this plugin registers no metric of its own).
  *
  * <p>A backend failure never fails a request: the cache is skipped (logged once per outage).
  */
@@ -68,7 +74,16 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
     /** A client's own cache key longer than this is ignored (the key is hashed; this only bounds work). */
     static final int MAX_CLIENT_KEY = 1024;
 
+    /** The log field and variable (the issue's name): {@code HIT}, {@code MISS} or {@code BYPASS}. */
     public static final String VAR_CACHE_STATUS = "cache_status";
+    /**
+     * The same value under APISIX's name ({@code ctx.ai_cache_status}), and the layer of a hit
+     * ({@code ctx.ai_cache_hit_layer}): what the prometheus plugin reads for {@code ai_cache_*_total}.
+     */
+    public static final String VAR_AI_CACHE_STATUS = "ai_cache_status";
+    public static final String VAR_AI_CACHE_HIT_LAYER = "ai_cache_hit_layer";
+    /** The original call's usage, on a hit (a log field): the hit itself spends no provider tokens. */
+    public static final String FIELD_CACHED_USAGE = "llm_cached_usage";
     static final String HIT = "HIT";
     static final String MISS = "MISS";
     static final String BYPASS = "BYPASS";
@@ -108,27 +123,11 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
               },
               "if": {"anyOf": [{"properties": {"policy": {"enum": ["redis"]}}, "required": ["policy"]},
                                {"not": {"required": ["policy"]}, "required": ["redis_host"]}]},
-              "then": {
-                "properties": {
-                  "redis_host": {"type": "string", "minLength": 2},
-                  "redis_port": {"type": "integer", "minimum": 1, "default": 6379},
-                  "redis_username": {"type": "string", "minLength": 1},
-                  "redis_password": {"type": "string", "minLength": 0},
-                  "redis_database": {"type": "integer", "minimum": 0, "default": 0},
-                  "redis_timeout": {"type": "integer", "minimum": 1, "default": 1000},
-                  "redis_ssl": {"type": "boolean", "default": false},
-                  "redis_ssl_verify": {"type": "boolean", "default": false},
-                  "redis_keepalive_timeout": {"type": "integer", "minimum": 1000, "default": 10000},
-                  "redis_keepalive_pool": {"type": "integer", "minimum": 1, "default": 100}
-                },
-                "required": ["redis_host"]
-              }
+              "then": %s
             }
-            """;
+            """.formatted(RedisSchema.REDIS);
 
     private static final Object STATE = new Object();
-    private static final List<String> LABELS = List.of("route", "route_id", "service", "service_id", "consumer",
-            "node", "request_type", "request_llm_model", "llm_model");
 
     private PluginEnv env;
     private MemoryStore memory;
@@ -136,9 +135,6 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
     /** Descriptor of the effective instance(s) per parsed ai-proxy configuration (identity, weak). */
     private final Cache<Object, String> effective = Caffeine.newBuilder().weakKeys().maximumSize(100_000).build();
     private final AtomicBoolean backendDown = new AtomicBoolean();
-    private Counter hits;
-    private Counter misses;
-    private Counter bypasses;
 
     /** Per-request state. */
     static final class State {
@@ -177,21 +173,14 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
         JsonObject attr = pluginEnv.config().getJsonObject("plugin_attr", new JsonObject())
                 .getJsonObject(NAME, new JsonObject());
         this.memory = new MemoryStore(attr.getLong("memory_max_bytes", 64L * 1024 * 1024));
-        pluginEnv.variables().register(VAR_CACHE_STATUS, ctx -> {
-            State st = ctx.get(STATE);
-            return st == null ? null : st.status;
-        });
-        hits = pluginEnv.metrics().counter("ai_cache_hits_total", "AI cache hits",
-                concat("layer"), 0);
-        misses = pluginEnv.metrics().counter("ai_cache_misses_total", "AI cache misses", LABELS, 0);
-        bypasses = pluginEnv.metrics().counter("ai_cache_bypasses_total", "AI cache bypasses", LABELS, 0);
+        pluginEnv.variables().register(VAR_CACHE_STATUS, AiCachePlugin::status);
+        pluginEnv.variables().register(VAR_AI_CACHE_STATUS, AiCachePlugin::status);
+        pluginEnv.variables().register(VAR_AI_CACHE_HIT_LAYER, ctx -> HIT.equals(status(ctx)) ? "exact" : null);
     }
 
-    private static List<String> concat(String first) {
-        List<String> l = new java.util.ArrayList<>(LABELS.size() + 1);
-        l.add(first);
-        l.addAll(LABELS);
-        return List.copyOf(l);
+    private static String status(RequestContext ctx) {
+        State st = ctx.get(STATE);
+        return st == null ? null : st.status;
     }
 
     @Override
@@ -462,7 +451,6 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
             return;
         }
         ctx.logFields().put(VAR_CACHE_STATUS, st.status);
-        record(st, ctx);
         if (HIT.equals(st.status)) {
             CacheEntry e = st.hit;
             if (e.promptTokens() >= 0) {
@@ -470,7 +458,7 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
                 u.put("prompt_tokens", e.promptTokens());
                 u.put("completion_tokens", e.completionTokens());
                 u.put("total_tokens", e.promptTokens() + e.completionTokens());
-                ctx.logFields().put("llm_cached_usage", u);
+                ctx.logFields().put(FIELD_CACHED_USAGE, u);
             }
             if (st.flight != null) {
                 flights.finish(st.flight, e);
@@ -552,24 +540,6 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
             }
         }
         return -1;
-    }
-
-    private void record(State st, RequestContext ctx) {
-        String route = str(ctx.varString("route_id"));
-        String consumer = str(ctx.varString("consumer_name"));
-        String node = str(ctx.varString(AiVars.BALANCER_IP));
-        String type = str(ctx.varString(AiVars.REQUEST_TYPE));
-        String reqModel = str(ctx.varString(AiVars.REQUEST_LLM_MODEL));
-        String model = str(ctx.varString(AiVars.LLM_MODEL));
-        switch (st.status) {
-            case HIT -> hits.inc(1, "exact", route, route, "", "", consumer, node, type, reqModel, model);
-            case MISS -> misses.inc(1, route, route, "", "", consumer, node, type, reqModel, model);
-            default -> bypasses.inc(1, route, route, "", "", consumer, node, type, reqModel, model);
-        }
-    }
-
-    private static String str(String s) {
-        return s == null ? "" : s;
     }
 
     private void backendFailed(String what, Throwable err) {

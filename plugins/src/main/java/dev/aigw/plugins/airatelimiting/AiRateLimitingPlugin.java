@@ -4,14 +4,14 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.limit.Count;
 import dev.aigw.gateway.limit.CounterPolicy;
 import dev.aigw.gateway.limit.InstanceGate;
+import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.limit.LocalCounters;
-import dev.aigw.gateway.limit.RedisSettings;
+import dev.aigw.gateway.limit.PolicyRef;
+import dev.aigw.gateway.limit.RedisSchema;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
-import dev.aigw.plugins.limitcount.PolicyRef;
 import dev.aigw.plugins.limitcount.RateLimit;
-import dev.aigw.plugins.limitcount.RedisSchema;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -86,19 +86,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
                 "rejected_code": {"type": "integer", "minimum": 200, "maximum": 599, "default": 503},
                 "rejected_msg": {"type": "string", "minLength": 1},
                 %2$s,
-                "rules": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "properties": {
-                      "count": %1$s,
-                      "time_window": %1$s,
-                      "key": {"type": "string"},
-                      "header_prefix": {"type": "string"}
-                    },
-                    "required": ["count", "time_window", "key"]
-                  }
-                },
+                %4$s,
                 "reserve": {"type": "boolean", "default": true},
                 "reserve_completion_tokens": {"type": "integer", "minimum": 0, "default": 256}
               },
@@ -109,7 +97,8 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
               ],
               %3$s
             }
-            """.formatted(RedisSchema.INT_OR_VAR, RedisSchema.POLICY_PROPERTIES, RedisSchema.CONDITIONAL);
+            """.formatted(RedisSchema.INT_OR_VAR, RedisSchema.POLICY_PROPERTIES, RedisSchema.CONDITIONAL,
+                    RateLimit.RULES_SCHEMA);
 
     /**
      * A parsed configuration.
@@ -159,11 +148,8 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
+        this.local = RateLimit.init(env);
         this.estimator = new TokenEstimator(env.vertx());
-        if (!env.variables().isKnown(RateLimit.VAR_INFO)) {
-            env.variables().register(RateLimit.VAR_INFO, ctx -> null);
-        }
         if (!env.variables().isKnown(VAR_INSTANCE)) {
             env.variables().register(VAR_INSTANCE, ctx -> null);
         }
@@ -184,10 +170,8 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
                 throw new PluginConfigException("invalid cost_expr: " + e.getMessage());
             }
         }
-        RedisSettings redis = RedisSettings.of(conf);
-        PolicyRef policy = env == null ? new PolicyRef(redis, local, null, null, "plugin-" + NAME)
-                : new PolicyRef(redis, local, env.shared(), env.vertx(), "plugin-" + NAME);
-        String version = RateLimit.confVersion(conf);
+        PolicyRef policy = PolicyRef.of(conf, local, env, NAME);
+        String version = LimitKeys.confVersion(conf);
         RateLimit.Spec template = new RateLimit.Spec(List.of(), false, conf.getInteger("rejected_code", 503),
                 conf.getString("rejected_msg"), conf.getBoolean("allow_degradation", false),
                 conf.getBoolean("show_limit_quota_header", true), false, null, version, null, RULE_HEADERS, policy);

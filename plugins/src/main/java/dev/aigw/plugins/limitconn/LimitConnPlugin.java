@@ -1,10 +1,10 @@
 package dev.aigw.plugins.limitconn;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.plugins.limitcount.RateLimit;
-import dev.aigw.plugins.limitreq.LimitKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -91,7 +91,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 conf.getNumber("default_conn_delay").doubleValue(), conf.getBoolean("only_use_default_delay", false),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
-                conf.getBoolean("allow_degradation", false), RateLimit.confVersion(conf));
+                conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf));
     }
 
     private static long resolve(RequestContext ctx, Object v, boolean allowZero) {
@@ -99,7 +99,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             return n.longValue();
         }
         int[] n = new int[1];
-        String s = RateLimit.template(ctx, (String) v, n).trim();
+        String s = LimitKeys.template(ctx, (String) v, n).trim();
         try {
             long x = Long.parseLong(s);
             return x < 0 || (x == 0 && !allowZero) ? -1 : x;
@@ -125,7 +125,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             return Future.succeededFuture();
         }
-        String key = LimitKeys.of(ctx, conf.key(), conf.combination(), conf.version());
+        String key = LimitKeys.counterKey(ctx, conf.version(),
+                LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"));
         if (!inFlight.containsKey(key)) {
             if (inFlight.size() >= MAX_KEYS) {
                 long n = dropped.incrementAndGet();

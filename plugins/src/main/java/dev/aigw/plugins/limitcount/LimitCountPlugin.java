@@ -1,8 +1,10 @@
 package dev.aigw.plugins.limitcount;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.limit.LocalCounters;
-import dev.aigw.gateway.limit.RedisSettings;
+import dev.aigw.gateway.limit.PolicyRef;
+import dev.aigw.gateway.limit.RedisSchema;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
@@ -32,19 +34,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
                 "count": %1$s,
                 "time_window": %1$s,
                 "window_type": {"type": "string", "enum": ["fixed", "sliding"], "default": "fixed"},
-                "rules": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "properties": {
-                      "count": %1$s,
-                      "time_window": %1$s,
-                      "key": {"type": "string"},
-                      "header_prefix": {"type": "string"}
-                    },
-                    "required": ["count", "time_window", "key"]
-                  }
-                },
+                %4$s,
                 "group": {"type": "string"},
                 "key": {"type": "string", "default": "remote_addr"},
                 "key_type": {"type": "string", "enum": ["var", "var_combination", "constant"], "default": "var"},
@@ -57,7 +47,8 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
               "anyOf": [{"required": ["count", "time_window"]}, {"required": ["rules"]}],
               %3$s
             }
-            """.formatted(RedisSchema.INT_OR_VAR, RedisSchema.POLICY_PROPERTIES, RedisSchema.CONDITIONAL);
+            """.formatted(RedisSchema.INT_OR_VAR, RedisSchema.POLICY_PROPERTIES, RedisSchema.CONDITIONAL,
+                    RateLimit.RULES_SCHEMA);
 
     static final String METADATA_SCHEMA = """
             {
@@ -102,10 +93,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
-        if (!env.variables().isKnown(RateLimit.VAR_INFO)) {
-            env.variables().register(RateLimit.VAR_INFO, ctx -> null);
-        }
+        this.local = RateLimit.init(env);
     }
 
     @Override
@@ -134,13 +122,8 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
         return new Config(new RateLimit.Spec(rules, hasRules, conf.getInteger("rejected_code", 503),
                 conf.getString("rejected_msg"), conf.getBoolean("allow_degradation", false),
                 conf.getBoolean("show_limit_quota_header", true), "sliding".equals(conf.getString("window_type")),
-                conf.getString("group"), RateLimit.confVersion(conf), null, null, policyRef(conf)));
-    }
-
-    private PolicyRef policyRef(JsonObject conf) {
-        RedisSettings redis = RedisSettings.of(conf);
-        return env == null ? new PolicyRef(redis, local, null, null, "plugin-" + NAME)
-                : new PolicyRef(redis, local, env.shared(), env.vertx(), "plugin-" + NAME);
+                conf.getString("group"), LimitKeys.confVersion(conf), null, null,
+                PolicyRef.of(conf, local, env, NAME)));
     }
 
     @Override

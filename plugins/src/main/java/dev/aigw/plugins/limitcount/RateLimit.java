@@ -3,14 +3,17 @@ package dev.aigw.plugins.limitcount;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.limit.CounterPolicy;
 import dev.aigw.gateway.limit.Count;
-import dev.aigw.gateway.resource.SharedResources;
+import dev.aigw.gateway.limit.LimitKeys;
+import dev.aigw.gateway.limit.LocalCounters;
+import dev.aigw.gateway.limit.PolicyRef;
+import dev.aigw.gateway.limit.RedisSchema;
+import dev.aigw.gateway.plugin.PluginEnv;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +30,34 @@ public final class RateLimit {
     /** The variable APISIX sets on every check. */
     public static final String VAR_INFO = "rate_limiting_info";
 
+    /** The {@code "rules"} property entry (no trailing comma) of limit-count and ai-rate-limiting. */
+    public static final String RULES_SCHEMA = """
+            "rules": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "count": %1$s,
+                  "time_window": %1$s,
+                  "key": {"type": "string"},
+                  "header_prefix": {"type": "string"}
+                },
+                "required": ["count", "time_window", "key"]
+              }
+            }""".formatted(RedisSchema.INT_OR_VAR).strip();
+
     private RateLimit() {
+    }
+
+    /**
+     * What a counting plugin sets up at init: its in-process counters (the {@code local} policy) and
+     * the {@code $rate_limiting_info} variable (unset until a check ran).
+     */
+    public static LocalCounters init(PluginEnv env) {
+        if (!env.variables().isKnown(VAR_INFO)) {
+            env.variables().register(VAR_INFO, ctx -> null);
+        }
+        return new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
     }
 
     /** Names of the three quota headers. */
@@ -92,13 +122,6 @@ public final class RateLimit {
 
     // ------------------------------------------------------------------ configuration
 
-    /** CRC32 of a configuration's canonical JSON (APISIX's {@code conf_version}). */
-    public static String confVersion(JsonObject conf) {
-        CRC32 crc = new CRC32();
-        crc.update(SharedResources.canonical(conf).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return Long.toString(crc.getValue());
-    }
-
     /** count / time_window / limit as configured: a Long or a variable template. */
     public static Object number(Object v) {
         return v instanceof Number n ? (Object) n.longValue() : v;
@@ -136,23 +159,12 @@ public final class RateLimit {
             String key;
             if (spec.ruleMode()) {
                 int[] n = {0};
-                key = template(ctx, r.key(), n);
+                key = LimitKeys.template(ctx, r.key(), n);
                 if (n[0] == 0) {
                     continue; // keyed on variables this request does not have: the rule does not apply
                 }
             } else {
-                key = switch (r.keyType()) {
-                    case "constant" -> r.key();
-                    case "var_combination" -> {
-                        int[] n = {0};
-                        String k = template(ctx, r.key(), n);
-                        yield n[0] == 0 ? null : k;
-                    }
-                    default -> ctx.varString(r.key());
-                };
-                if (key == null) {
-                    key = ctx.varString("remote_addr"); // as APISIX: an empty key counts per client address
-                }
+                key = LimitKeys.value(ctx, r.key(), r.keyType());
             }
             long count = positive(ctx, r.count());
             long window = positive(ctx, r.window());
@@ -166,9 +178,7 @@ public final class RateLimit {
         if (spec.group() != null) {
             return spec.group() + ":" + key;
         }
-        // the owning resource's etcd key, as APISIX: a route's counters are its own
-        String resource = ctx.route() == null ? "/apisix/global" : "/apisix/routes/" + ctx.route().id();
-        String k = resource + ":" + spec.confVersion() + ":" + key;
+        String k = LimitKeys.counterKey(ctx, spec.confVersion(), key);
         return spec.vid() == null ? k : k + ":" + spec.vid();
     }
 
@@ -176,7 +186,7 @@ public final class RateLimit {
         if (v instanceof Long l) {
             return l;
         }
-        String s = template(ctx, (String) v, new int[1]);
+        String s = LimitKeys.template(ctx, (String) v, new int[1]);
         double d;
         try {
             d = Double.parseDouble(s.trim());
@@ -193,57 +203,6 @@ public final class RateLimit {
             throw new ResolveException("resolved value exceeds safe integer range (2^53-1), got: " + s);
         }
         return (long) d;
-    }
-
-    /**
-     * APISIX's {@code core.utils.resolve_var}: {@code $name} and {@code ${name}} replaced by the
-     * variable's value (empty when unset); {@code n[0]} counts the variables that had a value.
-     */
-    public static String template(RequestContext ctx, String tpl, int[] n) {
-        if (tpl.indexOf('$') < 0) {
-            return tpl;
-        }
-        StringBuilder sb = new StringBuilder(tpl.length() + 16);
-        int i = 0;
-        while (i < tpl.length()) {
-            char c = tpl.charAt(i);
-            if (c != '$' || i + 1 >= tpl.length()) {
-                sb.append(c);
-                i++;
-                continue;
-            }
-            int start;
-            int end;
-            int next;
-            if (tpl.charAt(i + 1) == '{') {
-                start = i + 2;
-                end = tpl.indexOf('}', start);
-                if (end < 0) {
-                    sb.append(tpl, i, tpl.length());
-                    break;
-                }
-                next = end + 1;
-            } else {
-                start = i + 1;
-                end = start;
-                while (end < tpl.length() && (Character.isLetterOrDigit(tpl.charAt(end)) || tpl.charAt(end) == '_')) {
-                    end++;
-                }
-                next = end;
-            }
-            if (end == start) {
-                sb.append(c);
-                i++;
-                continue;
-            }
-            String v = ctx.varString(tpl.substring(start, end));
-            if (v != null) {
-                n[0]++;
-                sb.append(v);
-            }
-            i = next;
-        }
-        return sb.toString();
     }
 
     /**

@@ -3,7 +3,7 @@ package dev.aigw.plugins.limitreq;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
-import dev.aigw.plugins.limitcount.RateLimit;
+import dev.aigw.gateway.limit.LimitKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -84,7 +84,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
                 conf.getBoolean("nodelay", false), conf.getBoolean("allow_degradation", false),
-                RateLimit.confVersion(conf));
+                LimitKeys.confVersion(conf));
     }
 
     /** Drops buckets that have drained (idle for longer than they take to empty): keeps the map small. */
@@ -136,7 +136,8 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
     @Override
     public Future<Void> access(Config conf, RequestContext ctx) {
-        String key = LimitKeys.of(ctx, conf.key(), conf.combination(), conf.version());
+        String key = LimitKeys.counterKey(ctx, conf.version(),
+                LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"));
         long delay = incoming(key, conf, System.currentTimeMillis());
         if (delay == Long.MIN_VALUE) {
             long n = dropped.incrementAndGet();

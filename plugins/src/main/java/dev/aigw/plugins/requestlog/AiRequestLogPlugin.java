@@ -62,6 +62,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     /** The call's cost in US dollars, plain decimal ({@code 0.000125}); unset when unknown. */
     public static final String VAR_LLM_COST = "llm_cost";
+    /** ai-cache's {@code HIT} / {@code MISS} / {@code BYPASS}: stored with the row; a hit costs 0. */
+    static final String VAR_CACHE_STATUS = "cache_status";
     /** Cached prompt tokens, if an AI plugin sets them. */
     public static final String VAR_CACHED_TOKENS = "llm_cached_tokens";
 
@@ -78,6 +80,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     private record Cost(double dollars, String source) {
     }
+
+    private static final Cost CACHE_HIT = new Cost(0, "cache");
 
     private final String schema = RequestLogSchema.schema(BATCH_NAME);
     private final String metadataSchema = RequestLogSchema.metadataSchema();
@@ -120,6 +124,9 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
             Cost c = cost(ctx);
             return c == null ? null : plain(c.dollars());
         });
+        if (!env.variables().isKnown(VAR_CACHE_STATUS)) {
+            env.variables().register(VAR_CACHE_STATUS, ctx -> null); // ai-cache not enabled
+        }
         if (!env.variables().isKnown(VAR_CACHED_TOKENS)) {
             env.variables().register(VAR_CACHED_TOKENS, ctx -> null);
         }
@@ -303,7 +310,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
                 cost == null ? null : cost.dollars(), cost == null ? null : cost.source(), attempts,
-                requestText, responseText,
+                ctx.varString(VAR_CACHE_STATUS), requestText, responseText,
                 requestText == null && responseText == null ? List.of() : clientSecrets(ctx));
     }
 
@@ -371,8 +378,14 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return next.prices;
     }
 
-    /** The call's cost: the trusted header's, else the price table's for the served model; null if unknown. */
+    /**
+     * The call's cost: 0 for an answer from ai-cache (no provider was paid), else the trusted
+     * header's, else the price table's for the served model; null if unknown.
+     */
     private Cost cost(RequestContext ctx) {
+        if ("HIT".equals(ctx.varString(VAR_CACHE_STATUS))) {
+            return CACHE_HIT;
+        }
         Long prompt = toLong(ctx.var("llm_prompt_tokens"));
         Long completion = toLong(ctx.var("llm_completion_tokens"));
         Object custom = ctx.get(CUSTOM_COST);

@@ -15,7 +15,7 @@ record LogRow(long timeMs, String requestId, String routeId, String routeName, S
               String requestType, String provider, String instance, String requestModel, String model, int status,
               Integer upstreamStatus, double latencyMs, Long ttftMs, Long promptTokens, Long completionTokens,
               Long cachedTokens, Long totalTokens, Double cost, String costSource, Integer attempts,
-              String requestText, String responseText, List<String> secrets) {
+              String cacheStatus, String requestText, String responseText, List<String> secrets) {
 
     /** This row with its texts masked and cut to {@code max} characters (call on a worker thread). */
     LogRow masked(int max) {
@@ -24,7 +24,7 @@ record LogRow(long timeMs, String requestId, String routeId, String routeName, S
         }
         return new LogRow(timeMs, requestId, routeId, routeName, consumer, clientIp, requestType, provider, instance,
                 requestModel, model, status, upstreamStatus, latencyMs, ttftMs, promptTokens, completionTokens,
-                cachedTokens, totalTokens, cost, costSource, attempts, cut(SecretMasker.mask(requestText, secrets), max),
+                cachedTokens, totalTokens, cost, costSource, attempts, cacheStatus, cut(SecretMasker.mask(requestText, secrets), max),
                 cut(SecretMasker.mask(responseText, secrets), max), List.of());
     }
 

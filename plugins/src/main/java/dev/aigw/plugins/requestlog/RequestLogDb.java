@@ -79,7 +79,7 @@ final class RequestLogDb implements AutoCloseable {
     static final String[] COLUMNS = {"time", "time_ms", "request_id", "route_id", "route_name", "consumer",
             "client_ip", "request_type", "provider", "instance", "request_model", "model", "status",
             "upstream_status", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
-            "total_tokens", "cost", "cost_source", "attempts", "request_text", "response_text"};
+            "total_tokens", "cost", "cost_source", "attempts", "cache_status", "request_text", "response_text"};
 
     /** Migrations, in order; index + 1 is the schema version. Never edit one that shipped: add one. */
     private static List<String> migrations(boolean pg) {
@@ -116,7 +116,9 @@ final class RequestLogDb implements AutoCloseable {
                 ");",
                 "CREATE INDEX llm_requests_time ON llm_requests (time_ms);",
                 "CREATE INDEX llm_requests_consumer ON llm_requests (consumer, time_ms);",
-                "CREATE INDEX llm_requests_route ON llm_requests (route_id, time_ms);"));
+                "CREATE INDEX llm_requests_route ON llm_requests (route_id, time_ms);"),
+                // 2: ai-cache's HIT / MISS / BYPASS (NULL: no ai-cache on the route, or a row from before)
+                "ALTER TABLE llm_requests ADD COLUMN cache_status TEXT;");
     }
 
     private final Target target;
@@ -253,6 +255,7 @@ final class RequestLogDb implements AutoCloseable {
                     }
                     ps.setString(i++, r.costSource());
                     setInt(ps, i++, r.attempts());
+                    ps.setString(i++, r.cacheStatus());
                     ps.setString(i++, r.requestText());
                     ps.setString(i, r.responseText());
                     ps.addBatch();
@@ -315,7 +318,8 @@ final class RequestLogDb implements AutoCloseable {
         String sums = "COUNT(*), COALESCE(SUM(cost), 0), COALESCE(SUM(prompt_tokens), 0),"
                 + " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cached_tokens), 0),"
                 + " COALESCE(SUM(total_tokens), 0), SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),"
-                + " SUM(CASE WHEN cost IS NULL AND status < 400 THEN 1 ELSE 0 END)";
+                + " SUM(CASE WHEN cost IS NULL AND status < 400 THEN 1 ELSE 0 END),"
+                + " SUM(CASE WHEN cache_status = 'HIT' THEN 1 ELSE 0 END)";
         try {
             Connection c = connection();
             c.setAutoCommit(true);
@@ -376,7 +380,8 @@ final class RequestLogDb implements AutoCloseable {
                 .put("cached_tokens", rs.getLong(first + 4))
                 .put("total_tokens", rs.getLong(first + 5))
                 .put("failed_requests", rs.getLong(first + 6))
-                .put("unpriced_requests", rs.getLong(first + 7));
+                .put("unpriced_requests", rs.getLong(first + 7))
+                .put("cache_hits", rs.getLong(first + 8));
     }
 
     private void dropConnection() {

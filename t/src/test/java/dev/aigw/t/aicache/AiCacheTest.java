@@ -41,8 +41,16 @@ class AiCacheTest {
         llm = new MockLlm();
         gw = GatewayProcess.builder(Files.createTempDirectory("aigw-t-ai-cache-")).startTimeout(Duration.ofSeconds(90))
                 .config(GatewayConfig.create().set("nginx_config.http.access_log_format",
-                        "AICACHE $http_x_tag $status $cache_status $llm_prompt_tokens $llm_completion_tokens")).start();
+                        "AICACHE $http_x_tag $status $cache_status $llm_prompt_tokens $llm_completion_tokens")
+                        .set("plugin_attr.prometheus.metric_prefix", PREFIX)).start();
+        // the ai_cache_* counters are the prometheus plugin's (APISIX's): on for every route
+        HttpResult rule = gw.admin("PUT", "/global_rules/ai-cache-metrics",
+                new JsonObject().put("plugins", new JsonObject().put("prometheus", new JsonObject())).encode());
+        assertTrue(rule.status() == 200 || rule.status() == 201, rule.toString());
     }
+
+    /** A metric prefix of its own: the cache counters follow plugin_attr.prometheus.metric_prefix. */
+    static final String PREFIX = "aigwt_";
 
     @AfterAll
     static void stop() {
@@ -96,16 +104,31 @@ class AiCacheTest {
         assertEquals("AICACHE hm1 200 MISS 23 7", miss);
         assertEquals("AICACHE hm2 200 HIT 0 0", hit);
 
-        // APISIX's metric names on the export server
+        // a bypass, counted as such
+        HttpResult skipped = post(gw, uri, body, "X-Tag", "hm3", "X-AI-Cache-Skip", "true");
+        assertEquals("BYPASS", skipped.header("X-AI-Cache-Status"));
+        assertTrue(MockLlm.await(() -> gw.accessLog().contains("AICACHE hm3 "), Duration.ofSeconds(10)));
+        assertEquals("AICACHE hm3 200 BYPASS 23 7", line("hm3"), "a bypass pays the provider");
+
+        // APISIX's metric names, under the configured prefix, counted by the prometheus plugin
         String id = uri.split("/")[1];
         HttpResult scrape = gw.send("GET", "http://127.0.0.1:" + gw.config().metricsPort() + "/apisix/prometheus/metrics",
                 null, java.util.Map.of());
         assertEquals(200, scrape.status(), scrape.toString());
-        assertTrue(scrape.body().lines().anyMatch(l -> l.startsWith("apisix_ai_cache_hits_total{") && l.contains("layer=\"exact\"")
-                && l.contains("route_id=\"" + id + "\"")
-                && l.endsWith(" 1.0")), scrape.body());
-        assertTrue(scrape.body().lines().anyMatch(l -> l.startsWith("apisix_ai_cache_misses_total{") && l.contains("route_id=\"" + id + "\"")
-                && l.endsWith(" 1.0")), scrape.body());
+        String metrics = scrape.body();
+        assertEquals(1, value(metrics, PREFIX + "ai_cache_hits_total", id, "layer=\"exact\""), metrics);
+        assertEquals(1, value(metrics, PREFIX + "ai_cache_misses_total", id, null), metrics);
+        assertEquals(1, value(metrics, PREFIX + "ai_cache_bypasses_total", id, null), metrics);
+        assertTrue(metrics.lines().noneMatch(l -> l.startsWith("apisix_ai_cache")), "the configured prefix only");
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith(PREFIX + "llm_prompt_tokens{") && l.contains(id)
+                && l.endsWith(" 46.0")), "provider tokens: the miss and the bypass (23 each), none for the hit");
+    }
+
+    /** The value of the one series of {@code metric} with {@code route_id="<routeId>"} (and {@code label}), or -1. */
+    static double value(String metrics, String metric, String routeId, String label) {
+        return metrics.lines().filter(l -> l.startsWith(metric + "{") && l.contains("route_id=\"" + routeId + "\"")
+                        && (label == null || l.contains(label)))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
     }
 
     static String line(String tag) {
@@ -279,6 +302,78 @@ class AiCacheTest {
         assertEquals("MISS", post(gw, tenant, chat("m", q3, false), "X-Tenant", "a").header("X-AI-Cache-Status"));
         assertEquals("MISS", post(gw, tenant, chat("m", q3, false), "X-Tenant", "b").header("X-AI-Cache-Status"));
         assertEquals("HIT", post(gw, tenant, chat("m", q3, false), "X-Tenant", "a").header("X-AI-Cache-Status"));
+    }
+
+    @Test
+    void includeConsumerKeepsConsumersApartAndLoggersSeeTheStatus() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8).replace("-", "");
+        String alice = "alice_" + suffix;
+        String bob = "bob_" + suffix;
+        for (String user : List.of(alice, bob)) {
+            HttpResult c = gw.admin("PUT", "/consumers", new JsonObject().put("username", user).put("plugins",
+                    new JsonObject().put("key-auth", new JsonObject().put("key", user + "-key"))).encode());
+            assertTrue(c.status() == 200 || c.status() == 201, c.toString());
+        }
+        String log = "logs/ai-cache-" + suffix + ".log";
+        String perConsumer = authRoute("pc" + suffix, new JsonObject().put("cache_key",
+                new JsonObject().put("include_consumer", true)), log, alice + "-key");
+        String shared = authRoute("sh" + suffix, new JsonObject(), null, alice + "-key");
+
+        // include_consumer: each consumer has its own entries, even for the same prompt on the same route
+        String question = q();
+        String body = chat("gpt-4o", question, false);
+        assertEquals("MISS", post(gw, perConsumer, body, "apikey", alice + "-key").header("X-AI-Cache-Status"));
+        assertEquals("MISS", post(gw, perConsumer, body, "apikey", bob + "-key").header("X-AI-Cache-Status"),
+                "alice's answer is never served to bob");
+        assertEquals("HIT", post(gw, perConsumer, body, "apikey", alice + "-key").header("X-AI-Cache-Status"));
+        assertEquals("HIT", post(gw, perConsumer, body, "apikey", bob + "-key").header("X-AI-Cache-Status"));
+        assertEquals(2, llm.count(MockLlm.Kind.CHAT), "one provider call per consumer");
+
+        // without include_consumer, consumers of one route share its entries
+        llm.reset();
+        assertEquals("MISS", post(gw, shared, body, "apikey", alice + "-key").header("X-AI-Cache-Status"));
+        assertEquals("HIT", post(gw, shared, body, "apikey", bob + "-key").header("X-AI-Cache-Status"));
+        assertEquals(1, llm.count(MockLlm.Kind.CHAT));
+
+        // the loggers' entries (file-logger here): cache_status, and on a hit the original call's usage
+        java.nio.file.Path file = gw.prefix().resolve(log);
+        List<JsonObject> entries = List.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (entries.size() < 4 && System.nanoTime() - deadline < 0) {
+            Pause.sleep(100);
+            entries = Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isBlank())
+                    .map(JsonObject::new).filter(e -> e.getJsonObject("response").getInteger("status") == 200)
+                    .toList() : List.of(); // not the readiness probe (a 400 from ai-proxy)
+        }
+        assertEquals(4, entries.size(), entries.toString());
+        assertEquals(List.of("MISS", "MISS", "HIT", "HIT"), entries.stream().map(e -> e.getString("cache_status")).toList());
+        assertEquals(List.of(alice, bob, alice, bob), entries.stream()
+                .map(e -> e.getJsonObject("consumer").getString("username")).toList());
+        assertNull(entries.get(0).getValue("llm_cached_usage"), "a miss paid for its own tokens");
+        JsonObject cached = entries.get(3).getJsonObject("llm_cached_usage");
+        assertNotNull(cached, entries.get(3).encode());
+        assertEquals(23, cached.getInteger("prompt_tokens"));
+        assertEquals(7, cached.getInteger("completion_tokens"));
+    }
+
+    /** A route behind key-auth with ai-proxy, ai-cache and (if {@code log} is set) file-logger; returns its uri. */
+    static String authRoute(String id, JsonObject aiCache, String log, String probeKey) {
+        String uri = "/" + id + "/v1/chat/completions";
+        JsonObject plugins = new JsonObject().put("key-auth", new JsonObject())
+                .put("ai-proxy", aiProxy(llm.url(), null)).put("ai-cache", aiCache);
+        if (log != null) {
+            plugins.put("file-logger", new JsonObject().put("path", log));
+        }
+        HttpResult r = gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", uri).put("plugins", plugins).encode());
+        assertTrue(r.status() == 200 || r.status() == 201, r.toString());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        // a body with no AI protocol: ai-proxy answers 400 itself once the route and the consumer are live
+        while (post(gw, uri, "{\"probe\":true}", "apikey", probeKey).status() != 400) {
+            assertTrue(System.nanoTime() - deadline < 0, "route " + id + " not live");
+            Pause.sleep(50);
+        }
+        llm.reset();
+        return uri;
     }
 
     @Test

@@ -206,4 +206,40 @@ abstract class RequestLogCases extends RequestLogEnv {
         assertEquals(401, gw.send("GET", gw.adminUrl("/apisix/admin/ai-request-log/spend"), null, Map.of()).status(),
                 "the admin key is required");
     }
+
+    @Test
+    void aCacheHitIsARowThatCostsNothingAndTheSpendCountsIt() {
+        route("cached", false, new JsonObject().put("ai-cache", new JsonObject()));
+        mock.usage(1000, 500);
+        String body = chatBody("gpt-4o-mini", "the same question " + testId(), false);
+        String missId = testId();
+        String hitId = testId();
+        HttpResult miss = post("/cached/v1/chat/completions", body, "X-Test-Id", missId);
+        assertEquals("MISS", miss.header("X-AI-Cache-Status"), miss.toString());
+        HttpResult hit = post("/cached/v1/chat/completions", body, "X-Test-Id", hitId);
+        assertEquals("HIT", hit.header("X-AI-Cache-Status"), hit.toString());
+
+        List<Map<String, Object>> rows = awaitRows("cached", 2);
+        double paid = 1000 * 0.15 / 1e6 + 500 * 0.60 / 1e6;
+        assertEquals("MISS", rows.get(0).get("cache_status"));
+        assertEquals(paid, dbl(rows.get(0).get("cost")), 1e-12);
+        assertEquals(1000L, num(rows.get(0).get("prompt_tokens")));
+        assertEquals("HIT", rows.get(1).get("cache_status"));
+        assertEquals(0.0, dbl(rows.get(1).get("cost")), "a hit pays no provider");
+        assertEquals("cache", rows.get(1).get("cost_source"));
+        assertEquals(0L, num(rows.get(1).get("prompt_tokens")), "zero provider tokens for a hit");
+        assertEquals(0L, num(rows.get(1).get("completion_tokens")));
+        assertEquals("gpt-4o-mini", rows.get(1).get("model"), "the model that made the stored answer");
+        assertEquals("0", accessLogCost(hitId), "$llm_cost of a hit");
+        assertEquals("0.00045", accessLogCost(missId));
+
+        HttpResult spend = gw.admin("GET", "/ai-request-log/spend?start=0&route=cached", null);
+        assertEquals(200, spend.status(), spend.toString());
+        JsonObject total = spend.jsonObject().getJsonObject("total");
+        assertEquals(2, total.getLong("requests"), "the hit is counted as a request");
+        assertEquals(1, total.getLong("cache_hits"));
+        assertEquals(paid, total.getDouble("cost"), 1e-12, "and costs nothing");
+        assertEquals(1000, total.getLong("prompt_tokens"));
+        assertEquals(0, total.getLong("unpriced_requests"));
+    }
 }

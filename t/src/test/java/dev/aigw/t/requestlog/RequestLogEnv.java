@@ -60,12 +60,64 @@ abstract class RequestLogEnv {
         GatewayConfig config = GatewayConfig.create()
                 .set("nginx_config.http.access_log_format", "RL|$http_x_test_id|$llm_cost|$status");
         extra.accept(config);
-        gw = GatewayProcess.builder(prefix).config(config).start();
+        prepare(prefix);
+        gw = GatewayProcess.builder(prefix).startTimeout(Duration.ofSeconds(60)).config(config).start(); // a busy machine
         JsonObject rule = new JsonObject().put("plugins", new JsonObject().put("ai-request-log", new JsonObject()
                 .put("inactive_timeout", 1).put("batch_max_size", 50)
                 .put("custom_cost_header", "cf-aig-custom-cost")));
         HttpResult r = gw.admin("PUT", "/global_rules/request-log", rule.encode());
         assertTrue(r.status() == 200 || r.status() == 201, "global rule stored: " + r);
+    }
+
+    /** Before the gateway starts, in its prefix: nothing by default. */
+    void prepare(Path prefix) {
+    }
+
+    /**
+     * A database as the first release left it (schema version 1, no {@code cache_status}, one row of
+     * route {@code legacy}), which the gateway must migrate in place.
+     */
+    static void prepareVersion1(Connection c) {
+        try (c) {
+            createVersion1(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot prepare a version 1 database", e);
+        }
+    }
+
+    /** After the gateway wrote: the version 1 database was migrated, its row kept. */
+    void assertMigratedFromVersion1() {
+        List<Map<String, Object>> v = query("SELECT version FROM aigw_schema_version WHERE component = 'llm_requests'");
+        org.junit.jupiter.api.Assertions.assertEquals(2L, num(v.get(0).get("version")));
+        List<Map<String, Object>> legacy = rows("legacy");
+        org.junit.jupiter.api.Assertions.assertEquals(1, legacy.size(), "the row written before the upgrade is kept");
+        org.junit.jupiter.api.Assertions.assertEquals(0.25, dbl(legacy.get(0).get("cost")), 1e-12);
+        assertTrue(legacy.get(0).containsKey("cache_status"), "the new column exists: " + legacy.get(0));
+        org.junit.jupiter.api.Assertions.assertNull(legacy.get(0).get("cache_status"), "and is empty for rows from before");
+    }
+
+    /** Schema version 1 of {@code llm_requests}, as shipped, with one priced row of route {@code legacy}. */
+    static void createVersion1(Connection c) throws SQLException {
+        boolean pg = c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+        String dbl = pg ? "DOUBLE PRECISION" : "REAL";
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE llm_requests (" + (pg ? "id BIGSERIAL PRIMARY KEY" : "id INTEGER PRIMARY KEY AUTOINCREMENT")
+                    + ", time TEXT NOT NULL, time_ms BIGINT NOT NULL, request_id TEXT, route_id TEXT, route_name TEXT,"
+                    + " consumer TEXT, client_ip TEXT, request_type TEXT, provider TEXT, instance TEXT, request_model TEXT,"
+                    + " model TEXT, status INTEGER NOT NULL, upstream_status INTEGER, latency_ms " + dbl + " NOT NULL,"
+                    + " ttft_ms BIGINT, prompt_tokens BIGINT, completion_tokens BIGINT, cached_tokens BIGINT,"
+                    + " total_tokens BIGINT, cost " + dbl + ", cost_source TEXT, attempts INTEGER, request_text TEXT,"
+                    + " response_text TEXT)");
+            st.execute("CREATE INDEX llm_requests_time ON llm_requests (time_ms)");
+            st.execute("CREATE INDEX llm_requests_consumer ON llm_requests (consumer, time_ms)");
+            st.execute("CREATE INDEX llm_requests_route ON llm_requests (route_id, time_ms)");
+            st.execute("CREATE TABLE aigw_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+            st.execute("INSERT INTO aigw_schema_version (component, version) VALUES ('llm_requests', 1)");
+            long t = System.currentTimeMillis() - 60_000;
+            st.execute("INSERT INTO llm_requests (time, time_ms, route_id, model, status, latency_ms, prompt_tokens,"
+                    + " completion_tokens, total_tokens, cost, cost_source) VALUES ('" + java.time.Instant.ofEpochMilli(t)
+                    + "', " + t + ", 'legacy', 'gpt-4o', 200, 12.5, 10, 5, 15, 0.25, 'price')");
+        }
     }
 
     @AfterAll
@@ -86,13 +138,18 @@ abstract class RequestLogEnv {
 
     /** A chat (or, with {@code embeddings}, an embeddings) route {@code /<id>/v1/…} with payload logging. */
     void route(String id, boolean embeddings) {
+        route(id, embeddings, new JsonObject());
+    }
+
+    /** As {@link #route(String, boolean)}, with more plugins ({@code ai-cache} …) beside ai-proxy. */
+    void route(String id, boolean embeddings, JsonObject morePlugins) {
         String uri = "/" + id + (embeddings ? "/v1/embeddings" : "/v1/chat/completions");
         JsonObject aiProxy = new JsonObject().put("provider", "openai")
                 .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-provider-key-abcdefgh")))
                 .put("override", new JsonObject().put("endpoint", mock.url() + (embeddings ? "/v1/embeddings" : "/v1/chat/completions")))
                 .put("logging", new JsonObject().put("summaries", true).put("payloads", true));
         JsonObject route = new JsonObject().put("uri", uri).put("name", "route " + id)
-                .put("plugins", new JsonObject().put("ai-proxy", aiProxy));
+                .put("plugins", morePlugins.copy().put("ai-proxy", aiProxy));
         putRoute(id, route);
     }
 

@@ -34,6 +34,16 @@ class RequestLogPostgresTest extends RequestLogCases {
         start(c -> c.set("plugin_attr.ai-request-log.dsn", pg.dsn("postgres")));
     }
 
+    /** The database holds a version 1 schema before the gateway first connects. */
+    @Override
+    void prepare(java.nio.file.Path prefix) {
+        try {
+            prepareVersion1(connect());
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @AfterAll
     void stopPostgres() {
         if (pg != null) {
@@ -58,7 +68,8 @@ class RequestLogPostgresTest extends RequestLogCases {
             assertTrue(System.nanoTime() - deadline < 0, "schema not created at start:\n" + gw.outputTail(20));
             Pause.sleep(100);
         }
-        assertEquals(1L, num(v.get(0).get("version")));
+        assertEquals(2L, num(v.get(0).get("version")), "migrated at start");
+        assertMigratedFromVersion1();
     }
 
     @Test

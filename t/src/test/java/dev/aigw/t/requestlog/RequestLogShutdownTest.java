@@ -15,7 +15,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Rows still in the batch at shutdown are written before the gateway exits (SIGTERM). */
+/**
+ * Rows still in the batch at shutdown are written before the gateway exits (SIGTERM), into a
+ * SQLite database left by the first release (schema version 1), migrated in place.
+ */
 class RequestLogShutdownTest extends RequestLogEnv {
 
     @BeforeAll
@@ -25,6 +28,16 @@ class RequestLogShutdownTest extends RequestLogEnv {
         JsonObject rule = new JsonObject().put("plugins", new JsonObject().put("ai-request-log", new JsonObject()
                 .put("inactive_timeout", 60).put("buffer_duration", 60).put("batch_max_size", 1000)));
         assertEquals(200, gw.admin("PUT", "/global_rules/request-log", rule.encode()).status());
+    }
+
+    @Override
+    void prepare(Path prefix) {
+        try {
+            Files.createDirectories(prefix.resolve("logs"));
+            prepareVersion1(DriverManager.getConnection("jdbc:sqlite:" + prefix.resolve("logs/requests.db")));
+        } catch (java.io.IOException | SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
@@ -48,5 +61,7 @@ class RequestLogShutdownTest extends RequestLogEnv {
         List<Map<String, Object>> after = rows("bye");
         assertTrue(after != null && after.size() == 3, "the 3 pending rows written at shutdown: " + after
                 + "\n" + gw.outputTail(20));
+        assertMigratedFromVersion1();
+        assertTrue(after.get(0).containsKey("cache_status"));
     }
 }

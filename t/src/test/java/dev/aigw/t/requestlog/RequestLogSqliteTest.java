@@ -41,6 +41,6 @@ class RequestLogSqliteTest extends RequestLogCases {
         awaitRows("schema", 1);
         assertTrue(Files.exists(dbFile()), "logs/requests.db created by default");
         List<Map<String, Object>> v = query("SELECT version FROM aigw_schema_version WHERE component = 'llm_requests'");
-        assertEquals(1L, num(v.get(0).get("version")));
+        assertEquals(2L, num(v.get(0).get("version")), "both migrations applied to a new database");
     }
 }

@@ -1,26 +1,22 @@
-package dev.aigw.plugins.limitcount;
+package dev.aigw.gateway.limit;
 
 /**
  * The policy-dependent Redis fields of APISIX's rate limiting schemas ({@code apisix/utils/redis-schema.lua}
- * and limit-count's sentinel fields), as one {@code if/then/else} fragment both plugins splice in.
+ * and limit-count's sentinel fields), as one {@code if/then/else} fragment the limit plugins splice in;
+ * the single-server fields ({@link #REDIS}) are ai-cache's too.
  */
 public final class RedisSchema {
 
     private RedisSchema() {
     }
 
-    /** {@code "policy"}, {@code "allow_degradation"} property entries (no trailing comma). */
-    public static final String POLICY_PROPERTIES = """
-            "policy": {"type": "string", "enum": ["local", "redis", "redis-cluster", "redis-sentinel"], "default": "local"},
-            "allow_degradation": {"type": "boolean", "default": false}""".strip();
-
     /**
-     * The {@code if/then/else} members (no surrounding braces, no trailing comma). Each {@code if} requires
-     * {@code policy}: APISIX injects the default policy before validating, here an absent one must not match.
+     * The connection fields of one Redis server (APISIX's {@code redis-schema.lua} {@code redis}
+     * policy), as the {@code then} schema of a policy that chose it: limit-count, ai-rate-limiting
+     * and ai-cache validate the same fields with the same defaults ({@link RedisSettings#of} reads them).
      */
-    public static final String CONDITIONAL = """
-            "if": {"properties": {"policy": {"enum": ["redis"]}}, "required": ["policy"]},
-            "then": {
+    public static final String REDIS = """
+            {
               "properties": {
                 "redis_host": {"type": "string", "minLength": 2},
                 "redis_port": {"type": "integer", "minimum": 1, "default": 6379},
@@ -34,7 +30,20 @@ public final class RedisSchema {
                 "redis_keepalive_pool": {"type": "integer", "minimum": 1, "default": 100}
               },
               "required": ["redis_host"]
-            },
+            }""".strip();
+
+    /** {@code "policy"}, {@code "allow_degradation"} property entries (no trailing comma). */
+    public static final String POLICY_PROPERTIES = """
+            "policy": {"type": "string", "enum": ["local", "redis", "redis-cluster", "redis-sentinel"], "default": "local"},
+            "allow_degradation": {"type": "boolean", "default": false}""".strip();
+
+    /**
+     * The {@code if/then/else} members (no surrounding braces, no trailing comma). Each {@code if} requires
+     * {@code policy}: APISIX injects the default policy before validating, here an absent one must not match.
+     */
+    public static final String CONDITIONAL = """
+            "if": {"properties": {"policy": {"enum": ["redis"]}}, "required": ["policy"]},
+            "then": %s,
             "else": {
               "if": {"properties": {"policy": {"enum": ["redis-cluster"]}}, "required": ["policy"]},
               "then": {
@@ -71,7 +80,7 @@ public final class RedisSchema {
                   "required": ["redis_sentinels", "redis_master_name"]
                 }
               }
-            }""".strip(); // .strip(): not a compile-time constant, so users are recompiled when it changes
+            }""".formatted(REDIS).strip(); // not a compile-time constant, so users are recompiled when it changes
 
     /** count / time_window / limit: a positive integer or a variable such as {@code "$http_x_limit"}. */
     public static final String INT_OR_VAR = """

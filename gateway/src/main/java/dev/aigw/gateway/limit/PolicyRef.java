@@ -1,11 +1,13 @@
-package dev.aigw.plugins.limitcount;
+package dev.aigw.gateway.limit;
 
 import dev.aigw.gateway.limit.CounterPolicy;
 import dev.aigw.gateway.limit.LocalCounters;
 import dev.aigw.gateway.limit.RedisCounters;
 import dev.aigw.gateway.limit.RedisSettings;
+import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.resource.SharedResources;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 
 /**
@@ -41,6 +43,17 @@ public final class PolicyRef {
         this.vertx = vertx;
         this.prefix = prefix;
         this.policy = redis == null ? local : null;
+    }
+
+    /**
+     * The policy of a limit plugin's configuration: its {@code policy} and Redis fields
+     * ({@link RedisSettings#of}), counters under {@code plugin-<plugin name>} in Redis.
+     *
+     * @param env the plugin's environment, or null while nothing was initialised (schema checks)
+     */
+    public static PolicyRef of(JsonObject conf, LocalCounters local, PluginEnv env, String pluginName) {
+        return new PolicyRef(RedisSettings.of(conf), local, env == null ? null : env.shared(),
+                env == null ? null : env.vertx(), "plugin-" + pluginName);
     }
 
     /** The policy, acquiring the shared Redis client on first use. */
