@@ -93,9 +93,19 @@ public final class AdminServer {
         resources.put(ResourceKind.CONSUMERS.name(), new ResourceApi(ResourceKind.CONSUMERS,
                 this::checkConsumer, null, store, secrets));
         this.credentials = new ResourceApi(ResourceKind.CREDENTIALS, null, null, store, secrets);
-        this.pluginApis = new PluginApis(plugins, Set.of("plugins", "routes", "upstreams", "global_rules",
-                "plugin_metadata", "services", "consumers", "credentials", "consumer_groups", "plugin_configs",
-                "ssls", "secrets", "protos", "stream_routes", "schema"));
+        this.pluginApis = new PluginApis(plugins, reservedResources());
+    }
+
+    /**
+     * The Admin API path segments a plugin's own Admin API may not take: every stored kind, the
+     * Admin API's own {@code plugins} and {@code schema}, and the kinds APISIX serves that aigw does
+     * not (a plugin must not give them another meaning).
+     */
+    static Set<String> reservedResources() {
+        Set<String> reserved = new java.util.HashSet<>(Set.of("plugins", "schema", "ssls", "secrets", "protos",
+                "stream_routes"));
+        ResourceKind.ALL.forEach(k -> reserved.add(k.name()));
+        return Set.copyOf(reserved);
     }
 
     /**

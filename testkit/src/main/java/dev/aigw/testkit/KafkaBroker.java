@@ -8,12 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -35,13 +34,13 @@ import java.util.stream.Stream;
  *
  * <p>Every wait is bounded; the process is stopped by its PID (SIGTERM, then SIGKILL).
  */
-public final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker extends ManagedProcess {
 
     /** System property naming the directory that holds the broker's jars. */
     public static final String LIBS_PROPERTY = "aigw.kafka.libs";
 
-    private static final long START_TIMEOUT_MS = 60_000;
-    private static final long STOP_TIMEOUT_MS = 20_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
     private static final String READY_LINE = "Kafka Server started";
 
     private final Path dir;
@@ -51,11 +50,11 @@ public final class KafkaBroker implements AutoCloseable {
     private final int internalPort;
     private final String saslUser;
     private final String saslPassword;
-    private Process process;
     private int starts;
 
     private KafkaBroker(Path dir, Path libs, int port, int controllerPort, int internalPort,
                         String saslUser, String saslPassword) {
+        super("Kafka broker", dir, StopSignal.TERM, STOP_TIMEOUT, false);
         this.dir = dir;
         this.libs = libs;
         this.port = port;
@@ -81,12 +80,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private static KafkaBroker create(String user, String password) {
         Path libs = locateLibs();
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("aigw-kafka-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path dir = tempDir("aigw-kafka-");
         int port = Ports.free();
         int cport = distinctFreePort(port);
         int iport = user == null ? -1 : distinctFreePort(port, cport);
@@ -125,46 +119,9 @@ public final class KafkaBroker implements AutoCloseable {
         return port;
     }
 
-    /** True while the broker process runs. */
-    public boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
     /** The broker's own log (stdout and stderr), for diagnosing a failed test. */
     public Path logFile() {
         return dir.resolve("broker-" + starts + ".log");
-    }
-
-    /** Stops the broker process by its PID: SIGTERM, then SIGKILL if it has not exited in time. */
-    public synchronized void stop() {
-        Process p = process;
-        process = null;
-        if (p == null) {
-            return;
-        }
-        p.destroy();
-        try {
-            if (!p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Starts the broker again on the same ports with the same data (after {@link #stop()}). */
-    public synchronized void restart() {
-        stop();
-        launch();
-    }
-
-    /** Stops the broker and deletes its data directory. */
-    @Override
-    public synchronized void close() {
-        stop();
-        deleteTree(dir);
     }
 
     // ------------------------------------------------------------------ internals
@@ -271,22 +228,7 @@ public final class KafkaBroker implements AutoCloseable {
         cmd.add(clusterId());
         cmd.add("-c");
         cmd.add(dir.resolve("server.properties").toString());
-        Path out = dir.resolve("format.log");
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("formatting the Kafka storage timed out");
-            }
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("formatting the Kafka storage failed: " + Files.readString(out));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        run(cmd, null, dir.resolve("format.log"), START_TIMEOUT);
     }
 
     /** A random cluster id in Kafka's Uuid text form: 16 bytes, URL-safe base64 without padding. */
@@ -302,60 +244,22 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private synchronized void launch() {
+    /** Starts the broker on its ports and data; ready once its log says {@value #READY_LINE}. */
+    @Override
+    protected synchronized void launch() {
         starts++;
-        Path log = logFile();
         List<String> cmd = javaCommand("kafka.Kafka");
         cmd.add(dir.resolve("server.properties").toString());
-        try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-        try {
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("Kafka broker exited with " + process.exitValue()
-                            + "; see " + log);
-                }
-                if (Files.exists(log) && containsReadyLine(log)) {
-                    return;
-                }
-                Thread.sleep(100);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stop();
-            throw new IllegalStateException("interrupted while starting Kafka");
-        }
-        stop();
-        throw new IllegalStateException("Kafka broker not ready after " + START_TIMEOUT_MS + " ms; see " + log);
+        Path log = logFile();
+        launch(cmd, null, log, START_TIMEOUT, Duration.ofMillis(100), () -> containsReadyLine(log));
     }
 
     private static boolean containsReadyLine(Path log) {
         try {
             // the file grows while the broker starts; reading it whole a few times is cheap enough
-            return new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(READY_LINE);
+            return Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8).contains(READY_LINE);
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a temp directory
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

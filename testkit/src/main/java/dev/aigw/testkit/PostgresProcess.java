@@ -1,8 +1,6 @@
 package dev.aigw.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,10 +20,11 @@ import java.util.stream.Stream;
  * {@code setpriv} (which execs, so the PID we hold is the server's), with the directory owned by
  * that user. {@link #shared()} starts one server per test JVM, stopped at exit.
  */
-public final class PostgresProcess implements AutoCloseable {
+public final class PostgresProcess extends ManagedProcess {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
     public static final String USER = "aigw";
 
     private static PostgresProcess shared;
@@ -36,9 +35,10 @@ public final class PostgresProcess implements AutoCloseable {
     private final Path log;
     private final int port;
     private final boolean asNobody;
-    private Process process;
 
     private PostgresProcess(Path bin, Path root, int port, boolean asNobody) {
+        // SIGINT is PostgreSQL's "fast" shutdown; no hook of its own (shared() closes at exit)
+        super("postgres", root, StopSignal.INT, STOP_TIMEOUT, false);
         this.bin = bin;
         this.root = root;
         this.data = root.resolve("data");
@@ -61,12 +61,7 @@ public final class PostgresProcess implements AutoCloseable {
     public static PostgresProcess start() {
         Path bin = findBin();
         boolean root = "root".equals(System.getProperty("user.name"));
-        Path dir;
-        try {
-            dir = Files.createTempDirectory("aigw-pg-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path dir = tempDir("aigw-pg-");
         PostgresProcess p = new PostgresProcess(bin, dir, Ports.free(), root);
         try {
             if (root) {
@@ -99,44 +94,6 @@ public final class PostgresProcess implements AutoCloseable {
         return log;
     }
 
-    public synchronized boolean isRunning() {
-        return process != null && process.isAlive();
-    }
-
-    /** Fast shutdown (SIGINT to the server's PID), bounded wait, then SIGKILL. The data stays. */
-    public synchronized void stop() {
-        if (process == null) {
-            return;
-        }
-        Process p = process;
-        process = null;
-        try {
-            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start()
-                    .waitFor(5, TimeUnit.SECONDS);
-            if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (IOException e) {
-            p.destroyForcibly();
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Starts the server again on the same port and data (after {@link #stop()}). */
-    public synchronized void restart() {
-        stop();
-        launch();
-    }
-
-    @Override
-    public void close() {
-        stop();
-        deleteTree(root);
-    }
-
     private List<String> asUser(List<String> cmd) {
         if (!asNobody) {
             return cmd;
@@ -152,63 +109,26 @@ public final class PostgresProcess implements AutoCloseable {
                 "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")), root);
     }
 
-    private synchronized void launch() {
+    /** Starts postgres on this port and data directory; ready once {@code pg_isready} says so. */
+    @Override
+    protected void launch() {
         List<String> cmd = asUser(List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
                 "-p", Integer.toString(port), "-h", "127.0.0.1", "-k", root.toString(),
                 "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=40",
                 "-c", "shared_buffers=16MB"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        try {
-            process = pb.start();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot start postgres: " + e.getMessage(), e);
-        }
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("postgres exited with status " + process.exitValue() + ":\n" + tail());
-            }
-            try {
-                Process ready = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1",
-                        "-p", Integer.toString(port), "-U", USER).start();
-                if (ready.waitFor(5, TimeUnit.SECONDS) && ready.exitValue() == 0) {
-                    return;
-                }
-                Thread.sleep(100);
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot run pg_isready: " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for postgres", e);
-            }
-        }
-        stop();
-        throw new IllegalStateException("postgres not ready within " + START_TIMEOUT.toSeconds() + " s:\n" + tail());
+        launch(cmd, root, log, START_TIMEOUT, Duration.ofMillis(100), () -> {
+            Process ready = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1",
+                    "-p", Integer.toString(port), "-U", USER).start();
+            return ready.waitFor(5, TimeUnit.SECONDS) && ready.exitValue() == 0;
+        });
     }
 
     private static void run(List<String> cmd, Path dir) {
+        Path out = tempFile("aigw-pg-cmd-", ".log");
         try {
-            Path out = Files.createTempFile("aigw-pg-cmd-", ".log");
-            try {
-                Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                        .redirectOutput(out.toFile()).start();
-                if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new IllegalStateException(cmd.get(0) + " did not finish within 60 s");
-                }
-                if (p.exitValue() != 0) {
-                    throw new IllegalStateException(String.join(" ", cmd) + " failed (" + p.exitValue() + "):\n"
-                            + Files.readString(out, StandardCharsets.UTF_8));
-                }
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            run(cmd, dir, out, COMMAND_TIMEOUT);
+        } finally {
+            deleteTree(out);
         }
     }
 
@@ -233,32 +153,6 @@ public final class PostgresProcess implements AutoCloseable {
             return Integer.parseInt(s);
         } catch (NumberFormatException e) {
             return 0;
-        }
-    }
-
-    private String tail() {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: a temp dir
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

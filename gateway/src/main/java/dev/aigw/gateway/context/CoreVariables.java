@@ -33,8 +33,9 @@ import java.util.Map;
  * {@code apisix_request_id}, {@code route_id}, {@code route_name}, {@code request_body}.
  * Prefixes: {@code http_}, {@code sent_http_}, {@code arg_}, {@code cookie_}, {@code post_arg.}.
  *
- * <p>Upstream and LLM variables ({@code upstream_addr}, {@code llm_model} …) are not resolvers: the
- * proxies set them on the request with {@link RequestContext#setVar}; unset they render as {@code -}.
+ * <p>Upstream variables ({@link UpstreamVariables}: {@code upstream_addr} …) are registered here as
+ * null; the upstreams set their values on the request with {@link RequestContext#setVar}. Plugins'
+ * variables ({@code llm_model} …) are registered by their plugins. Unset, they render as {@code -}.
  *
  * <p>Times: {@code time_local}, {@code time_iso8601} and {@code msec} are the time the request
  * finished (nginx logs them at log time, which is when the response ended), or now while it runs.
@@ -122,6 +123,8 @@ public final class CoreVariables {
         // set by an auth plugin (attach_consumer): limits key counters and metrics label on them
         r.register("consumer_name", ctx -> ctx.consumer() == null ? null : ctx.consumer().username());
         r.register("consumer_group_id", ctx -> ctx.consumer() == null ? null : ctx.consumer().groupId());
+
+        UpstreamVariables.register(r);
 
         // prefixes
         r.registerPrefix("http_", (ctx, name) -> header(ctx.request().headers(), name));

@@ -210,18 +210,12 @@ public final class ResourceKind {
      * @param prefixSlash the store prefix with a trailing slash ({@code /apisix/})
      */
     public static Located locate(String prefixSlash, String key) {
-        if (!key.startsWith(prefixSlash)) {
-            return null;
-        }
-        int slash = key.indexOf('/', prefixSlash.length());
-        if (slash <= prefixSlash.length() || slash == key.length() - 1) {
-            return null;
-        }
-        ResourceKind kind = BY_NAME.get(key.substring(prefixSlash.length(), slash));
+        String name = kindSegment(prefixSlash, key);
+        ResourceKind kind = name == null ? null : BY_NAME.get(name);
         if (kind == null || kind == CREDENTIALS) {
             return null;
         }
-        String rest = key.substring(slash + 1);
+        String rest = key.substring(prefixSlash.length() + name.length() + 1);
         int inner = rest.indexOf('/');
         if (inner < 0) {
             return new Located(kind, rest, null);
@@ -234,6 +228,22 @@ public final class ResourceKind {
             }
         }
         return null;
+    }
+
+    /**
+     * The kind directory of a store key that names an entry below one ({@code routes} in
+     * {@code /apisix/routes/1}, {@code ssls} in {@code /apisix/ssls/1}), known to aigw or not; null
+     * for a key outside the prefix, a directory marker or a key directly under the prefix.
+     */
+    public static String kindSegment(String prefixSlash, String key) {
+        if (!key.startsWith(prefixSlash)) {
+            return null;
+        }
+        int slash = key.indexOf('/', prefixSlash.length());
+        if (slash <= prefixSlash.length() || slash == key.length() - 1) {
+            return null;
+        }
+        return key.substring(prefixSlash.length(), slash);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -118,36 +119,60 @@ public final class SharedResources {
 
     /** JSON with object keys sorted at every level: equal configurations give equal text. */
     public static String canonical(Object v) {
+        StringBuilder sb = new StringBuilder(256);
+        write(sb, v, Set.of(), false);
+        return sb.toString();
+    }
+
+    /**
+     * A configuration's identity: {@link #canonical} without the top-level fields in {@code ignored}
+     * (metadata such as {@code name} or {@code labels}), and whole numbers written as integers (a
+     * timeout of 60 and one of 60.0 are the same configuration).
+     */
+    public static String canonicalConfig(JsonObject conf, Set<String> ignored) {
+        StringBuilder sb = new StringBuilder(256);
+        write(sb, conf, ignored, true);
+        return sb.toString();
+    }
+
+    /** The one canonical-JSON writer; {@code ignored} applies at the top level only. */
+    private static void write(StringBuilder sb, Object v, Set<String> ignored, boolean wholeNumbers) {
         if (v instanceof JsonObject o) {
-            return canonical(o.getMap());
+            v = o.getMap();
+        } else if (v instanceof JsonArray a) {
+            v = a.getList();
         }
         if (v instanceof Map<?, ?> m) {
-            StringBuilder sb = new StringBuilder("{");
             Map<String, Object> sorted = new TreeMap<>();
-            m.forEach((a, b) -> sorted.put(String.valueOf(a), b));
+            m.forEach((k, val) -> sorted.put(String.valueOf(k), val));
+            sb.append('{');
             boolean first = true;
             for (Map.Entry<String, Object> en : sorted.entrySet()) {
+                if (ignored.contains(en.getKey())) {
+                    continue;
+                }
                 if (!first) {
                     sb.append(',');
                 }
                 first = false;
-                sb.append(io.vertx.core.json.Json.encode(en.getKey())).append(':').append(canonical(en.getValue()));
+                sb.append(io.vertx.core.json.Json.encode(en.getKey())).append(':');
+                write(sb, en.getValue(), Set.of(), wholeNumbers);
             }
-            return sb.append('}').toString();
-        }
-        if (v instanceof JsonArray a) {
-            return canonical(a.getList());
-        }
-        if (v instanceof List<?> l) {
-            StringBuilder sb = new StringBuilder("[");
+            sb.append('}');
+        } else if (v instanceof List<?> l) {
+            sb.append('[');
             for (int i = 0; i < l.size(); i++) {
                 if (i > 0) {
                     sb.append(',');
                 }
-                sb.append(canonical(l.get(i)));
+                write(sb, l.get(i), Set.of(), wholeNumbers);
             }
-            return sb.append(']').toString();
+            sb.append(']');
+        } else if (wholeNumbers && v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+                && !Double.isInfinite(n.doubleValue())) {
+            sb.append(n.longValue());
+        } else {
+            sb.append(io.vertx.core.json.Json.encode(v));
         }
-        return io.vertx.core.json.Json.encode(v);
     }
 }

@@ -69,6 +69,9 @@ public final class RouteTableBuilder {
      * on it would not behave the same here.
      */
     private static final Set<String> NOT_RESOURCES = Set.of("data_plane", "gen_id");
+    /** Kinds whose entries can still fail after their schema check, when their plugins are bound. */
+    private static final Set<ResourceKind> BOUND_LATER = Set.of(ResourceKind.ROUTES, ResourceKind.CONSUMERS,
+            ResourceKind.CREDENTIALS, ResourceKind.CONSUMER_GROUPS);
 
     /** Validates a stored document of one kind against its schema: null when valid, else the reason. */
     @FunctionalInterface
@@ -322,8 +325,8 @@ public final class RouteTableBuilder {
         }
         if (err != null) {
             report(key, err);
-        } else if (loc.kind() != ResourceKind.ROUTES) {
-            problems.remove(key); // a route's remaining problems are decided when it is built
+        } else if (!BOUND_LATER.contains(loc.kind())) {
+            problems.remove(key); // a route's or consumer's remaining problems are decided when it is built
         }
         // plugin metadata is kept even when its plugin refuses it (as before): plugins read it defensively
         boolean ok = err == null || loc.kind() == ResourceKind.PLUGIN_METADATA;
@@ -335,15 +338,8 @@ public final class RouteTableBuilder {
 
     /** A key of a kind aigw does not load (ssls, stream_routes, protos …) is reported, never silently ignored. */
     private void reportUnsupported(String key) {
-        if (!key.startsWith(prefixSlash)) {
-            return;
-        }
-        int slash = key.indexOf('/', prefixSlash.length());
-        if (slash <= prefixSlash.length() || slash == key.length() - 1) {
-            return;
-        }
-        String kind = key.substring(prefixSlash.length(), slash);
-        if (!NOT_RESOURCES.contains(kind) && ResourceKind.named(kind) == null) {
+        String kind = ResourceKind.kindSegment(prefixSlash, key);
+        if (kind != null && !NOT_RESOURCES.contains(kind) && ResourceKind.named(kind) == null) {
             report(key, "resource kind '" + kind + "' is not supported by aigw");
         }
     }
@@ -575,7 +571,7 @@ public final class RouteTableBuilder {
         Map<String, ConsumerGroup> groups = new HashMap<>();
         for (Entry g : groupEntries.values()) {
             List<PluginBinding<?>> bound = bindAll(g.doc.getJsonObject("plugins", new JsonObject()), keys,
-                    "consumer group " + g.id, null);
+                    g.kv.key(), null);
             if (bound != null) {
                 groups.put(g.id, new ConsumerGroup(g.id, bound, g.kv.modRevision()));
             }
@@ -586,7 +582,7 @@ public final class RouteTableBuilder {
             String username = c.doc.getValue("username") instanceof String u ? u : c.id;
             Map<String, String> authKeys = new LinkedHashMap<>();
             List<PluginBinding<?>> bound = bindAll(c.doc.getJsonObject("plugins", new JsonObject()), keys,
-                    "consumer " + username, authKeys);
+                    c.kv.key(), authKeys);
             if (bound == null) {
                 continue;
             }
@@ -604,12 +600,12 @@ public final class RouteTableBuilder {
             ResourceKind.Located loc = ResourceKind.locate(prefixSlash, cr.kv.key());
             var parent = byName.get(loc.parent());
             if (parent == null) {
-                LOG.warn("{} skipped: a wild credential, consumer {} does not exist", cr.kv.key(), loc.parent());
+                report(cr.kv.key(), "a wild credential, consumer " + loc.parent() + " does not exist or cannot be loaded");
                 continue;
             }
             Map<String, String> authKeys = new LinkedHashMap<>();
             List<PluginBinding<?>> bound = bindAll(cr.doc.getJsonObject("plugins", new JsonObject()), keys,
-                    "credential " + cr.kv.key(), authKeys);
+                    cr.kv.key(), authKeys);
             if (bound == null) {
                 continue;
             }
@@ -630,7 +626,8 @@ public final class RouteTableBuilder {
     /**
      * Binds the plugins of a consumer, credential or group, sorted by priority; an auth plugin's
      * consumer configuration is checked and its key put in {@code authKeys} instead (null: not
-     * allowed here). Null (logged, its references let go) when one cannot be used.
+     * allowed here). Null when one cannot be used: its references let go, the entry reported under
+     * its store key {@code where} (the migration check lists it as it lists a route).
      */
     private List<PluginBinding<?>> bindAll(JsonObject plugins, List<String> keys, String where,
                                            Map<String, String> authKeys) {
@@ -641,7 +638,7 @@ public final class RouteTableBuilder {
             if (authKeys != null && registry.isAuth(name)) {
                 String err = registry.validateConsumer(name, conf);
                 if (err != null) {
-                    LOG.error("{} skipped: {}", where, err);
+                    report(where, err);
                     letGo(mine);
                     return null;
                 }
@@ -656,7 +653,7 @@ public final class RouteTableBuilder {
             try {
                 b = hold(key, name, conf);
             } catch (PluginConfigException e) {
-                LOG.error("{} skipped: {}", where, e.getMessage());
+                report(where, e.getMessage());
                 letGo(mine);
                 return null;
             }
@@ -664,6 +661,7 @@ public final class RouteTableBuilder {
             out.add(b);
         }
         keys.addAll(mine);
+        problems.remove(where);
         out.sort(BY_PRIORITY);
         return List.copyOf(out);
     }

@@ -1,8 +1,10 @@
 package dev.aigw.gateway.upstream;
 
 import dev.aigw.gateway.context.HopByHop;
+import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.ProxyRequest;
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.context.UpstreamVariables;
 import dev.aigw.gateway.upstream.UpstreamDefinition.Node;
 import dev.aigw.gateway.upstream.UpstreamDefinition.PassHost;
 import io.netty.channel.ConnectTimeoutException;
@@ -139,8 +141,8 @@ public final class HttpUpstream implements UpstreamHandler {
         void start() {
             // the client going away aborts the upstream exchange (frees the upstream's work and our pool slot)
             ctx.onClientClose(this::clientGone);
-            ctx.setVar("upstream_scheme", scheme);
-            ctx.setVar("upstream_uri", pr.uri());
+            ctx.setVar(UpstreamVariables.SCHEME, scheme);
+            ctx.setVar(UpstreamVariables.URI, pr.uri());
             attempt();
         }
 
@@ -158,7 +160,7 @@ public final class HttpUpstream implements UpstreamHandler {
             } else {
                 addrs.append(", ").append(addr);
             }
-            ctx.setVar("upstream_addr", addrs.toString());
+            ctx.setVar(UpstreamVariables.ADDR, addrs.toString());
             attemptNanos = System.nanoTime();
             RequestOptions opts = new RequestOptions()
                     .setServer(addresses[node])
@@ -192,7 +194,7 @@ public final class HttpUpstream implements UpstreamHandler {
             }
             if (host != null) {
                 h.set(HttpHeaders.HOST, host);
-                ctx.setVar("upstream_host", host);
+                ctx.setVar(UpstreamVariables.HOST, host);
             }
             addForwarded(h);
             req.idleTimeout(def.timeout().readMs());
@@ -357,10 +359,10 @@ public final class HttpUpstream implements UpstreamHandler {
             HttpClientResponse resp = ar.result();
             responseStarted = true;
             int status = resp.statusCode();
-            ctx.setVar("upstream_status", Integer.toString(status));
+            ctx.setVar(UpstreamVariables.STATUS, Integer.toString(status));
             if (attemptNanos != 0) {
                 // nginx's $upstream_header_time; its presence also tells that the answer is the upstream's
-                ctx.setVar("upstream_header_time", seconds((System.nanoTime() - attemptNanos) / 1_000_000));
+                ctx.setVar(UpstreamVariables.HEADER_TIME, NginxTime.seconds3((System.nanoTime() - attemptNanos) / 1_000_000));
             }
             MultiMap target = out.headers();
             for (Map.Entry<String, String> e : resp.headers()) {
@@ -419,7 +421,7 @@ public final class HttpUpstream implements UpstreamHandler {
             if (canRetry && tries != null && attempts <= def.retries() && withinRetryTimeout()) {
                 release(true);
                 tries.mark(node);
-                ctx.setVar("upstream_status", appendStatus(timeout ? "504" : "502"));
+                ctx.setVar(UpstreamVariables.STATUS, appendStatus(timeout ? "504" : "502"));
                 LOG.warn("upstream {} of route {} failed, trying the next node: {}", currentAddr(), routeId(),
                         describe(cause));
                 upstreamReq = null;
@@ -442,7 +444,7 @@ public final class HttpUpstream implements UpstreamHandler {
         }
 
         private String appendStatus(String s) {
-            String prev = ctx.varString("upstream_status");
+            String prev = ctx.varString(UpstreamVariables.STATUS);
             return prev == null ? s : prev + ", " + s;
         }
 
@@ -468,7 +470,7 @@ public final class HttpUpstream implements UpstreamHandler {
                 upstreamReq.reset();
             }
             if (node >= 0) {
-                ctx.setVar("upstream_status", appendStatus(Integer.toString(status)));
+                ctx.setVar(UpstreamVariables.STATUS, appendStatus(Integer.toString(status)));
             }
             if (cause != null) {
                 LOG.error("{} for route {}, upstream {}: {}", what, routeId(), currentAddr(), describe(cause));
@@ -521,8 +523,8 @@ public final class HttpUpstream implements UpstreamHandler {
             release(false);
             long nanos = System.nanoTime() - attemptNanos;
             long ms = nanos / 1_000_000;
-            ctx.setVar("upstream_response_time", seconds(ms));
-            ctx.setVar("apisix_upstream_response_time", ms);
+            ctx.setVar(UpstreamVariables.RESPONSE_TIME, NginxTime.seconds3(ms));
+            ctx.setVar(UpstreamVariables.APISIX_RESPONSE_TIME, ms);
         }
 
         private String currentAddr() {
@@ -532,12 +534,6 @@ public final class HttpUpstream implements UpstreamHandler {
         private String routeId() {
             return ctx.route() == null ? "-" : ctx.route().id();
         }
-    }
-
-    /** nginx's {@code $upstream_response_time} format: seconds with millisecond resolution, "0.042". */
-    static String seconds(long ms) {
-        long frac = ms % 1000;
-        return (ms / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
     }
 
     private static boolean isIdempotent(HttpMethod m) {

@@ -1,11 +1,11 @@
 package dev.aigw.gateway.upstream;
 
+import dev.aigw.gateway.resource.SharedResources;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +17,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -147,53 +146,6 @@ public final class Upstreams {
 
     /** The configuration's JSON with keys sorted and metadata fields dropped. */
     static String canonical(JsonObject json) {
-        StringBuilder sb = new StringBuilder(256);
-        write(sb, json, true);
-        return sb.toString();
-    }
-
-    private static void write(StringBuilder sb, Object v, boolean top) {
-        if (v instanceof JsonObject o) {
-            TreeMap<String, Object> sorted = new TreeMap<>(o.getMap());
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<String, Object> e : sorted.entrySet()) {
-                if (top && METADATA.contains(e.getKey())) {
-                    continue;
-                }
-                if (!first) {
-                    sb.append(',');
-                }
-                first = false;
-                sb.append(io.vertx.core.json.Json.encode(e.getKey())).append(':');
-                write(sb, wrap(e.getValue()), false);
-            }
-            sb.append('}');
-        } else if (v instanceof JsonArray a) {
-            sb.append('[');
-            for (int i = 0; i < a.size(); i++) {
-                if (i > 0) {
-                    sb.append(',');
-                }
-                write(sb, wrap(a.getValue(i)), false);
-            }
-            sb.append(']');
-        } else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
-                && !Double.isInfinite(n.doubleValue())) {
-            sb.append(n.longValue()); // 60 and 60.0 are the same timeout
-        } else {
-            sb.append(io.vertx.core.json.Json.encode(v));
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Object wrap(Object v) {
-        if (v instanceof Map<?, ?> m) {
-            return new JsonObject((Map<String, Object>) m);
-        }
-        if (v instanceof List<?> l) {
-            return new JsonArray(l);
-        }
-        return v;
+        return SharedResources.canonicalConfig(json, METADATA);
     }
 }

@@ -1,6 +1,7 @@
 package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.context.HopByHop;
+import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.aiproxy.protocol.TokenUsage;
 import dev.aigw.plugins.aiproxy.translator.Observation;
@@ -403,16 +404,9 @@ public final class AiAttempt {
     }
 
     private void setTimes() {
-        long nanos = System.nanoTime() - t0;
-        ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, nanos / 1_000_000);
-        ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, seconds(nanos));
-    }
-
-    /** Seconds with three decimals, rounded half up as {@code %.3f} did, without a formatter per request. */
-    static String seconds(long nanos) {
-        long ms = (nanos + 500_000) / 1_000_000;
-        long frac = ms % 1000;
-        return (ms / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, ms);
+        ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, NginxTime.seconds3(ms)); // the same ms, as nginx's pair
     }
 
     private void setUsage(TokenUsage u) {

@@ -1,5 +1,6 @@
 package dev.aigw.plugins.aiproxy;
 
+import dev.aigw.gateway.context.UpstreamVariables;
 import dev.aigw.gateway.context.VariableRegistry;
 
 /** The variables ai-proxy sets, under APISIX's names. */
@@ -16,16 +17,17 @@ public final class AiVars {
     public static final String LLM_TTFT = "llm_time_to_first_token";
     public static final String LLM_STREAM = "llm_stream";
     public static final String LLM_RESPONSE_TEXT = "llm_response_text";
-    public static final String APISIX_UPSTREAM_RESPONSE_TIME = "apisix_upstream_response_time";
+    public static final String APISIX_UPSTREAM_RESPONSE_TIME = UpstreamVariables.APISIX_RESPONSE_TIME;
     /** The picked instance's name, as APISIX's {@code ctx.balancer_ip} ({@code ai-proxy-<provider>}). */
     public static final String BALANCER_IP = "balancer_ip";
 
-    public static final String UPSTREAM_ADDR = "upstream_addr";
-    public static final String UPSTREAM_STATUS = "upstream_status";
-    public static final String UPSTREAM_SCHEME = "upstream_scheme";
-    public static final String UPSTREAM_HOST = "upstream_host";
-    public static final String UPSTREAM_URI = "upstream_uri";
-    public static final String UPSTREAM_RESPONSE_TIME = "upstream_response_time";
+    // the core's upstream variables, which ai-proxy's LLM calls set like any upstream
+    public static final String UPSTREAM_ADDR = UpstreamVariables.ADDR;
+    public static final String UPSTREAM_STATUS = UpstreamVariables.STATUS;
+    public static final String UPSTREAM_SCHEME = UpstreamVariables.SCHEME;
+    public static final String UPSTREAM_HOST = UpstreamVariables.HOST;
+    public static final String UPSTREAM_URI = UpstreamVariables.URI;
+    public static final String UPSTREAM_RESPONSE_TIME = UpstreamVariables.RESPONSE_TIME;
 
     public static final String TRADITIONAL_HTTP = "traditional_http";
     public static final String AI_CHAT = "ai_chat";
@@ -37,7 +39,7 @@ public final class AiVars {
     /**
      * Registers the LLM variables: {@code request_type} is {@code traditional_http} on requests that
      * ai-proxy did not handle; the others are unset (null) there. Values set on a request win.
-     * The {@code upstream_*} variables belong to the core; they are registered here only if nobody did.
+     * The {@code upstream_*} variables belong to the core ({@link UpstreamVariables}), which registers them.
      */
     public static void register(VariableRegistry registry) {
         registry.register(REQUEST_TYPE, ctx -> TRADITIONAL_HTTP);
@@ -45,8 +47,7 @@ public final class AiVars {
                 LLM_TOTAL_TOKENS, LLM_TTFT, LLM_STREAM}) {
             registry.register(name, ctx -> null);
         }
-        for (String name : new String[] {LLM_CACHED_TOKENS, BALANCER_IP, APISIX_UPSTREAM_RESPONSE_TIME, UPSTREAM_ADDR, UPSTREAM_STATUS,
-                UPSTREAM_SCHEME, UPSTREAM_HOST, UPSTREAM_URI, UPSTREAM_RESPONSE_TIME}) {
+        for (String name : new String[] {LLM_CACHED_TOKENS, BALANCER_IP}) {
             if (!registry.isKnown(name)) {
                 registry.register(name, ctx -> null);
             }

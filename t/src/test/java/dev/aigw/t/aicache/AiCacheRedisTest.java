@@ -1,6 +1,6 @@
 package dev.aigw.t.aicache;
 
-import dev.aigw.testkit.GatewayConfig;
+import dev.aigw.t.RedisGateways;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
 import dev.aigw.testkit.MockLlm;
@@ -11,12 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static dev.aigw.t.aicache.CacheClient.aiProxy;
@@ -35,36 +32,21 @@ class AiCacheRedisTest {
 
     static MockLlm llm;
     static RedisProcess redis;
-    static final List<GatewayProcess> gws = new ArrayList<>();
+    static RedisGateways env;
+    static List<GatewayProcess> gws;
 
     @BeforeAll
     static void start() throws Exception {
-        llm = new MockLlm();
-        redis = RedisProcess.start();
-        List<CompletableFuture<GatewayProcess>> starting = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            starting.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return GatewayProcess.builder(Files.createTempDirectory("aigw-t-ai-cache-redis-"))
-                            .startTimeout(Duration.ofSeconds(120)).config(GatewayConfig.create()).start();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }));
-        }
-        for (CompletableFuture<GatewayProcess> f : starting) {
-            gws.add(f.get(150, TimeUnit.SECONDS));
-        }
+        env = RedisGateways.start(2, "aigw-t-ai-cache-redis-");
+        llm = env.llm;
+        redis = env.redis;
+        gws = env.gateways;
     }
 
     @AfterAll
     static void stop() {
-        gws.forEach(GatewayProcess::close);
-        if (redis != null) {
-            redis.close();
-        }
-        if (llm != null) {
-            llm.close();
+        if (env != null) {
+            env.close();
         }
     }
 

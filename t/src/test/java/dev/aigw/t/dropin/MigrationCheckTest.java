@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -145,6 +146,66 @@ class MigrationCheckTest {
         assertEquals(0, clean.exit(), clean.stdout() + clean.stderr());
         assertEquals(Map.of(), clean.findings());
         assertEquals("aigw check: all 6 resources in the etcd can be loaded", clean.stdout().strip());
+    }
+
+    @Test
+    void listsConsumersCredentialsAndGroupsWhosePluginsCannotBeBound() throws Exception {
+        // an etcd prefix of its own: the other test's resources stay out of this one's list
+        Path dir = Files.createTempDirectory("aigw-check-consumers-");
+        made.add(dir);
+        Files.createDirectories(dir.resolve("conf"));
+        Files.createDirectories(dir.resolve("logs"));
+        GatewayConfig config = GatewayConfig.create().etcd(etcd.endpoint()).etcdPrefix("/consumers-check");
+        Files.writeString(dir.resolve("conf/config.yaml"), config.toYaml());
+        String p = "/consumers-check";
+        etcdctl("put", p + "/consumers/jack", "{\"username\":\"jack\",\"plugins\":{\"key-auth\":{\"key\":\"k-jack\"}}}");
+        // valid envelopes whose plugins cannot be bound: listed like a route whose plugin cannot be bound
+        etcdctl("put", p + "/consumers/unknown-plugin",
+                "{\"username\":\"unknown-plugin\",\"plugins\":{\"no-such-plugin\":{}}}");
+        etcdctl("put", p + "/consumers/unknown-plugin/credentials/c1",
+                "{\"id\":\"c1\",\"plugins\":{\"key-auth\":{\"key\":\"k-c1\"}}}");
+        etcdctl("put", p + "/consumers/keyless", "{\"username\":\"keyless\",\"plugins\":{\"key-auth\":{}}}");
+        etcdctl("put", p + "/consumer_groups/g1", "{\"id\":\"g1\",\"plugins\":{\"cors\":{\"max_age\":\"one day\"}}}");
+
+        Run run = check(dir);
+        assertEquals(1, run.exit(), run.stdout() + run.stderr());
+        Map<String, String> f = new TreeMap<>();
+        for (String line : run.stdout().split("\n")) {
+            if (line.startsWith(p + "/")) {
+                int sep = line.indexOf(": ");
+                f.put(line.substring(0, sep), line.substring(sep + 2));
+            }
+        }
+        assertEquals(List.of(p + "/consumer_groups/g1", p + "/consumers/keyless", p + "/consumers/unknown-plugin",
+                p + "/consumers/unknown-plugin/credentials/c1"), new ArrayList<>(f.keySet()), run.stdout());
+        assertEquals("unknown plugin [no-such-plugin]", f.get(p + "/consumers/unknown-plugin"));
+        assertTrue(f.get(p + "/consumers/keyless").contains("key-auth"), f.toString());
+        assertTrue(f.get(p + "/consumer_groups/g1").startsWith("failed to check the configuration of plugin cors err: "),
+                f.toString());
+        assertTrue(f.get(p + "/consumers/unknown-plugin/credentials/c1").contains("consumer unknown-plugin"), f.toString());
+
+        // the Admin API of a gateway on that etcd lists the same entries; jack still authenticates
+        Path live = Files.createTempDirectory("aigw-check-consumers-live-");
+        made.add(live);
+        try (GatewayProcess gw = GatewayProcess.start(live, config)) {
+            HttpResult report = gw.admin("GET", "/aigw/check", null);
+            assertEquals(200, report.status(), report.body());
+            Map<String, String> seen = new TreeMap<>();
+            for (Object o : report.jsonObject().getJsonArray("problems")) {
+                JsonObject pr = (JsonObject) o;
+                seen.put(pr.getString("key"), pr.getString("reason"));
+            }
+            assertEquals(f, seen, "the Admin API reports what the check found");
+        }
+
+        // fixed in place: the consumer binds now, so it leaves the list with its credential
+        etcdctl("put", p + "/consumers/unknown-plugin",
+                "{\"username\":\"unknown-plugin\",\"plugins\":{\"key-auth\":{\"key\":\"k-u\"}}}");
+        etcdctl("del", p + "/consumers/keyless");
+        etcdctl("del", p + "/consumer_groups/g1");
+        Run clean = check(dir);
+        assertEquals(0, clean.exit(), clean.stdout() + clean.stderr());
+        assertFalse(clean.stdout().contains(p + "/"), clean.stdout());
     }
 
     @Test

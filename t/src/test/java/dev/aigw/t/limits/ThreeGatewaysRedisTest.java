@@ -3,7 +3,7 @@ package dev.aigw.t.limits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.aigw.testkit.GatewayConfig;
+import dev.aigw.t.RedisGateways;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
 import dev.aigw.testkit.MockLlm;
@@ -14,12 +14,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +33,8 @@ class ThreeGatewaysRedisTest {
 
     static MockLlm llm;
     static RedisProcess redis;
-    static final List<GatewayProcess> gws = new ArrayList<>();
+    static RedisGateways env;
+    static List<GatewayProcess> gws;
     static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** What one answer costs: the mock reports 5 prompt + 20 completion tokens. */
@@ -42,33 +42,17 @@ class ThreeGatewaysRedisTest {
 
     @BeforeAll
     static void start() throws Exception {
-        llm = new MockLlm();
+        env = RedisGateways.start(3, "aigw-t-3gw-");
+        llm = env.llm;
+        redis = env.redis;
+        gws = env.gateways;
         llm.respond("/plain", (req, rec) -> req.response().end("ok"));
-        redis = RedisProcess.start();
-        List<CompletableFuture<GatewayProcess>> starting = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            starting.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return GatewayProcess.builder(Files.createTempDirectory("aigw-t-3gw-"))
-                            .startTimeout(Duration.ofSeconds(120)).config(GatewayConfig.create()).start();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }));
-        }
-        for (CompletableFuture<GatewayProcess> f : starting) {
-            gws.add(f.get(150, TimeUnit.SECONDS));
-        }
     }
 
     @AfterAll
     static void stop() {
-        gws.forEach(Probe::close);
-        if (redis != null) {
-            redis.close();
-        }
-        if (llm != null) {
-            llm.close();
+        if (env != null) {
+            env.close();
         }
     }
 

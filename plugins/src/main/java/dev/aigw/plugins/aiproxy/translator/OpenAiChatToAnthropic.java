@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,20 +36,43 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             "end_turn", "stop", "stop_sequence", "stop", "max_tokens", "length",
             "tool_use", "tool_calls", "refusal", "content_filter", "pause_turn", "stop");
 
-    private boolean includeUsage;
     private String model;
 
     // stream state
-    private String id = "chatcmpl-aigw";
-    private long created = System.currentTimeMillis() / 1000;
+    private final ChatToBlocks.Chunks chunks = new ChatToBlocks.Chunks("chatcmpl-aigw");
     private long input;
     private long cacheRead;
     private long cacheCreation;
     private long output;
     private boolean sawUsage;
-    private final Map<Integer, Integer> toolIndex = new HashMap<>();
     private boolean started;
     private boolean finished;
+
+    /** Anthropic's blocks: typed text, images and documents, {@code tool_use}, {@code tool_result}. */
+    private static final ChatToBlocks.Blocks BLOCKS = new ChatToBlocks.Blocks() {
+        @Override
+        public JsonObject text(String text) {
+            return new JsonObject().put("type", "text").put("text", text);
+        }
+
+        @Override
+        public JsonObject part(JsonObject part) {
+            return block(part);
+        }
+
+        @Override
+        public JsonObject toolUse(Object id, Object name, JsonObject input) {
+            return new JsonObject().put("type", "tool_use").put("id", id instanceof String s ? s : "")
+                    .put("name", name instanceof String s ? s : "").put("input", input);
+        }
+
+        @Override
+        public JsonObject toolResult(String toolCallId, Object content) {
+            return new JsonObject().put("type", "tool_result").put("tool_use_id", toolCallId)
+                    .put("content", content instanceof JsonArray parts ? ChatToBlocks.parts(parts, this)
+                            : content instanceof String s ? s : "");
+        }
+    };
 
     public OpenAiChatToAnthropic() {
         super(AiProtocol.CHAT, AiProtocol.ANTHROPIC_MESSAGES);
@@ -59,99 +82,29 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
 
     @Override
     public JsonObject request(JsonObject in, boolean clientAskedUsage) throws TranslationException {
-        includeUsage = clientAskedUsage;
-        if (!(in.getValue("messages") instanceof JsonArray messages) || messages.isEmpty()) {
-            throw new TranslationException(400, "missing messages");
-        }
+        chunks.includeUsage = clientAskedUsage;
+        ChatToBlocks.Conversation conversation = ChatToBlocks.conversation(in.getValue("messages"), BLOCKS);
         JsonObject out = new JsonObject();
         if (in.getValue("model") instanceof String m) {
             out.put("model", m);
             model = m;
+            chunks.model = m;
         }
-        long maxTokens = in.getValue("max_completion_tokens") instanceof Number n ? n.longValue()
-                : in.getValue("max_tokens") instanceof Number n2 ? n2.longValue() : DEFAULT_MAX_TOKENS;
-        StringBuilder system = new StringBuilder();
-        JsonArray msgs = new JsonArray();
-        JsonArray pendingResults = null;
-        for (int i = 0; i < messages.size(); i++) {
-            if (!(messages.getValue(i) instanceof JsonObject msg) || !(msg.getValue("role") instanceof String role)) {
-                throw new TranslationException(400, "invalid message at index " + (i + 1));
-            }
-            if ("tool".equals(role)) {
-                if (pendingResults == null) {
-                    pendingResults = new JsonArray();
-                    msgs.add(new JsonObject().put("role", "user").put("content", pendingResults));
-                }
-                pendingResults.add(new JsonObject().put("type", "tool_result")
-                        .put("tool_use_id", msg.getValue("tool_call_id") instanceof String s ? s : "")
-                        .put("content", toolResultContent(msg.getValue("content"))));
-                continue;
-            }
-            pendingResults = null;
-            if ("system".equals(role) || "developer".equals(role)) {
-                String t = text(msg.getValue("content"));
-                if (!t.isEmpty()) {
-                    if (!system.isEmpty()) {
-                        system.append("\n\n");
-                    }
-                    system.append(t);
-                }
-                continue;
-            }
-            JsonArray blocks = new JsonArray();
-            Object content = msg.getValue("content");
-            if (content instanceof String s) {
-                if (!s.isEmpty()) {
-                    blocks.add(new JsonObject().put("type", "text").put("text", s));
-                }
-            } else if (content instanceof JsonArray parts) {
-                for (Object po : parts) {
-                    if (po instanceof JsonObject p) {
-                        JsonObject b = block(p);
-                        if (b != null) {
-                            blocks.add(b);
-                        }
-                    }
-                }
-            }
-            if ("assistant".equals(role) && msg.getValue("tool_calls") instanceof JsonArray calls) {
-                for (Object co : calls) {
-                    if (co instanceof JsonObject tc && tc.getValue("function") instanceof JsonObject fn) {
-                        JsonObject input = new JsonObject();
-                        if (fn.getValue("arguments") instanceof String args && !args.isBlank()) {
-                            try {
-                                input = new JsonObject(args);
-                            } catch (RuntimeException e) {
-                                throw new TranslationException(400, "invalid tool call arguments at message index " + (i + 1));
-                            }
-                        }
-                        blocks.add(new JsonObject().put("type", "tool_use")
-                                .put("id", tc.getValue("id") instanceof String s ? s : "")
-                                .put("name", fn.getValue("name") instanceof String s ? s : "")
-                                .put("input", input));
-                    }
-                }
-            }
-            if (blocks.isEmpty()) {
-                continue; // Anthropic refuses empty content
-            }
-            msgs.add(new JsonObject().put("role", "assistant".equals(role) ? "assistant" : "user").put("content", blocks));
+        Long max = ChatToBlocks.maxTokens(in);
+        long maxTokens = max != null ? max : DEFAULT_MAX_TOKENS;
+        if (!conversation.system().isEmpty()) {
+            out.put("system", String.join("\n\n", conversation.system()));
         }
-        if (!system.isEmpty()) {
-            out.put("system", system.toString());
-        }
-        out.put("messages", msgs);
+        out.put("messages", conversation.messages());
         if (in.getValue("temperature") != null) {
             out.put("temperature", in.getValue("temperature"));
         }
         if (in.getValue("top_p") != null) {
             out.put("top_p", in.getValue("top_p"));
         }
-        Object stop = in.getValue("stop");
-        if (stop instanceof String s) {
-            out.put("stop_sequences", new JsonArray().add(s));
-        } else if (stop instanceof JsonArray a) {
-            out.put("stop_sequences", a.copy());
+        JsonArray stop = ChatToBlocks.stopSequences(in.getValue("stop"));
+        if (stop != null) {
+            out.put("stop_sequences", stop);
         }
         if (Boolean.TRUE.equals(in.getValue("stream"))) {
             out.put("stream", true);
@@ -172,53 +125,31 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
         if (in.getValue("user") instanceof String u) {
             out.put("metadata", new JsonObject().put("user_id", u));
         }
-        if (in.getValue("tools") instanceof JsonArray tools && !tools.isEmpty()) {
+        List<ChatToBlocks.Function> functions = ChatToBlocks.functions(in.getValue("tools"));
+        if (!functions.isEmpty()) {
             JsonArray ts = new JsonArray();
-            for (Object o : tools) {
-                if (o instanceof JsonObject t && t.getValue("function") instanceof JsonObject fn
-                        && fn.getValue("name") instanceof String name) {
-                    JsonObject tool = new JsonObject().put("name", name);
-                    if (fn.getValue("description") instanceof String d) {
-                        tool.put("description", d);
-                    }
-                    tool.put("input_schema", fn.getValue("parameters") instanceof JsonObject p ? p
-                            : new JsonObject().put("type", "object"));
-                    ts.add(tool);
+            for (ChatToBlocks.Function fn : functions) {
+                JsonObject tool = new JsonObject().put("name", fn.name());
+                if (fn.description() != null) {
+                    tool.put("description", fn.description());
+                }
+                ts.add(tool.put("input_schema", fn.parameters()));
+            }
+            out.put("tools", ts);
+            JsonObject choice = ChatToBlocks.toolChoice(in.getValue("tool_choice"));
+            if (Boolean.FALSE.equals(in.getValue("parallel_tool_calls"))) {
+                if (choice == null) {
+                    choice = new JsonObject().put("type", "auto");
+                }
+                if (!"none".equals(choice.getValue("type"))) {
+                    choice.put("disable_parallel_tool_use", true);
                 }
             }
-            if (!ts.isEmpty()) {
-                out.put("tools", ts);
-                JsonObject choice = toolChoice(in.getValue("tool_choice"));
-                if (Boolean.FALSE.equals(in.getValue("parallel_tool_calls"))) {
-                    if (choice == null) {
-                        choice = new JsonObject().put("type", "auto");
-                    }
-                    if (!"none".equals(choice.getValue("type"))) {
-                        choice.put("disable_parallel_tool_use", true);
-                    }
-                }
-                if (choice != null) {
-                    out.put("tool_choice", choice);
-                }
+            if (choice != null) {
+                out.put("tool_choice", choice);
             }
         }
         return out;
-    }
-
-    private static JsonObject toolChoice(Object tc) {
-        if ("auto".equals(tc)) {
-            return new JsonObject().put("type", "auto");
-        }
-        if ("required".equals(tc)) {
-            return new JsonObject().put("type", "any");
-        }
-        if ("none".equals(tc)) {
-            return new JsonObject().put("type", "none");
-        }
-        if (tc instanceof JsonObject o && o.getValue("function") instanceof JsonObject f && f.getValue("name") instanceof String n) {
-            return new JsonObject().put("type", "tool").put("name", n);
-        }
-        return null;
     }
 
     /** One OpenAI content part as an Anthropic block, or null. */
@@ -247,37 +178,6 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             return new JsonObject().put("type", "image").put("source", new JsonObject().put("type", "url").put("url", url));
         }
         return null;
-    }
-
-    private static Object toolResultContent(Object c) {
-        if (c instanceof JsonArray parts) {
-            JsonArray blocks = new JsonArray();
-            for (Object o : parts) {
-                if (o instanceof JsonObject p) {
-                    JsonObject b = block(p);
-                    if (b != null) {
-                        blocks.add(b);
-                    }
-                }
-            }
-            return blocks;
-        }
-        return c instanceof String s ? s : "";
-    }
-
-    private static String text(Object content) {
-        if (content instanceof String s) {
-            return s;
-        }
-        StringBuilder sb = new StringBuilder();
-        if (content instanceof JsonArray parts) {
-            for (Object o : parts) {
-                if (o instanceof JsonObject p && "text".equals(p.getValue("type")) && p.getValue("text") instanceof String t) {
-                    sb.append(t);
-                }
-            }
-        }
-        return sb.toString();
     }
 
     @Override
@@ -310,40 +210,16 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
                 switch (String.valueOf(b.getValue("type"))) {
                     case "text" -> text.append(b.getValue("text") instanceof String t ? t : "");
                     case "thinking" -> reasoning.append(b.getValue("thinking") instanceof String t ? t : "");
-                    case "tool_use" -> calls.add(new JsonObject()
-                            .put("id", b.getValue("id"))
-                            .put("type", "function")
-                            .put("function", new JsonObject().put("name", b.getValue("name"))
-                                    .put("arguments", b.getValue("input") instanceof JsonObject in ? in.encode() : "{}")));
+                    case "tool_use" -> calls.add(ChatToBlocks.toolCall(b.getValue("id"), b.getValue("name"), b.getValue("input")));
                     default -> { }
                 }
             }
         }
         obs.text(text.toString());
-        JsonObject message = new JsonObject().put("role", "assistant");
-        if (text.isEmpty() && !calls.isEmpty()) {
-            message.putNull("content");
-        } else {
-            message.put("content", text.toString());
-        }
-        if (!reasoning.isEmpty()) {
-            message.put("reasoning_content", reasoning.toString());
-        }
-        if (!calls.isEmpty()) {
-            message.put("tool_calls", calls);
-        }
-        message.putNull("refusal");
-        Object sr = res.getValue("stop_reason");
-        return new JsonObject()
-                .put("id", res.getValue("id") instanceof String s ? s : "chatcmpl-aigw")
-                .put("object", "chat.completion")
-                .put("created", System.currentTimeMillis() / 1000)
-                .put("model", res.getValue("model") instanceof String m ? m : model)
-                .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
-                        .putNull("logprobs")
-                        .put("finish_reason", sr instanceof String s ? FINISH.getOrDefault(s, "stop") : "stop")))
-                .put("usage", usage)
-                .toBuffer();
+        return ChatToBlocks.completion(res.getValue("id") instanceof String s ? s : "chatcmpl-aigw",
+                System.currentTimeMillis() / 1000, res.getValue("model") instanceof String m ? m : model,
+                ChatToBlocks.assistantMessage(text, reasoning, calls),
+                ChatToBlocks.finishReason(FINISH, res.getValue("stop_reason")), usage).toBuffer();
     }
 
     /** Anthropic usage → OpenAI's: the prompt counts the cache reads and writes too, the reads as {@code cached_tokens}. */
@@ -371,18 +247,15 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             type = e.getValue("type") instanceof String t ? t : type;
             message = e.getValue("message") instanceof String m ? m : "";
         }
-        return new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)
-                .putNull("param").putNull("code"));
+        return ChatToBlocks.error(message, type);
     }
 
     @Override
     public Buffer error(int status, Buffer body) {
         JsonObject res = parse(body);
         if (res == null) {
-            return new JsonObject().put("error", new JsonObject()
-                    .put("message", body == null ? "" : body.toString(StandardCharsets.UTF_8))
-                    .put("type", status >= 500 ? "api_error" : "invalid_request_error")
-                    .putNull("param").putNull("code")).toBuffer();
+            return ChatToBlocks.error(body == null ? "" : body.toString(StandardCharsets.UTF_8),
+                    status >= 500 ? "api_error" : "invalid_request_error").toBuffer();
         }
         return openAiError(res, status).toBuffer();
     }
@@ -407,12 +280,12 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
                 started = true;
                 JsonObject m = e.getValue("message") instanceof JsonObject mm ? mm : new JsonObject();
                 if (m.getValue("id") instanceof String s) {
-                    id = s;
+                    chunks.id = s;
                 }
                 if (m.getValue("model") instanceof String s) {
                     obs.model(s);
-                    if (model == null) {
-                        model = s;
+                    if (chunks.model == null) {
+                        chunks.model = s;
                     }
                 }
                 if (m.getValue("usage") instanceof JsonObject u) {
@@ -426,12 +299,8 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             }
             case "content_block_start" -> {
                 if (e.getValue("content_block") instanceof JsonObject b && "tool_use".equals(b.getValue("type"))
-                        && e.getValue("index") instanceof Number n && toolIndex.size() < MAX_TOOL_CALLS) {
-                    int ti = toolIndex.size();
-                    toolIndex.put(n.intValue(), ti);
-                    chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
-                            .put("index", ti).put("id", b.getValue("id")).put("type", "function")
-                            .put("function", new JsonObject().put("name", b.getValue("name")).put("arguments", "")))), null);
+                        && e.getValue("index") instanceof Number n) {
+                    chunks.toolStart(out, n.intValue(), b.getValue("id"), b.getValue("name"));
                 }
             }
             case "content_block_delta" -> {
@@ -444,14 +313,8 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
                     }
                     case "thinking_delta" -> chunk(out, new JsonObject()
                             .put("reasoning_content", d.getValue("thinking") instanceof String s ? s : ""), null);
-                    case "input_json_delta" -> {
-                        Integer ti = e.getValue("index") instanceof Number n ? toolIndex.get(n.intValue()) : null;
-                        if (ti != null) {
-                            chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
-                                    .put("index", ti).put("function", new JsonObject()
-                                            .put("arguments", d.getValue("partial_json") instanceof String s ? s : "")))), null);
-                        }
-                    }
+                    case "input_json_delta" -> chunks.toolArguments(out, e.getValue("index"),
+                            d.getValue("partial_json") instanceof String s ? s : "");
                     default -> { }
                 }
             }
@@ -464,13 +327,12 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
                     sawUsage = true;
                 }
                 Object sr = e.getValue("delta") instanceof JsonObject d ? d.getValue("stop_reason") : null;
-                chunk(out, new JsonObject(), sr instanceof String s ? FINISH.getOrDefault(s, "stop") : "stop");
+                chunk(out, new JsonObject(), ChatToBlocks.finishReason(FINISH, sr));
             }
             case "message_stop" -> finish(obs, out);
             case "error" -> {
-                emitData(out, openAiError(e, 500));
+                chunks.error(out, openAiError(e, 500));
                 finished = true;
-                out.appendString("data: [DONE]\n\n");
             }
             default -> { }
         }
@@ -484,31 +346,11 @@ public final class OpenAiChatToAnthropic extends SseTranslator {
             return;
         }
         finished = true;
-        if (includeUsage) {
-            emitData(out, new JsonObject().put("id", id).put("object", "chat.completion.chunk")
-                    .put("created", created).put("model", model).put("choices", new JsonArray())
-                    .put("usage", usage(input, cacheRead, cacheCreation, output)));
-        }
-        out.appendString("data: [DONE]\n\n");
+        chunks.end(out, usage(input, cacheRead, cacheCreation, output));
     }
 
     private void chunk(Buffer out, JsonObject delta, String finishReason) {
-        JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).putNull("logprobs");
-        if (finishReason == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finishReason);
-        }
-        JsonObject c = new JsonObject().put("id", id).put("object", "chat.completion.chunk").put("created", created)
-                .put("model", model).put("choices", new JsonArray().add(choice));
-        if (includeUsage) {
-            c.putNull("usage");
-        }
-        emitData(out, c);
-    }
-
-    private static void emitData(Buffer out, JsonObject data) {
-        emit(out, null, data);
+        chunks.chunk(out, delta, finishReason);
     }
 
     @Override

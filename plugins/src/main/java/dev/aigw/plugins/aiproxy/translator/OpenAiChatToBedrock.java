@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -27,15 +27,35 @@ public final class OpenAiChatToBedrock extends Translator {
             "end_turn", "stop", "stop_sequence", "stop", "max_tokens", "length", "tool_use", "tool_calls",
             "content_filtered", "content_filter", "guardrail_intervened", "content_filter");
 
-    private String model;
-    private boolean includeUsage;
     private final EventStreamDecoder decoder = new EventStreamDecoder();
-    private final String id = "chatcmpl-" + Long.toHexString(System.nanoTime());
-    private final long created = System.currentTimeMillis() / 1000;
-    private final Map<Integer, Integer> toolIndex = new HashMap<>();
+    private final ChatToBlocks.Chunks chunks = new ChatToBlocks.Chunks("chatcmpl-" + Long.toHexString(System.nanoTime()));
     private boolean started;
     private boolean finished;
     private JsonObject usage;
+
+    /** Converse's blocks: untyped {@code text}, {@code image} (bytes only), {@code toolUse}, {@code toolResult}. */
+    private static final ChatToBlocks.Blocks BLOCKS = new ChatToBlocks.Blocks() {
+        @Override
+        public JsonObject text(String text) {
+            return new JsonObject().put("text", text);
+        }
+
+        @Override
+        public JsonObject part(JsonObject part) {
+            return block(part);
+        }
+
+        @Override
+        public JsonObject toolUse(Object id, Object name, JsonObject input) {
+            return new JsonObject().put("toolUse", new JsonObject().put("toolUseId", id).put("name", name).put("input", input));
+        }
+
+        @Override
+        public JsonObject toolResult(String toolCallId, Object content) {
+            return new JsonObject().put("toolResult", new JsonObject().put("toolUseId", toolCallId)
+                    .put("content", new JsonArray().add(new JsonObject().put("text", ChatToBlocks.text(content)))));
+        }
+    };
 
     public OpenAiChatToBedrock() {
         super(AiProtocol.CHAT, AiProtocol.BEDROCK_CONVERSE);
@@ -45,76 +65,19 @@ public final class OpenAiChatToBedrock extends Translator {
 
     @Override
     public JsonObject request(JsonObject in, boolean clientAskedUsage) throws TranslationException {
-        includeUsage = clientAskedUsage;
-        model = in.getValue("model") instanceof String m ? m : null;
-        if (!(in.getValue("messages") instanceof JsonArray messages) || messages.isEmpty()) {
-            throw new TranslationException(400, "missing messages");
-        }
-        JsonArray system = new JsonArray();
-        JsonArray msgs = new JsonArray();
-        JsonArray pendingResults = null;
-        for (int i = 0; i < messages.size(); i++) {
-            if (!(messages.getValue(i) instanceof JsonObject msg) || !(msg.getValue("role") instanceof String role)) {
-                throw new TranslationException(400, "invalid message at index " + (i + 1));
-            }
-            if ("tool".equals(role)) {
-                if (pendingResults == null) {
-                    pendingResults = new JsonArray();
-                    msgs.add(new JsonObject().put("role", "user").put("content", pendingResults));
-                }
-                pendingResults.add(new JsonObject().put("toolResult", new JsonObject()
-                        .put("toolUseId", msg.getValue("tool_call_id") instanceof String s ? s : "")
-                        .put("content", new JsonArray().add(new JsonObject().put("text", text(msg.getValue("content")))))));
-                continue;
-            }
-            pendingResults = null;
-            if ("system".equals(role) || "developer".equals(role)) {
-                String t = text(msg.getValue("content"));
-                if (!t.isEmpty()) {
-                    system.add(new JsonObject().put("text", t));
-                }
-                continue;
-            }
-            JsonArray blocks = new JsonArray();
-            Object content = msg.getValue("content");
-            if (content instanceof String s && !s.isEmpty()) {
-                blocks.add(new JsonObject().put("text", s));
-            } else if (content instanceof JsonArray parts) {
-                for (Object po : parts) {
-                    if (po instanceof JsonObject p) {
-                        JsonObject b = block(p);
-                        if (b != null) {
-                            blocks.add(b);
-                        }
-                    }
-                }
-            }
-            if ("assistant".equals(role) && msg.getValue("tool_calls") instanceof JsonArray calls) {
-                for (Object co : calls) {
-                    if (co instanceof JsonObject tc && tc.getValue("function") instanceof JsonObject fn) {
-                        JsonObject input;
-                        try {
-                            input = fn.getValue("arguments") instanceof String a && !a.isBlank() ? new JsonObject(a) : new JsonObject();
-                        } catch (RuntimeException e) {
-                            throw new TranslationException(400, "invalid tool call arguments at message index " + (i + 1));
-                        }
-                        blocks.add(new JsonObject().put("toolUse", new JsonObject()
-                                .put("toolUseId", tc.getValue("id")).put("name", fn.getValue("name")).put("input", input)));
-                    }
-                }
-            }
-            if (!blocks.isEmpty()) {
-                msgs.add(new JsonObject().put("role", "assistant".equals(role) ? "assistant" : "user").put("content", blocks));
-            }
-        }
-        JsonObject out = new JsonObject().put("messages", msgs);
-        if (!system.isEmpty()) {
+        chunks.includeUsage = clientAskedUsage;
+        chunks.model = in.getValue("model") instanceof String m ? m : null;
+        ChatToBlocks.Conversation conversation = ChatToBlocks.conversation(in.getValue("messages"), BLOCKS);
+        JsonObject out = new JsonObject().put("messages", conversation.messages());
+        if (!conversation.system().isEmpty()) {
+            JsonArray system = new JsonArray();
+            conversation.system().forEach(t -> system.add(new JsonObject().put("text", t)));
             out.put("system", system);
         }
         JsonObject inference = new JsonObject();
-        Object max = in.getValue("max_completion_tokens") != null ? in.getValue("max_completion_tokens") : in.getValue("max_tokens");
-        if (max instanceof Number n) {
-            inference.put("maxTokens", n.longValue());
+        Long max = ChatToBlocks.maxTokens(in);
+        if (max != null) {
+            inference.put("maxTokens", max);
         }
         if (in.getValue("temperature") instanceof Number n) {
             inference.put("temperature", n);
@@ -122,40 +85,34 @@ public final class OpenAiChatToBedrock extends Translator {
         if (in.getValue("top_p") instanceof Number n) {
             inference.put("topP", n);
         }
-        Object stop = in.getValue("stop");
-        if (stop instanceof String s) {
-            inference.put("stopSequences", new JsonArray().add(s));
-        } else if (stop instanceof JsonArray a) {
-            inference.put("stopSequences", a.copy());
+        JsonArray stop = ChatToBlocks.stopSequences(in.getValue("stop"));
+        if (stop != null) {
+            inference.put("stopSequences", stop);
         }
         if (!inference.isEmpty()) {
             out.put("inferenceConfig", inference);
         }
-        if (in.getValue("tools") instanceof JsonArray tools && !tools.isEmpty() && !"none".equals(in.getValue("tool_choice"))) {
+        List<ChatToBlocks.Function> functions = ChatToBlocks.functions(in.getValue("tools"));
+        JsonObject choice = ChatToBlocks.toolChoice(in.getValue("tool_choice"));
+        boolean none = choice != null && "none".equals(choice.getValue("type"));
+        if (!functions.isEmpty() && !none) {
             JsonArray specs = new JsonArray();
-            for (Object o : tools) {
-                if (o instanceof JsonObject t && t.getValue("function") instanceof JsonObject fn && fn.getValue("name") instanceof String name) {
-                    JsonObject spec = new JsonObject().put("name", name);
-                    if (fn.getValue("description") instanceof String d) {
-                        spec.put("description", d);
-                    }
-                    spec.put("inputSchema", new JsonObject().put("json", fn.getValue("parameters") instanceof JsonObject p ? p
-                            : new JsonObject().put("type", "object")));
-                    specs.add(new JsonObject().put("toolSpec", spec));
+            for (ChatToBlocks.Function fn : functions) {
+                JsonObject spec = new JsonObject().put("name", fn.name());
+                if (fn.description() != null) {
+                    spec.put("description", fn.description());
                 }
+                spec.put("inputSchema", new JsonObject().put("json", fn.parameters()));
+                specs.add(new JsonObject().put("toolSpec", spec));
             }
             JsonObject toolConfig = new JsonObject().put("tools", specs);
-            Object tc = in.getValue("tool_choice");
-            if ("required".equals(tc)) {
-                toolConfig.put("toolChoice", new JsonObject().put("any", new JsonObject()));
-            } else if ("auto".equals(tc)) {
-                toolConfig.put("toolChoice", new JsonObject().put("auto", new JsonObject()));
-            } else if (tc instanceof JsonObject o && o.getValue("function") instanceof JsonObject f && f.getValue("name") instanceof String n) {
-                toolConfig.put("toolChoice", new JsonObject().put("tool", new JsonObject().put("name", n)));
+            if (choice != null) {
+                // Converse spells the choice as a key: {"any": {}}, {"auto": {}}, {"tool": {"name": …}}
+                String type = choice.getString("type");
+                toolConfig.put("toolChoice", new JsonObject().put(type, "tool".equals(type)
+                        ? new JsonObject().put("name", choice.getValue("name")) : new JsonObject()));
             }
-            if (!specs.isEmpty()) {
-                out.put("toolConfig", toolConfig);
-            }
+            out.put("toolConfig", toolConfig);
         }
         return out;
     }
@@ -175,21 +132,6 @@ public final class OpenAiChatToBedrock extends Translator {
             }
         }
         return null; // Converse takes images as bytes only: remote URLs are not fetched by the gateway
-    }
-
-    private static String text(Object content) {
-        if (content instanceof String s) {
-            return s;
-        }
-        StringBuilder sb = new StringBuilder();
-        if (content instanceof JsonArray parts) {
-            for (Object o : parts) {
-                if (o instanceof JsonObject p && p.getValue("text") instanceof String t) {
-                    sb.append(t);
-                }
-            }
-        }
-        return sb.toString();
     }
 
     // ------------------------------------------------------------------ answer
@@ -223,29 +165,14 @@ public final class OpenAiChatToBedrock extends Translator {
                 if (b.getValue("text") instanceof String t) {
                     text.append(t);
                 } else if (b.getValue("toolUse") instanceof JsonObject tu) {
-                    calls.add(new JsonObject().put("id", tu.getValue("toolUseId")).put("type", "function")
-                            .put("function", new JsonObject().put("name", tu.getValue("name"))
-                                    .put("arguments", tu.getValue("input") instanceof JsonObject i ? i.encode() : "{}")));
+                    calls.add(ChatToBlocks.toolCall(tu.getValue("toolUseId"), tu.getValue("name"), tu.getValue("input")));
                 }
             }
         }
         obs.text(text.toString());
-        JsonObject message = new JsonObject().put("role", "assistant");
-        if (text.isEmpty() && !calls.isEmpty()) {
-            message.putNull("content");
-        } else {
-            message.put("content", text.toString());
-        }
-        if (!calls.isEmpty()) {
-            message.put("tool_calls", calls);
-        }
-        message.putNull("refusal");
-        Object sr = res.getValue("stopReason");
-        return new JsonObject().put("id", id).put("object", "chat.completion").put("created", created)
-                .put("model", model)
-                .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("message", message)
-                        .putNull("logprobs").put("finish_reason", sr instanceof String s ? FINISH.getOrDefault(s, "stop") : "stop")))
-                .put("usage", u).toBuffer();
+        return ChatToBlocks.completion(chunks.id, chunks.created, chunks.model,
+                ChatToBlocks.assistantMessage(text, null, calls),
+                ChatToBlocks.finishReason(FINISH, res.getValue("stopReason")), u).toBuffer();
     }
 
     @Override
@@ -254,9 +181,8 @@ public final class OpenAiChatToBedrock extends Translator {
         String message = res != null && res.getValue("message") instanceof String m ? m
                 : res != null && res.getValue("Message") instanceof String m2 ? m2
                 : body == null ? "" : body.toString(StandardCharsets.UTF_8);
-        return new JsonObject().put("error", new JsonObject().put("message", message)
-                .put("type", status == 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error")
-                .putNull("param").putNull("code")).toBuffer();
+        return ChatToBlocks.error(message,
+                status == 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error").toBuffer();
     }
 
     // ------------------------------------------------------------------ stream
@@ -311,12 +237,8 @@ public final class OpenAiChatToBedrock extends Translator {
             }
             case "contentBlockStart" -> {
                 if (e.getValue("start") instanceof JsonObject s && s.getValue("toolUse") instanceof JsonObject tu
-                        && e.getValue("contentBlockIndex") instanceof Number n && toolIndex.size() < MAX_TOOL_CALLS) {
-                    int ti = toolIndex.size();
-                    toolIndex.put(n.intValue(), ti);
-                    chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject().put("index", ti)
-                            .put("id", tu.getValue("toolUseId")).put("type", "function")
-                            .put("function", new JsonObject().put("name", tu.getValue("name")).put("arguments", "")))), null);
+                        && e.getValue("contentBlockIndex") instanceof Number n) {
+                    chunks.toolStart(out, n.intValue(), tu.getValue("toolUseId"), tu.getValue("name"));
                 }
             }
             case "contentBlockDelta" -> {
@@ -324,17 +246,13 @@ public final class OpenAiChatToBedrock extends Translator {
                 if (d.getValue("text") instanceof String t) {
                     obs.text(t);
                     chunk(out, new JsonObject().put("content", t), null);
-                } else if (d.getValue("toolUse") instanceof JsonObject tu && e.getValue("contentBlockIndex") instanceof Number n
-                        && toolIndex.containsKey(n.intValue())) {
-                    chunk(out, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject()
-                            .put("index", toolIndex.get(n.intValue())).put("function", new JsonObject()
-                                    .put("arguments", tu.getValue("input") instanceof String s ? s : "")))), null);
+                } else if (d.getValue("toolUse") instanceof JsonObject tu) {
+                    chunks.toolArguments(out, e.getValue("contentBlockIndex"), tu.getValue("input") instanceof String s ? s : "");
                 } else if (d.getValue("reasoningContent") instanceof JsonObject rc && rc.getValue("text") instanceof String r) {
                     chunk(out, new JsonObject().put("reasoning_content", r), null);
                 }
             }
-            case "messageStop" -> chunk(out, new JsonObject(),
-                    e.getValue("stopReason") instanceof String s ? FINISH.getOrDefault(s, "stop") : "stop");
+            case "messageStop" -> chunk(out, new JsonObject(), ChatToBlocks.finishReason(FINISH, e.getValue("stopReason")));
             case "metadata" -> {
                 usage = openAiUsage(e.getValue("usage"));
                 obs.usage(TokenUsage.fromOpenAi(usage));
@@ -344,36 +262,19 @@ public final class OpenAiChatToBedrock extends Translator {
     }
 
     private void error(Buffer out, String type, String message) {
-        SseTranslator.emit(out, null, new JsonObject().put("error", new JsonObject().put("message", message)
-                .put("type", type).putNull("param").putNull("code")));
-        out.appendString("data: [DONE]\n\n");
+        chunks.error(out, ChatToBlocks.error(message, type));
         finished = true;
     }
 
     private void chunk(Buffer out, JsonObject delta, String finishReason) {
-        JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).putNull("logprobs");
-        if (finishReason == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finishReason);
-        }
-        JsonObject c = new JsonObject().put("id", id).put("object", "chat.completion.chunk").put("created", created)
-                .put("model", model).put("choices", new JsonArray().add(choice));
-        if (includeUsage) {
-            c.putNull("usage");
-        }
-        SseTranslator.emit(out, null, c);
+        chunks.chunk(out, delta, finishReason);
     }
 
     @Override
     public Buffer streamEnd(Observation obs) {
         Buffer out = Buffer.buffer();
         if (!finished && started) {
-            if (includeUsage && usage != null) {
-                SseTranslator.emit(out, null, new JsonObject().put("id", id).put("object", "chat.completion.chunk")
-                        .put("created", created).put("model", model).put("choices", new JsonArray()).put("usage", usage));
-            }
-            out.appendString("data: [DONE]\n\n");
+            chunks.end(out, usage);
             finished = true;
         }
         return out;
