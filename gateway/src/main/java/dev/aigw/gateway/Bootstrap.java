@@ -480,6 +480,16 @@ public final class Bootstrap {
         }
 
         @Override
+        public JsonArray upstreamHealth() {
+            return upstreams.healthcheck();
+        }
+
+        @Override
+        public int upstreamProbers() {
+            return upstreams.probers();
+        }
+
+        @Override
         public Future<Boolean> awaitApplied(long revision, long timeoutMs) {
             return holder.awaitApplied(revision, timeoutMs);
         }
