@@ -86,7 +86,8 @@ public final class Bootstrap {
         CoreVariables.register(variables);
         this.plugins = PluginRegistry.load(config.plugins(), Bootstrap.class.getClassLoader());
         this.store = checkOnly && !config.usesEtcd() ? snapshotOfBuiltInStore(vertx, config) : ConfigStores.create(vertx, config);
-        this.upstreams = new Upstreams(vertx);
+        // the migration check builds upstreams only to validate them: it must not probe anyone's nodes
+        this.upstreams = new Upstreams(vertx, Upstreams.DEFAULT_SHUTDOWN_GRACE_MS, !checkOnly);
         ResourceSchemas schemas = ResourceSchemas.load();
         this.secrets = new EncryptedFields(dataEncryption(config.raw()), plugins);
         this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get,

@@ -49,18 +49,31 @@ public final class Upstreams {
 
     private final Vertx vertx;
     private final long shutdownGraceMs;
+    private final boolean healthChecks;
     private final Map<String, HttpUpstream> cache = new ConcurrentHashMap<>();
     /** The nodes' health ({@code checks}): one state and one prober per (upstream identity, node). */
     private final HealthRegistry<TargetHealth> health = new HealthRegistry<>();
 
-    /** @param shutdownGraceMs how long a dropped upstream's in-flight requests may still run */
-    public Upstreams(Vertx vertx, long shutdownGraceMs) {
+    /** How long a dropped upstream's in-flight requests may still run, by default. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MS = 60_000;
+
+    /**
+     * @param shutdownGraceMs how long a dropped upstream's in-flight requests may still run
+     * @param healthChecks    run {@code checks} (false: parse them only, as the migration check does)
+     */
+    public Upstreams(Vertx vertx, long shutdownGraceMs, boolean healthChecks) {
         this.vertx = vertx;
         this.shutdownGraceMs = shutdownGraceMs;
+        this.healthChecks = healthChecks;
+    }
+
+    /** @param shutdownGraceMs how long a dropped upstream's in-flight requests may still run */
+    public Upstreams(Vertx vertx, long shutdownGraceMs) {
+        this(vertx, shutdownGraceMs, true);
     }
 
     public Upstreams(Vertx vertx) {
-        this(vertx, 60_000);
+        this(vertx, DEFAULT_SHUTDOWN_GRACE_MS);
     }
 
     /**
@@ -83,7 +96,9 @@ public final class Upstreams {
         UpstreamDefinition def = UpstreamDefinition.parse(upstreamJson);
         return cache.computeIfAbsent(key, k -> {
             HttpUpstream u = new HttpUpstream(def, createClient(def));
-            u.startHealth(vertx, health, k, nameOf(upstreamJson, k));
+            if (healthChecks) {
+                u.startHealth(vertx, health, k, nameOf(upstreamJson, k));
+            }
             return u;
         });
     }
