@@ -101,7 +101,7 @@ class UpstreamHealthCheckTest {
 
     @AfterEach
     void dropRoutes() {
-        for (String id : new String[] {"hc-active", "hc-passive", "hc-all", "hc-s1", "hc-s2"}) {
+        for (String id : new String[] {"hc-active", "hc-chash", "hc-passive", "hc-all", "hc-s1", "hc-s2"}) {
             gw().admin("DELETE", "/routes/" + id, null);
         }
         gw().admin("DELETE", "/upstreams/hc-shared", null);
@@ -144,17 +144,21 @@ class UpstreamHealthCheckTest {
         return health().getInteger("probers");
     }
 
-    /** Status of {@code node} in every listed upstream ("healthy"/"unhealthy"), null when not listed. */
+    /**
+     * Status of {@code node} in the listed upstreams ("healthy"/"unhealthy"): the common status when every
+     * upstream listing it agrees, "mixed" when they do not, null when none lists it.
+     */
     private static String status(Node node) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (Object u : health().getJsonArray("list")) {
             for (Object n : ((JsonObject) u).getJsonArray("nodes")) {
                 JsonObject nj = (JsonObject) n;
                 if (nj.getInteger("port") == node.server.actualPort()) {
-                    return nj.getString("status");
+                    seen.add(nj.getString("status"));
                 }
             }
         }
-        return null;
+        return seen.isEmpty() ? null : seen.size() == 1 ? seen.iterator().next() : "mixed";
     }
 
     /** Who answered {@code n} requests to {@code uri}: name → count (all must be 200 unless {@code anyStatus}). */
@@ -181,13 +185,28 @@ class UpstreamHealthCheckTest {
     @Test
     void activeCheckTakesAFailingNodeOutAndBringsItBack() {
         route("hc-active", "/hc/active", upstream(new JsonObject().put("active", fastActive())), null);
+        // the same nodes behind consistent hashing: a key that hashes to A must move to B
+        route("hc-chash", "/hc/chash", upstream(new JsonObject().put("active", fastActive()))
+                .put("type", "chash").put("hash_on", "header").put("key", "x-user"), null);
         eventually("both nodes probed", () -> a.probes.get() > 0 && b.probes.get() > 0);
         assertEquals(Map.of("A", 5, "B", 5), spread("/hc/active", 10), "both healthy: round robin over both");
+        Map<String, Integer> byKey = new HashMap<>();
+        for (int i = 0; i < 20; i++) {
+            byKey.merge(gw().http("GET", "/hc/chash", null, "x-user", "u" + i).body(), 1, Integer::sum);
+        }
+        assertEquals(java.util.Set.of("A", "B"), byKey.keySet(), "20 keys spread over both nodes: " + byKey);
 
         a.healthStatus = 503;
         eventually("A marked unhealthy", () -> "unhealthy".equals(status(a)));
         assertEquals("healthy", status(b));
         assertEquals(Map.of("B", 10), spread("/hc/active", 10), "all traffic to the healthy node");
+        byKey.clear();
+        for (int i = 0; i < 20; i++) {
+            HttpResult r = gw().http("GET", "/hc/chash", null, "x-user", "u" + i);
+            assertEquals(200, r.status(), r.body());
+            byKey.merge(r.body(), 1, Integer::sum);
+        }
+        assertEquals(Map.of("B", 20), byKey, "chash: the keys of the unhealthy node go to the next healthy one");
 
         a.healthStatus = 200;
         eventually("A marked healthy again", () -> "healthy".equals(status(a)));
