@@ -133,6 +133,19 @@ public final class Bootstrap {
         GaugeWithCallback.builder().name(p + "http_requests_total")
                 .help("The total number of client requests since APISIX started")
                 .callback(cb -> cb.call(st.requests())).register(m.prometheus());
+        // APISIX's upstream_status: 1 healthy, 0 unhealthy, per node of each checked upstream in use
+        GaugeWithCallback.builder().name(p + "upstream_status").help("Upstream status from health check")
+                .labelNames("name", "ip", "port")
+                .callback(cb -> {
+                    for (Object u : upstreams.healthcheck()) {
+                        JsonObject up = (JsonObject) u;
+                        for (Object n : up.getJsonArray("nodes")) {
+                            JsonObject node = (JsonObject) n;
+                            cb.call("healthy".equals(node.getString("status")) ? 1 : 0, up.getString("name"),
+                                    node.getString("ip"), String.valueOf(node.getInteger("port")));
+                        }
+                    }
+                }).register(m.prometheus());
         String version = Bootstrap.class.getPackage().getImplementationVersion();
         String host = hostname();
         String ver = version == null ? "0.1.0" : version;

@@ -172,6 +172,17 @@ class UpstreamHealthCheckTest {
         return seen;
     }
 
+    /** The value of {@code apisix_upstream_status{name="upstreams/hc-shared", ip, port}} for {@code node}. */
+    private static double upstreamStatus(String metrics, Node node) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("apisix_upstream_status{") && line.contains("name=\"upstreams/hc-shared\"")
+                    && line.contains("ip=\"127.0.0.1\"") && line.contains("port=\"" + node.server.actualPort() + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
     private static void eventually(String what, BooleanSupplier check) {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!check.getAsBoolean()) {
@@ -274,6 +285,11 @@ class UpstreamHealthCheckTest {
         eventually("A out", () -> "unhealthy".equals(status(a)));
         assertEquals(Map.of("B", 6), spread("/hc/s1-4", 6));
         assertEquals(Map.of("B", 6), spread("/hc/s2-4", 6), "both routes see the one shared state");
+        // APISIX's prometheus gauge: upstream_status{name, ip, port} 1 healthy / 0 unhealthy
+        String metrics = gw().send("GET", "http://127.0.0.1:" + gw().config().metricsPort()
+                + "/apisix/prometheus/metrics", null, Map.of()).body();
+        assertEquals(0.0, upstreamStatus(metrics, a), metrics);
+        assertEquals(1.0, upstreamStatus(metrics, b), metrics);
 
         // a changed upstream (an inline copy on one route) gets its own probers; the old ones stop with their last user
         route("hc-s1", "/hc/s1", upstream(new JsonObject().put("active", fastActive().put("http_path", "/health?x"))),
