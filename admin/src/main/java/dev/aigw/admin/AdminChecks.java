@@ -25,4 +25,17 @@ public interface AdminChecks {
     default java.util.SortedMap<String, String> loadProblems() {
         return java.util.Collections.emptySortedMap();
     }
+
+    /**
+     * The data plane's upstream health ({@code GET /apisix/admin/aigw/healthcheck}): the list as APISIX's
+     * Control API {@code /v1/healthcheck} gives it.
+     */
+    default JsonArray upstreamHealth() {
+        return new JsonArray();
+    }
+
+    /** Number of running upstream health probers. */
+    default int upstreamProbers() {
+        return 0;
+    }
 }

@@ -43,6 +43,16 @@ public final class AdminExtension implements GatewayExtension {
                     public java.util.SortedMap<String, String> loadProblems() {
                         return services.loadProblems();
                     }
+
+                    @Override
+                    public io.vertx.core.json.JsonArray upstreamHealth() {
+                        return services.upstreamHealth();
+                    }
+
+                    @Override
+                    public int upstreamProbers() {
+                        return services.upstreamProbers();
+                    }
                 }, services.encryptedFields(), services.trafficStats(), cfg.usesEtcd() ? "etcd" : "built-in",
                         services.metrics())
                 .onSuccess(s -> server = s)

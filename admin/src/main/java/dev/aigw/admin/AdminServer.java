@@ -284,6 +284,16 @@ public final class AdminServer {
         return new ApiResponse(200, new JsonObject().put("total", list.size()).put("problems", list));
     }
 
+    /**
+     * {@code GET /apisix/admin/aigw/healthcheck}: the health of every checked upstream's nodes
+     * ({@code {"total": n, "probers": k, "list": [APISIX /v1/healthcheck entries]}}).
+     */
+    private ApiResponse healthcheck() {
+        JsonArray list = checks.upstreamHealth();
+        return new ApiResponse(200, new JsonObject().put("total", list.size())
+                .put("probers", checks.upstreamProbers()).put("list", list));
+    }
+
     private static ApiResponse badRequest(String msg) {
         return new ApiResponse(400, error(msg));
     }
@@ -310,6 +320,10 @@ public final class AdminServer {
         }
         if (res.equals("aigw") && "check".equals(id) && segs.size() == 4 && method.equals("get")) {
             send(req, loadCheck());
+            return;
+        }
+        if (res.equals("aigw") && "healthcheck".equals(id) && segs.size() == 4 && method.equals("get")) {
+            send(req, healthcheck());
             return;
         }
         if (res.equals("plugins")) {

@@ -86,7 +86,8 @@ public final class Bootstrap {
         CoreVariables.register(variables);
         this.plugins = PluginRegistry.load(config.plugins(), Bootstrap.class.getClassLoader());
         this.store = checkOnly && !config.usesEtcd() ? snapshotOfBuiltInStore(vertx, config) : ConfigStores.create(vertx, config);
-        this.upstreams = new Upstreams(vertx);
+        // the migration check builds upstreams only to validate them: it must not probe anyone's nodes
+        this.upstreams = new Upstreams(vertx, Upstreams.DEFAULT_SHUTDOWN_GRACE_MS, !checkOnly);
         ResourceSchemas schemas = ResourceSchemas.load();
         this.secrets = new EncryptedFields(dataEncryption(config.raw()), plugins);
         this.builder = new RouteTableBuilder(store.prefix(), plugins, upstreams::get,
@@ -132,6 +133,19 @@ public final class Bootstrap {
         GaugeWithCallback.builder().name(p + "http_requests_total")
                 .help("The total number of client requests since APISIX started")
                 .callback(cb -> cb.call(st.requests())).register(m.prometheus());
+        // APISIX's upstream_status: 1 healthy, 0 unhealthy, per node of each checked upstream in use
+        GaugeWithCallback.builder().name(p + "upstream_status").help("Upstream status from health check")
+                .labelNames("name", "ip", "port")
+                .callback(cb -> {
+                    for (Object u : upstreams.healthcheck()) {
+                        JsonObject up = (JsonObject) u;
+                        for (Object n : up.getJsonArray("nodes")) {
+                            JsonObject node = (JsonObject) n;
+                            cb.call("healthy".equals(node.getString("status")) ? 1 : 0, up.getString("name"),
+                                    node.getString("ip"), String.valueOf(node.getInteger("port")));
+                        }
+                    }
+                }).register(m.prometheus());
         String version = Bootstrap.class.getPackage().getImplementationVersion();
         String host = hostname();
         String ver = version == null ? "0.1.0" : version;
@@ -481,6 +495,16 @@ public final class Bootstrap {
         @Override
         public java.util.SortedMap<String, String> loadProblems() {
             return builder.problems();
+        }
+
+        @Override
+        public JsonArray upstreamHealth() {
+            return upstreams.healthcheck();
+        }
+
+        @Override
+        public int upstreamProbers() {
+            return upstreams.probers();
         }
 
         @Override

@@ -44,6 +44,19 @@ public interface GatewayServices {
         return Future.succeededFuture(true);
     }
 
+    /**
+     * The health of the nodes of every upstream with {@code checks} in use, as APISIX's Control API
+     * {@code GET /v1/healthcheck} lists it (name, type, nodes with ip, port, hostname, status, counter).
+     */
+    default JsonArray upstreamHealth() {
+        return new JsonArray();
+    }
+
+    /** Number of running upstream health probers (one per node of each checked upstream in use). */
+    default int upstreamProbers() {
+        return 0;
+    }
+
     /** The gateway's metrics registry (what plugins record through {@code PluginEnv.metrics()}), or null. */
     default dev.aigw.gateway.metrics.MetricsRegistry metrics() {
         return null;

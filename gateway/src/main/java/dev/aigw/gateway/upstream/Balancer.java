@@ -56,9 +56,15 @@ sealed interface Balancer permits RoundRobinBalancer, ChashBalancer, LeastConnBa
         return a;
     }
 
-    /** Per-request retry state: which nodes failed already, plus the balancer's cursor for retries. */
+    /**
+     * Per-request retry state: which nodes failed already, plus the balancer's cursor for retries. Nodes a
+     * health check took out are {@linkplain #skip skipped} for the whole request, as if tried (APISIX builds
+     * the request's picker from the healthy nodes only).
+     */
     final class Tries {
         final boolean[] tried;
+        /** Unhealthy nodes, or null when every node may be picked. */
+        boolean[] skip;
         int count;
         /** chash: ring position of the last pick, -1 before the first. */
         int ringPos = -1;
@@ -75,7 +81,7 @@ sealed interface Balancer permits RoundRobinBalancer, ChashBalancer, LeastConnBa
         }
 
         boolean tried(int node) {
-            return tried[node];
+            return tried[node] || (skip != null && skip[node]);
         }
     }
 }

@@ -7,11 +7,17 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.UpstreamVariables;
 import dev.aigw.gateway.upstream.UpstreamDefinition.Node;
 import dev.aigw.gateway.upstream.UpstreamDefinition.PassHost;
+import dev.aigw.gateway.upstream.health.HealthRegistry;
+import dev.aigw.gateway.upstream.health.ProbeCall;
+import dev.aigw.gateway.upstream.health.Prober;
+import dev.aigw.gateway.upstream.health.TargetHealth;
 import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Vertx;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
@@ -20,7 +26,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +55,11 @@ import java.util.concurrent.TimeoutException;
  * was closed before the answer started (a stale keep-alive connection).
  *
  * <p>A client going away resets the upstream request (through {@link RequestContext#onClientClose}).
+ *
+ * <p>With {@code checks}, each node has a {@link TargetHealth} shared through the gateway's
+ * {@link HealthRegistry} and one {@link Prober}; a request picks among the healthy nodes only (all of
+ * them when none is healthy, as APISIX), and with {@code checks.passive} each answer (or failed try)
+ * counts toward its node's health.
  */
 public final class HttpUpstream implements UpstreamHandler {
 
@@ -66,6 +82,14 @@ public final class HttpUpstream implements UpstreamHandler {
     private final SocketAddress[] addresses;
     private final String[] nodeHosts;
     private final String scheme;
+    /** Per node, when the upstream has {@code checks}; else null. Set before the handler is published. */
+    private TargetHealth[] health;
+    private String[] healthKeys;
+    private HealthRegistry<TargetHealth> healthRegistry;
+    private HttpClient probeHttp;
+    private NetClient probeNet;
+    private String name;
+    private volatile boolean allDownLogged;
 
     HttpUpstream(UpstreamDefinition def, HttpClient client) {
         this.def = def;
@@ -96,6 +120,91 @@ public final class HttpUpstream implements UpstreamHandler {
 
     HttpClient client() {
         return client;
+    }
+
+    /**
+     * Takes the nodes' shared health state from {@code registry} and starts their probers (one per node,
+     * sharing one probe client bounded by {@code checks.active.concurrency}); no-op without {@code checks}.
+     *
+     * @param identity the upstream's canonical configuration (its identity in {@link Upstreams})
+     * @param name     how the healthcheck endpoint names this upstream
+     */
+    void startHealth(Vertx vertx, HealthRegistry<TargetHealth> registry, String identity, String name) {
+        UpstreamDefinition.Checks checks = def.checks();
+        this.name = name;
+        if (checks == null) {
+            return;
+        }
+        var active = checks.active();
+        boolean tcp = "tcp".equals(checks.type());
+        if (tcp) {
+            probeNet = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) active.timeoutMs()));
+        } else {
+            HttpClientOptions o = new HttpClientOptions().setConnectTimeout((int) active.timeoutMs())
+                    .setKeepAlive(false).setMaxRedirects(0);
+            if ("https".equals(checks.type())) {
+                o.setSsl(true).setTrustAll(!active.verifyCertificate()).setVerifyHost(active.verifyCertificate());
+            }
+            probeHttp = vertx.httpClientBuilder().with(o)
+                    .with(new PoolOptions().setHttp1MaxSize(active.concurrency())).build();
+        }
+        // the Host of a probe: checks.active.host, else the rewritten host, else the node's address
+        String hostHeader = active.host() != null ? active.host()
+                : def.passHost() == PassHost.REWRITE ? def.upstreamHost() : null;
+        int n = def.nodes().size();
+        TargetHealth[] h = new TargetHealth[n];
+        String[] keys = new String[n];
+        for (int i = 0; i < n; i++) {
+            Node node = def.nodes().get(i);
+            int port = active.port() > 0 ? active.port() : node.port();
+            String label = "upstream " + name + " node " + node.address();
+            keys[i] = identity + "\n" + node.host() + ":" + port;
+            ProbeCall call = tcp ? ProbeCall.tcp(probeNet, node.host(), port)
+                    : ProbeCall.http(probeHttp, active, node.host(), port, "https".equals(checks.type()), hostHeader);
+            h[i] = registry.acquire(keys[i], () -> new TargetHealth(label, active, checks.passive()),
+                    th -> new Prober(vertx, th, call, label));
+        }
+        this.healthKeys = keys;
+        this.healthRegistry = registry;
+        this.health = h;
+    }
+
+    /** Stops this upstream's probers and closes the probe client (the upstream is no longer used). */
+    void stopHealth() {
+        if (healthKeys != null) {
+            for (String k : healthKeys) {
+                healthRegistry.release(k);
+            }
+            healthKeys = null;
+        }
+        if (probeHttp != null) {
+            probeHttp.close();
+        }
+        if (probeNet != null) {
+            probeNet.close();
+        }
+    }
+
+    /**
+     * The nodes' health as the healthcheck endpoint lists it (APISIX's Control API
+     * {@code /v1/healthcheck} entry: name, type, nodes with ip, port, hostname, status, counter), or null
+     * without {@code checks}.
+     */
+    JsonObject describeHealth() {
+        TargetHealth[] h = health;
+        if (h == null) {
+            return null;
+        }
+        UpstreamDefinition.Checks checks = def.checks();
+        JsonArray nodes = new JsonArray();
+        for (int i = 0; i < h.length; i++) {
+            Node node = def.nodes().get(i);
+            int port = checks.active().port() > 0 ? checks.active().port() : node.port();
+            nodes.add(new JsonObject().put("ip", node.host()).put("port", port)
+                    .put("hostname", checks.active().host() != null ? checks.active().host() : node.host())
+                    .mergeIn(h[i].describe()));
+        }
+        return new JsonObject().put("name", name).put("type", checks.type()).put("nodes", nodes);
     }
 
     @Override
@@ -147,6 +256,9 @@ public final class HttpUpstream implements UpstreamHandler {
         }
 
         private void attempt() {
+            if (attempts == 0 && health != null && tries != null) {
+                tries.skip = unhealthyNodes(health);
+            }
             node = def.nodes().size() == 1 ? 0 : balancer.pick(ctx, tries);
             if (node < 0) {
                 fail(502, BODY_NO_NODE, "no valid upstream node", null);
@@ -359,6 +471,9 @@ public final class HttpUpstream implements UpstreamHandler {
             HttpClientResponse resp = ar.result();
             responseStarted = true;
             int status = resp.statusCode();
+            if (health != null) {
+                health[node].reportStatus(status);
+            }
             ctx.setVar(UpstreamVariables.STATUS, Integer.toString(status));
             if (attemptNanos != 0) {
                 // nginx's $upstream_header_time; its presence also tells that the answer is the upstream's
@@ -415,6 +530,9 @@ public final class HttpUpstream implements UpstreamHandler {
                 return;
             }
             boolean timeout = isTimeout(cause);
+            if (health != null && node >= 0) {
+                health[node].reportFailure(timeout);
+            }
             boolean canRetry = connectPhase
                     || (!timeout && !bodyConsumed && cause instanceof HttpClosedException
                         && isIdempotent(pr.method()) && (ctx.body() != null || !streamedBody()));
@@ -534,6 +652,42 @@ public final class HttpUpstream implements UpstreamHandler {
         private String routeId() {
             return ctx.route() == null ? "-" : ctx.route().id();
         }
+    }
+
+    /**
+     * The nodes a request must not pick: those a check took out, unless no node with a weight is healthy
+     * (then APISIX uses them all: "all upstream nodes is unhealthy, use default"). Null when none is out,
+     * so the common case allocates nothing.
+     */
+    private boolean[] unhealthyNodes(TargetHealth[] h) {
+        boolean anyOut = false;
+        boolean anyIn = false;
+        for (int i = 0; i < h.length; i++) {
+            if (def.nodes().get(i).weight() > 0) {
+                if (h[i].healthy()) {
+                    anyIn = true;
+                } else {
+                    anyOut = true;
+                }
+            }
+        }
+        if (!anyOut) {
+            allDownLogged = false;
+            return null;
+        }
+        if (!anyIn) {
+            if (!allDownLogged) {
+                allDownLogged = true; // once per outage, not once per request
+                LOG.warn("all upstream nodes of {} are unhealthy, using all of them", name);
+            }
+            return null;
+        }
+        allDownLogged = false;
+        boolean[] skip = new boolean[h.length];
+        for (int i = 0; i < h.length; i++) {
+            skip[i] = !h[i].healthy();
+        }
+        return skip;
     }
 
     private static boolean isIdempotent(HttpMethod m) {

@@ -1,5 +1,7 @@
 package dev.aigw.gateway.upstream;
 
+import dev.aigw.gateway.upstream.health.ActiveCheck;
+import dev.aigw.gateway.upstream.health.PassiveCheck;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -26,10 +28,22 @@ import java.util.Map;
  * @param retryTimeoutMs bound on the time spent retrying, 0 for none
  * @param keepalivePool connection pool settings
  * @param tlsVerify     verify the upstream's certificate and host name (APISIX default false)
+ * @param checks        {@code checks} (health checks of the nodes), or null
  */
 public record UpstreamDefinition(List<Node> nodes, BalancerType type, HashOn hashOn, String key, String scheme,
                                  PassHost passHost, String upstreamHost, Timeout timeout, int retries,
-                                 long retryTimeoutMs, KeepalivePool keepalivePool, boolean tlsVerify) {
+                                 long retryTimeoutMs, KeepalivePool keepalivePool, boolean tlsVerify,
+                                 Checks checks) {
+
+    /**
+     * APISIX's {@code checks}: an active check (required, as APISIX's schema) and optionally a passive one.
+     *
+     * @param type    {@code checks.active.type}: {@code http}, {@code https} or {@code tcp}
+     * @param active  {@code checks.active}
+     * @param passive {@code checks.passive}, or null
+     */
+    public record Checks(String type, ActiveCheck active, PassiveCheck passive) {
+    }
 
     /** One upstream node. {@code address} is {@code host:port} ({@code [v6]:port}), as in {@code upstream_addr}. */
     public record Node(String host, int port, int weight, int priority, String address) {
@@ -135,8 +149,21 @@ public record UpstreamDefinition(List<Node> nodes, BalancerType type, HashOn has
         JsonObject tls = json.getJsonObject("tls");
         boolean verify = tls != null && tls.getBoolean("verify", false);
 
+        Checks checks = null;
+        JsonObject c = json.getJsonObject("checks");
+        if (c != null) {
+            JsonObject active = c.getJsonObject("active");
+            if (active == null) {
+                // APISIX's schema: passive checks only work with an active one
+                throw new IllegalArgumentException("checks: an active check is required");
+            }
+            JsonObject passive = c.getJsonObject("passive");
+            checks = new Checks(active.getString("type", "http"), ActiveCheck.parse(active),
+                    passive == null ? null : PassiveCheck.parse(passive));
+        }
+
         return new UpstreamDefinition(nodes, type, hashOn, key, scheme, passHost, upstreamHost, timeout,
-                effectiveRetries, retryTimeoutMs, pool, verify);
+                effectiveRetries, retryTimeoutMs, pool, verify, checks);
     }
 
     private static long seconds(JsonObject o, String field, double dflt) {

@@ -1,6 +1,8 @@
 package dev.aigw.gateway.upstream;
 
 import dev.aigw.gateway.resource.SharedResources;
+import dev.aigw.gateway.upstream.health.HealthRegistry;
+import dev.aigw.gateway.upstream.health.TargetHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -46,16 +48,31 @@ public final class Upstreams {
 
     private final Vertx vertx;
     private final long shutdownGraceMs;
+    private final boolean healthChecks;
     private final Map<String, HttpUpstream> cache = new ConcurrentHashMap<>();
+    /** The nodes' health ({@code checks}): one state and one prober per (upstream identity, node). */
+    private final HealthRegistry<TargetHealth> health = new HealthRegistry<>();
+
+    /** How long a dropped upstream's in-flight requests may still run, by default. */
+    public static final long DEFAULT_SHUTDOWN_GRACE_MS = 60_000;
+
+    /**
+     * @param shutdownGraceMs how long a dropped upstream's in-flight requests may still run
+     * @param healthChecks    run {@code checks} (false: parse them only, as the migration check does)
+     */
+    public Upstreams(Vertx vertx, long shutdownGraceMs, boolean healthChecks) {
+        this.vertx = vertx;
+        this.shutdownGraceMs = shutdownGraceMs;
+        this.healthChecks = healthChecks;
+    }
 
     /** @param shutdownGraceMs how long a dropped upstream's in-flight requests may still run */
     public Upstreams(Vertx vertx, long shutdownGraceMs) {
-        this.vertx = vertx;
-        this.shutdownGraceMs = shutdownGraceMs;
+        this(vertx, shutdownGraceMs, true);
     }
 
     public Upstreams(Vertx vertx) {
-        this(vertx, 60_000);
+        this(vertx, DEFAULT_SHUTDOWN_GRACE_MS);
     }
 
     /**
@@ -76,7 +93,22 @@ public final class Upstreams {
             return existing;
         }
         UpstreamDefinition def = UpstreamDefinition.parse(upstreamJson);
-        return cache.computeIfAbsent(key, k -> new HttpUpstream(def, createClient(def)));
+        return cache.computeIfAbsent(key, k -> {
+            HttpUpstream u = new HttpUpstream(def, createClient(def));
+            if (healthChecks) {
+                u.startHealth(vertx, health, k, nameOf(upstreamJson, k));
+            }
+            return u;
+        });
+    }
+
+    /** The upstream's id when it is an upstream resource, else a short fingerprint of its configuration. */
+    private static String nameOf(JsonObject json, String canonical) {
+        Object id = json.getValue("id");
+        if (id != null) {
+            return "upstreams/" + id;
+        }
+        return "upstream#" + String.format("%08x", canonical.hashCode());
     }
 
     /** Closes the pools of every cached upstream not in {@code inUse} (compared by identity). */
@@ -94,6 +126,8 @@ public final class Upstreams {
         if (dropped.isEmpty()) {
             return;
         }
+        // health checks stop now: nothing will pick these nodes through this upstream any more
+        dropped.forEach(HttpUpstream::stopHealth);
         // A request that read the previous route table just before the swap may still be about to
         // use one of these pools: retire them only after such requests have surely started.
         vertx.setTimer(RETIRE_DELAY_MS, t -> {
@@ -102,6 +136,28 @@ public final class Upstreams {
                         .onFailure(err -> LOG.warn("closing an upstream pool failed: {}", err.toString()));
             }
         });
+    }
+
+    /**
+     * The health of every upstream with {@code checks} in use, as APISIX's Control API
+     * {@code GET /v1/healthcheck} lists it: {@code [{"name", "type", "nodes": [{"ip", "port", "hostname",
+     * "status", "counter"}]}]}, sorted by name.
+     */
+    public JsonArray healthcheck() {
+        List<JsonObject> out = new ArrayList<>();
+        for (HttpUpstream u : cache.values()) {
+            JsonObject d = u.describeHealth();
+            if (d != null) {
+                out.add(d);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(o -> o.getString("name")));
+        return new JsonArray(new ArrayList<>(out));
+    }
+
+    /** Number of running health probers (one per node of each upstream with {@code checks} in use). */
+    public int probers() {
+        return health.probers();
     }
 
     /** Number of distinct upstream configurations (pools) currently open. */
@@ -113,8 +169,10 @@ public final class Upstreams {
     public Future<Void> close() {
         List<Future<Void>> closing = new ArrayList<>();
         for (HttpUpstream u : cache.values()) {
+            u.stopHealth();
             closing.add(u.client().close());
         }
+        health.close();
         cache.clear();
         return Future.join(closing).mapEmpty();
     }

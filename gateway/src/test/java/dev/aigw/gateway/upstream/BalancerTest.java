@@ -109,4 +109,34 @@ class BalancerTest {
         tries.mark(1);
         assertEquals(-1, b.pick(null, tries));
     }
+
+    @Test
+    void unhealthyNodesAreSkippedByEveryBalancer() {
+        List<Node> nodes = List.of(node("a", 1, 0), node("b", 1, 0), node("c", 3, 0));
+        List<Balancer> all = List.of(new RoundRobinBalancer(nodes), new LeastConnBalancer(nodes), new EwmaBalancer(nodes));
+        for (Balancer b : all) {
+            String name = b.getClass().getSimpleName();
+            Map<Integer, Integer> seen = new HashMap<>();
+            for (int i = 0; i < 60; i++) {
+                Balancer.Tries tries = new Balancer.Tries(nodes.size());
+                tries.skip = new boolean[] {false, false, true}; // c was taken out by a health check
+                int n = b.pick(null, tries);
+                seen.merge(n, 1, Integer::sum);
+                b.finished(n, 1_000, false);
+            }
+            assertEquals(java.util.Set.of(0, 1), seen.keySet(), name + " picked " + seen);
+            for (int i = 0; i < 10; i++) {
+                Balancer.Tries tries = new Balancer.Tries(nodes.size());
+                tries.skip = new boolean[] {false, false, true};
+                int n = b.pick(null, tries);
+                tries.mark(n);
+                b.finished(n, 1_000, true);
+                int retry = b.pick(null, tries);
+                assertEquals(1 - n, retry, name + ": a retry goes to the other healthy node");
+                tries.mark(retry);
+                b.finished(retry, 1_000, true);
+                assertEquals(-1, b.pick(null, tries), name + ": every healthy node tried, none left");
+            }
+        }
+    }
 }

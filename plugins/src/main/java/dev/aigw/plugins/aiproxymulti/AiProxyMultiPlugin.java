@@ -4,6 +4,7 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.gateway.upstream.health.ActiveCheck;
 import dev.aigw.plugins.aiproxy.AiExecutor;
 import dev.aigw.plugins.aiproxy.AiInstance;
 import dev.aigw.plugins.aiproxy.AiProxyPlugin;
@@ -290,8 +291,9 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
                 throw new PluginConfigException("instance '" + name + "': " + e.getMessage());
             }
             JsonObject checks = ic.getJsonObject("checks", new JsonObject());
-            ActiveCheck active = checks.getJsonObject("active") == null ? null
-                    : ActiveCheck.parse(checks.getJsonObject("active"));
+            JsonObject activeJson = checks.getJsonObject("active");
+            ActiveCheck active = activeJson == null ? null : ActiveCheck.parse(activeJson);
+            String probeModel = activeJson == null ? null : activeJson.getString("health_check_model");
             PassiveCheck passive = PassiveCheck.parse(checks.getJsonObject("passive"));
             ModelRoutes models;
             try {
@@ -300,7 +302,7 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
                 throw new PluginConfigException("instance '" + name + "': " + e.getMessage());
             }
             instances.add(new MultiInstance(i, name, ic.getInteger("priority", 0), ic.getInteger("weight"), ai,
-                    healthKey(ic, checks), active, passive, models));
+                    healthKey(ic, checks), active, probeModel, passive, models));
         }
 
         JsonObject balancer = conf.getJsonObject("balancer", new JsonObject());

@@ -1,90 +1,49 @@
 package dev.aigw.plugins.aiproxymulti;
 
+import dev.aigw.gateway.upstream.health.Prober;
 import io.vertx.core.Vertx;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
- * The health of every instance identity in use, held by one plugin instance (no static state):
- * routes that use the same provider, address, auth and checks share one {@link InstanceHealth} and
- * at most one {@link Prober}. Reference-counted by the route configurations that use them
- * ({@link MultiConfig.Lease}): the prober starts with the first and stops with the last.
+ * The health of every instance identity in use, held by one plugin instance (no static state): routes
+ * that use the same provider, address, auth and checks share one {@link InstanceHealth} and at most one
+ * prober. A thin view over the core's {@link dev.aigw.gateway.upstream.health.HealthRegistry} (the same
+ * machinery plain upstreams' {@code checks} use), keyed by {@link MultiInstance#healthKey}.
  */
 public final class HealthRegistry {
 
-    private static final class Entry {
-        final InstanceHealth health;
-        Prober prober;
-        int refs;
+    private final dev.aigw.gateway.upstream.health.HealthRegistry<InstanceHealth> registry =
+            new dev.aigw.gateway.upstream.health.HealthRegistry<>();
 
-        Entry(InstanceHealth health) {
-            this.health = health;
-        }
-    }
-
-    private final Map<String, Entry> entries = new HashMap<>();
-    private boolean closed;
-
-    /** Takes a reference on the instance's shared health, starting its prober if it has checks. */
-    synchronized InstanceHealth acquire(MultiInstance inst, Vertx vertx) {
-        if (closed) {
-            return new InstanceHealth(inst.name(), inst.active(), inst.passive());
-        }
-        Entry e = entries.computeIfAbsent(inst.healthKey(),
-                k -> new Entry(new InstanceHealth(inst.name(), inst.active(), inst.passive())));
-        e.refs++;
-        if (e.prober == null && inst.active() != null) {
-            e.prober = new Prober(vertx, inst, e.health);
-            e.prober.start();
-        }
-        return e.health;
+    /** Takes a reference on the instance's shared health, starting its prober if it has active checks. */
+    InstanceHealth acquire(MultiInstance inst, Vertx vertx) {
+        return registry.acquire(inst.healthKey(), () -> InstanceHealth.of(inst),
+                h -> inst.active() == null ? null
+                        : new Prober(vertx, h.target(), new AiProbe(vertx, inst), "ai-proxy-multi instance " + inst.name()));
     }
 
     /** Gives back a reference taken by {@link #acquire}; the last one stops the prober and forgets the state. */
-    synchronized void release(MultiInstance inst) {
-        Entry e = entries.get(inst.healthKey());
-        if (e == null) {
-            return;
-        }
-        if (--e.refs <= 0) {
-            entries.remove(inst.healthKey());
-            if (e.prober != null) {
-                e.prober.stop();
-            }
-        }
+    void release(MultiInstance inst) {
+        registry.release(inst.healthKey());
     }
 
     /** Number of identities in use (tests, diagnostics). */
-    public synchronized int size() {
-        return entries.size();
+    public int size() {
+        return registry.size();
     }
 
     /** Number of running probers (tests, diagnostics). */
-    public synchronized int probers() {
-        int n = 0;
-        for (Entry e : entries.values()) {
-            if (e.prober != null) {
-                n++;
-            }
-        }
-        return n;
+    public int probers() {
+        return registry.probers();
     }
 
     /** Whether the identity is currently marked healthy, or null when it is not in use. */
-    public synchronized Boolean healthy(String healthKey) {
-        Entry e = entries.get(healthKey);
-        return e == null ? null : e.health.healthy();
+    public Boolean healthy(String healthKey) {
+        InstanceHealth h = registry.get(healthKey);
+        return h == null ? null : h.healthy();
     }
 
     /** Stops every prober (plugin shutdown). */
-    synchronized void close() {
-        closed = true;
-        for (Entry e : entries.values()) {
-            if (e.prober != null) {
-                e.prober.stop();
-            }
-        }
-        entries.clear();
+    void close() {
+        registry.close();
     }
 }

@@ -55,7 +55,7 @@ public record MultiConfig(List<MultiInstance> instances, List<PriorityGroup> gro
             if (healths == null) {
                 InstanceHealth[] h = new InstanceHealth[instances.size()];
                 for (MultiInstance mi : instances) {
-                    h[mi.index()] = released ? new InstanceHealth(mi.name(), mi.active(), mi.passive())
+                    h[mi.index()] = released ? InstanceHealth.of(mi)
                             : registry.acquire(mi, vertx);
                 }
                 healths = h;

@@ -1,5 +1,6 @@
 package dev.aigw.plugins.aiproxymulti;
 
+import dev.aigw.gateway.upstream.health.ActiveCheck;
 import dev.aigw.plugins.aiproxy.AiInstance;
 
 /**
@@ -13,11 +14,13 @@ import dev.aigw.plugins.aiproxy.AiInstance;
  * @param healthKey the identity under which health is shared between routes: provider, address,
  *                  a fingerprint of the auth (never the key itself) and of the checks
  * @param active    {@code checks.active}, or null
+ * @param probeModel {@code checks.active.health_check_model} (our extension): probe with a one-token chat, or null
  * @param passive   passive health settings
  * @param models    {@code models}: the request models served and their provider names, or null for all
  */
 public record MultiInstance(int index, String name, int priority, int weight, AiInstance instance,
-                            String healthKey, ActiveCheck active, PassiveCheck passive, ModelRoutes models) {
+                            String healthKey, ActiveCheck active, String probeModel, PassiveCheck passive,
+                            ModelRoutes models) {
 
     /**
      * The model to send for a request's model, "" to let the instance choose ({@code options.model},

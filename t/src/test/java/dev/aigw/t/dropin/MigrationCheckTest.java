@@ -215,7 +215,11 @@ class MigrationCheckTest {
         Files.createDirectories(dir.resolve("conf"));
         Files.createDirectories(dir.resolve("data"));
         Files.writeString(dir.resolve("conf/config.yaml"), GatewayConfig.create().builtinStore().toYaml());
-        String ok = "{\"uri\":\"/ok\",\"upstream\":" + UPSTREAM + "}";
+        // an upstream with APISIX's health checks (active and passive) loads as it is
+        String ok = "{\"uri\":\"/ok\",\"upstream\":{\"type\":\"roundrobin\",\"nodes\":{\"127.0.0.1:1980\":1},"
+                + "\"checks\":{\"active\":{\"http_path\":\"/status\",\"healthy\":{\"interval\":2,\"successes\":1},"
+                + "\"unhealthy\":{\"interval\":1,\"http_failures\":2}},"
+                + "\"passive\":{\"unhealthy\":{\"http_statuses\":[500],\"http_failures\":3}}}}}";
         Path store = dir.resolve("data/store.json");
         Files.writeString(store, "{\"revision\":1,\"entries\":[{\"key\":\"/apisix/routes/ok\",\"value\":"
                 + quote(ok) + ",\"create_revision\":1,\"mod_revision\":1}]}");

@@ -1,5 +1,8 @@
 package dev.aigw.plugins.aiproxymulti;
 
+import dev.aigw.gateway.upstream.health.ActiveCheck;
+import dev.aigw.gateway.upstream.health.ProbeCall;
+import dev.aigw.gateway.upstream.health.ProbeResult;
 import dev.aigw.plugins.aiproxy.AiInstance;
 import dev.aigw.plugins.aiproxy.Endpoint;
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
@@ -15,8 +18,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -24,48 +25,38 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The active health check of one instance identity: probes on a Vert.x timer, off the request path
- * and never blocking, one probe at a time, and feeds {@link InstanceHealth}. Started when the first
- * route configuration using the identity takes a request, stopped when the last one is released.
+ * One active probe of an ai-proxy-multi instance, run by the core's
+ * {@link dev.aigw.gateway.upstream.health.Prober}: an HTTP request to {@code http_path} on the
+ * instance's host with its auth, or — with {@code health_check_model} (our extension) — a one-token chat
+ * completion with that model through the instance's provider, path and auth, so that a probe checks
+ * what a request would use; or a TCP connect for {@code type: tcp}. Owns its client.
  */
-final class Prober {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
+final class AiProbe implements ProbeCall {
 
     private final Vertx vertx;
     private final MultiInstance inst;
     private final ActiveCheck check;
-    private final InstanceHealth health;
-    private HttpClient http;
-    private NetClient net;
-    private long timer = -1;
-    private boolean stopped;
+    private final HttpClient http;
+    private final NetClient net;
 
-    Prober(Vertx vertx, MultiInstance inst, InstanceHealth health) {
+    AiProbe(Vertx vertx, MultiInstance inst) {
         this.vertx = vertx;
         this.inst = inst;
         this.check = inst.active();
-        this.health = health;
-    }
-
-    synchronized void start() {
         if ("tcp".equals(check.type())) {
             net = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) check.timeoutMs()));
+            http = null;
         } else {
             http = vertx.createHttpClient(new HttpClientOptions()
                     .setConnectTimeout((int) check.timeoutMs())
                     .setTrustAll(!check.verifyCertificate())
                     .setVerifyHost(check.verifyCertificate()));
+            net = null;
         }
-        schedule(1); // the first probe right away: a dead instance is found before its first request
     }
 
-    synchronized void stop() {
-        stopped = true;
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
-            timer = -1;
-        }
+    @Override
+    public void close() {
         if (http != null) {
             http.close();
         }
@@ -74,48 +65,13 @@ final class Prober {
         }
     }
 
-    private synchronized void schedule(long delayMs) {
-        if (!stopped) {
-            timer = vertx.setTimer(Math.max(1, delayMs), id -> probe());
+    @Override
+    public Future<ProbeResult> probe() {
+        Target t = target();
+        if (net != null) {
+            return ProbeCall.tcp(net, t.host(), t.port()).probe();
         }
-    }
-
-    private void probe() {
-        synchronized (this) {
-            timer = -1;
-            if (stopped) {
-                return;
-            }
-        }
-        Future<InstanceHealth.ProbeResult> f;
-        try {
-            f = net != null ? probeTcp() : probeHttp();
-        } catch (RuntimeException e) {
-            f = Future.failedFuture(e);
-        }
-        f.recover(err -> Future.succeededFuture(classify(err))).onComplete(ar -> {
-            synchronized (this) {
-                if (stopped) {
-                    return;
-                }
-            }
-            InstanceHealth.ProbeResult r = ar.succeeded() ? ar.result() : InstanceHealth.ProbeResult.TCP_FAILURE;
-            LOG.debug("ai-proxy-multi: probe of {}: {}", inst.name(), r);
-            health.recordProbe(r);
-            schedule(health.probeIntervalMs());
-        });
-    }
-
-    private InstanceHealth.ProbeResult classify(Throwable err) {
-        for (Throwable c = err; c != null; c = c.getCause()) {
-            if (c.getClass().getSimpleName().contains("Timeout")) {
-                return InstanceHealth.ProbeResult.TIMEOUT;
-            }
-            if (c.getCause() == c) {
-                break;
-            }
-        }
-        return InstanceHealth.ProbeResult.TCP_FAILURE;
+        return probeHttp(t);
     }
 
     private Target target() {
@@ -130,17 +86,8 @@ final class Prober {
     private record Target(boolean ssl, String host, int port) {
     }
 
-    private Future<InstanceHealth.ProbeResult> probeTcp() {
-        Target t = target();
-        return net.connect(t.port(), t.host()).map(so -> {
-            so.close();
-            return InstanceHealth.ProbeResult.SUCCESS;
-        });
-    }
-
-    private Future<InstanceHealth.ProbeResult> probeHttp() {
+    private Future<ProbeResult> probeHttp(Target t) {
         AiInstance ai = inst.instance();
-        Target t = target();
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         for (List<String> h : check.reqHeaders()) {
             headers.add(h.get(0), h.get(1));
@@ -155,14 +102,14 @@ final class Prober {
         String query = null;
         HttpMethod method;
         Buffer body;
-        if (check.healthCheckModel() != null) {
+        if (inst.probeModel() != null) {
             // a one-token chat completion through the instance's own path and auth
             Endpoint ep = ai.endpoint();
             path = ep != null && ep.path() != null ? ep.path()
-                    : ai.provider().path(AiProtocol.CHAT, ai.providerConf(), check.healthCheckModel());
+                    : ai.provider().path(AiProtocol.CHAT, ai.providerConf(), inst.probeModel());
             query = ep == null ? null : ep.rawQuery();
             JsonObject chat = new JsonObject()
-                    .put("model", check.healthCheckModel())
+                    .put("model", inst.probeModel())
                     .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "ping")))
                     .put("max_tokens", 1);
             ai.provider().rewriteBody(AiProtocol.CHAT, chat);
@@ -175,7 +122,7 @@ final class Prober {
             body = check.httpReqBody().isEmpty() ? null : Buffer.buffer(check.httpReqBody());
         }
         if (path == null) {
-            return Future.succeededFuture(InstanceHealth.ProbeResult.HTTP_FAILURE);
+            return Future.succeededFuture(ProbeResult.HTTP_FAILURE);
         }
         StringBuilder uri = new StringBuilder(path);
         int q = path.indexOf('?');
@@ -200,15 +147,6 @@ final class Prober {
             }
             return http.request(ro);
         }).compose(req -> body == null ? req.send() : req.send(body))
-                .compose(resp -> resp.body().map(b -> {
-                    int st = resp.statusCode();
-                    if (check.healthyStatuses().contains(st)) {
-                        return InstanceHealth.ProbeResult.SUCCESS;
-                    }
-                    if (check.unhealthyStatuses().contains(st)) {
-                        return InstanceHealth.ProbeResult.HTTP_FAILURE;
-                    }
-                    return InstanceHealth.ProbeResult.IGNORED;
-                }));
+                .compose(resp -> resp.body().map(b -> check.classify(resp.statusCode())));
     }
 }
