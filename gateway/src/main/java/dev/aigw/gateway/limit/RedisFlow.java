@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * {@code excess} and {@code last}) and {@code limit-conn} (the requests in flight per key,
  * {@code limit_conn:<key>} sorted set of request ids scored by their expiry), each check one atomic
  * script as in {@code apisix/plugins/limit-req/util.lua} and {@code limit-conn/util.lua}, so every
- * gateway node (and APISIX itself) shares the same state. Every call is bounded by the timeout.
+ * gateway node shares the same state. (APISIX nodes on the same Redis use the same layout but their
+ * own configuration version in the key, so they count apart.) Every call is bounded by the timeout.
  */
 public final class RedisFlow {
 
