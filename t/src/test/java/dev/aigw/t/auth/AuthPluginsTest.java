@@ -266,21 +266,30 @@ class AuthPluginsTest {
 
     @Test
     void oneConsumerWithKeyAuthAndJwtAuthCredentials() throws Exception {
+        // the consumer's own plugins are laid over the route's, whichever auth plugin identified it
         put("/consumers", new JsonObject().put("username", "both").put("plugins", new JsonObject()
-                .put("key-auth", new JsonObject().put("key", "both-api-key"))));
+                .put("key-auth", new JsonObject().put("key", "both-api-key"))
+                .put("proxy-rewrite", new JsonObject().put("headers", new JsonObject()
+                        .put("set", new JsonObject().put("X-Tier", "consumer"))))));
         put("/consumers/both/credentials/jwt", new JsonObject().put("plugins", new JsonObject()
                 .put("jwt-auth", new JsonObject().put("key", "both-jwt").put("secret", "c2VjcmV0LWJhc2U2NA==")
                         .put("base64_secret", true))));
         put("/routes/kaboth", route("/kaboth/*", new JsonObject().put("key-auth", new JsonObject())));
-        put("/routes/jwtboth", route("/jwtboth/*", new JsonObject().put("jwt-auth", new JsonObject().put("store_in_ctx", true))));
+        put("/routes/jwtboth", route("/jwtboth/*", new JsonObject().put("jwt-auth", new JsonObject().put("store_in_ctx", true))
+                .put("proxy-rewrite", new JsonObject().put("headers", new JsonObject()
+                        .put("set", new JsonObject().put("X-Tier", "route"))))));
 
         await(() -> post("/kaboth/v1/chat/completions", "apikey", "both-api-key"), r -> r.status() == 200, "key-auth");
         assertEquals("both", mock.lastRequest().header("X-Consumer-Username"));
+        assertEquals("consumer", mock.lastRequest().header("X-Tier"), "the consumer's plugin is added");
         String token = hs("HS256", "secret-base64", new JsonObject().put("key", "both-jwt"));
         await(() -> post("/jwtboth/v1/chat/completions", "Authorization", "Bearer " + token), r -> r.status() == 200,
                 "jwt-auth through the credential (base64 secret)");
         assertEquals("both", mock.lastRequest().header("X-Consumer-Username"));
         assertEquals("jwt", mock.lastRequest().header("X-Credential-Identifier"));
+        // as APISIX: a consumer plugin that overrides one of the route's is not re-run in the rewrite
+        // phase (only added ones are, apisix/plugin.lua _from_consumer), so the route's rewrite stands
+        assertEquals("route", mock.lastRequest().header("X-Tier"), "the route's proxy-rewrite ran before the consumer was known");
         assertEquals(401, post("/jwtboth/v1/chat/completions", "apikey", "both-api-key").status(),
                 "a key-auth key is no JWT");
 
