@@ -36,8 +36,19 @@ public final class Consumers {
 
     public static final Consumers EMPTY = new Consumers(Map.of(), Map.of());
 
-    /** One indexed key: the key bytes (for the constant-time check) and whom it identifies. */
-    private record Keyed(byte[] key, Consumer consumer) {
+    /** One indexed key: the key bytes (for the constant-time check), whom it identifies and the plugin's parsed configuration. */
+    private record Keyed(byte[] key, Identity identity) {
+    }
+
+    /**
+     * Whom a key identifies, with the auth plugin's consumer configuration as
+     * {@link dev.aigw.gateway.plugin.Plugin#parseConsumerConfig} returned it (basic-auth's password,
+     * jwt-auth's parsed verification key), or null when the plugin parses none.
+     *
+     * @param consumer the consumer (or the consumer through a credential)
+     * @param conf     the plugin's parsed consumer configuration, or null
+     */
+    public record Identity(Consumer consumer, Object conf) {
     }
 
     /**
@@ -97,13 +108,23 @@ public final class Consumers {
      * lookup, then a constant-time comparison.
      */
     public Consumer authenticate(String plugin, String key) {
+        Identity id = identify(plugin, key);
+        return id == null ? null : id.consumer();
+    }
+
+    /**
+     * Whom {@code key} of {@code plugin} identifies (key-auth's key, basic-auth's username,
+     * jwt-auth's key claim), with the plugin's parsed consumer configuration, or null. One hash
+     * lookup, then a constant-time comparison.
+     */
+    public Identity identify(String plugin, String key) {
         Map<ByteBuffer, Keyed> index = byKey.get(plugin);
         if (index == null || key == null) {
             return null;
         }
         byte[] given = key.getBytes(StandardCharsets.UTF_8);
         Keyed k = index.get(ByteBuffer.wrap(sha256(given)));
-        return k != null && MessageDigest.isEqual(k.key, given) ? k.consumer : null;
+        return k != null && MessageDigest.isEqual(k.key, given) ? k.identity : null;
     }
 
     /**
@@ -177,8 +198,17 @@ public final class Consumers {
 
         /** Indexes {@code key} of auth plugin {@code plugin} as identifying {@code c}. */
         public Builder key(String plugin, String key, Consumer c) {
+            return key(plugin, key, c, null);
+        }
+
+        /**
+         * Indexes {@code key} of auth plugin {@code plugin} as identifying {@code c}, with the
+         * plugin's parsed consumer configuration {@code conf} (may be null).
+         */
+        public Builder key(String plugin, String key, Consumer c, Object conf) {
             byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
-            byKey.computeIfAbsent(plugin, p -> new HashMap<>()).put(ByteBuffer.wrap(sha256(bytes)), new Keyed(bytes, c));
+            byKey.computeIfAbsent(plugin, p -> new HashMap<>())
+                    .put(ByteBuffer.wrap(sha256(bytes)), new Keyed(bytes, new Identity(c, conf)));
             return this;
         }
 

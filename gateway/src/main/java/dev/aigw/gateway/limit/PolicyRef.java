@@ -64,14 +64,32 @@ public final class PolicyRef {
         }
         synchronized (this) {
             if (policy == null) {
-                lease = shared.acquire("redis", redis.key(), () -> redis.create(vertx), Redis::close);
-                policy = new RedisCounters(lease.get(), prefix, redis.timeoutMs());
-                if (released) {
-                    releaseLater(); // a request still running on a dropped configuration
-                }
+                policy = new RedisCounters(acquire(), prefix, redis.timeoutMs());
             }
             return policy;
         }
+    }
+
+    /**
+     * The shared Redis client, acquired on first use (for plugins that run their own scripts on it:
+     * limit-req, limit-conn). Only for a Redis policy.
+     */
+    public Redis client() {
+        get();
+        return lease.get();
+    }
+
+    /** The per-command timeout of the Redis policy. */
+    public long timeoutMs() {
+        return redis.timeoutMs();
+    }
+
+    private Redis acquire() {
+        lease = shared.acquire("redis", redis.key(), () -> redis.create(vertx), Redis::close);
+        if (released) {
+            releaseLater(); // a request still running on a dropped configuration
+        }
+        return lease.get();
     }
 
     public boolean isRedis() {

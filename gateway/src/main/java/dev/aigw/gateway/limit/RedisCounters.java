@@ -1,19 +1,11 @@
 package dev.aigw.gateway.limit;
 
 import io.vertx.core.Future;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Counters in Redis, shared by every gateway node: each check is one Lua script (EVALSHA, EVAL when
- * the server does not know it yet), so a check is one round trip and atomic. Keys are APISIX's:
+ * Counters in Redis, shared by every gateway node: each check is one Lua script ({@link RedisScript}),
+ * so a check is one round trip and atomic. Keys are APISIX's:
  * {@code <prefix>:v1:<key>} for a fixed window (the value is what was consumed, the TTL the window).
  * Every call is bounded by the configured timeout, so a Redis that stops answering fails the check
  * instead of holding the request.
@@ -90,9 +82,9 @@ public final class RedisCounters implements CounterPolicy {
             return {1, new, last}
             """;
 
-    private static final String FIXED_SHA = sha1(FIXED);
-    private static final String SETTLE_SHA = sha1(SETTLE);
-    private static final String SLIDING_SHA = sha1(SLIDING);
+    private static final RedisScript FIXED_SCRIPT = new RedisScript(FIXED);
+    private static final RedisScript SETTLE_SCRIPT = new RedisScript(SETTLE);
+    private static final RedisScript SLIDING_SCRIPT = new RedisScript(SLIDING);
 
     private final Redis redis;
     private final String prefix;
@@ -120,7 +112,7 @@ public final class RedisCounters implements CounterPolicy {
     }
 
     private Future<Count> fixed(String key, long limit, long windowSec, long cost, String conditional) {
-        return eval(FIXED, FIXED_SHA, 1, prefix + ":v1:" + key, Long.toString(limit), Long.toString(windowSec),
+        return FIXED_SCRIPT.eval(redis, timeoutMs, 1, prefix + ":v1:" + key, Long.toString(limit), Long.toString(windowSec),
                 Long.toString(cost), conditional)
                 .map(r -> new Count(r.get(0).toInteger() == 1, r.get(1).toLong(), Math.max(0, r.get(2).toLong())));
     }
@@ -130,7 +122,7 @@ public final class RedisCounters implements CounterPolicy {
         if (delta == 0) {
             return Future.succeededFuture();
         }
-        return eval(SETTLE, SETTLE_SHA, 1, prefix + ":v1:" + key, Long.toString(delta), Long.toString(windowSec))
+        return SETTLE_SCRIPT.eval(redis, timeoutMs, 1, prefix + ":v1:" + key, Long.toString(delta), Long.toString(windowSec))
                 .mapEmpty();
     }
 
@@ -143,7 +135,7 @@ public final class RedisCounters implements CounterPolicy {
         // one hash tag for both windows: a cluster keeps them in one slot, so one script sees both
         String base = "{" + prefix + ":" + key + "}.";
         double remainingSec = remainingMs / 1000.0;
-        return eval(SLIDING, SLIDING_SHA, 2, base + wid + ".counter", base + (wid - 1) + ".counter",
+        return SLIDING_SCRIPT.eval(redis, timeoutMs, 2, base + wid + ".counter", base + (wid - 1) + ".counter",
                 Long.toString(cost), Long.toString(limit), Long.toString(windowSec), Double.toString(remainingSec),
                 Long.toString(windowSec * 2))
                 .map(r -> {
@@ -153,33 +145,5 @@ public final class RedisCounters implements CounterPolicy {
                     double estimated = (double) last / windowSec * remainingSec;
                     return new Count(ok, ok ? (long) Math.ceil(cur + estimated) : limit, remainingMs);
                 });
-    }
-
-    private Future<Response> eval(String script, String sha, int numKeys, String... keysAndArgs) {
-        Request req = Request.cmd(Command.EVALSHA).arg(sha).arg(numKeys);
-        for (String a : keysAndArgs) {
-            req.arg(a);
-        }
-        return redis.send(req)
-                .recover(err -> {
-                    String m = err.getMessage();
-                    if (m == null || !m.startsWith("NOSCRIPT")) {
-                        return Future.failedFuture(err);
-                    }
-                    Request ev = Request.cmd(Command.EVAL).arg(script).arg(numKeys);
-                    for (String a : keysAndArgs) {
-                        ev.arg(a);
-                    }
-                    return redis.send(ev);
-                })
-                .timeout(timeoutMs, TimeUnit.MILLISECONDS);
-    }
-
-    private static String sha1(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

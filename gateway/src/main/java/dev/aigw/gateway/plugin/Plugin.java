@@ -67,6 +67,19 @@ public interface Plugin<C> {
         return java.util.List.of();
     }
 
+    /**
+     * For an auth plugin: turns its consumer configuration (valid against {@link #consumerSchema()},
+     * secret fields decrypted) into the immutable value that
+     * {@link dev.aigw.gateway.consumer.Consumers#identify} hands back with the consumer (basic-auth's
+     * password, jwt-auth's parsed key). Called once per consumers change and by the Admin API to
+     * validate, never per request; must be free of side effects. Semantic errors (a public key that
+     * does not parse) are thrown as {@link PluginConfigException}. Null (the default) when the
+     * identifying key is all the plugin needs.
+     */
+    default Object parseConsumerConfig(JsonObject conf) throws PluginConfigException {
+        return null;
+    }
+
     /** Called once at start, before any route is built. */
     default void init(PluginEnv env) {
     }

@@ -143,15 +143,38 @@ public final class PluginRegistry {
      * ({@code failed to check the configuration of plugin key-auth err: …}).
      */
     public String validateConsumer(String name, JsonObject conf) {
+        try {
+            parseConsumer(name, conf);
+            return null;
+        } catch (PluginConfigException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Validates an auth plugin's consumer configuration as {@link #validateConsumer} does, then
+     * returns what {@link Plugin#parseConsumerConfig} makes of it (null for a plugin that parses
+     * none). The exception's message is the one {@link #validateConsumer} returns.
+     */
+    public Object parseConsumer(String name, JsonObject conf) throws PluginConfigException {
         Entry e = plugins.get(name);
         if (e == null) {
-            return "unknown plugin [" + name + "]";
+            throw new PluginConfigException("unknown plugin [" + name + "]");
         }
         if (e.consumerSchema == null) {
-            return "plugin " + name + " is not an auth plugin";
+            throw new PluginConfigException("plugin " + name + " is not an auth plugin");
         }
-        String err = e.consumerSchema.validate(conf == null ? new JsonObject() : conf);
-        return err == null ? null : "failed to check the configuration of plugin " + name + " err: " + err;
+        JsonObject c = conf == null ? new JsonObject() : conf;
+        String err = e.consumerSchema.validate(c);
+        String prefix = "failed to check the configuration of plugin " + name + " err: ";
+        if (err != null) {
+            throw new PluginConfigException(prefix + err);
+        }
+        try {
+            return e.plugin.parseConsumerConfig(c);
+        } catch (PluginConfigException ex) {
+            throw new PluginConfigException(prefix + ex.getMessage());
+        }
     }
 
     /** The plugin's config schema as JSON text, or null for an unknown plugin. */

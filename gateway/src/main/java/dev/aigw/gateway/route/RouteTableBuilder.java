@@ -580,7 +580,7 @@ public final class RouteTableBuilder {
         Map<String, dev.aigw.gateway.consumer.Consumer> byName = new HashMap<>();
         for (Entry c : consumerEntries.values()) {
             String username = c.doc.getValue("username") instanceof String u ? u : c.id;
-            Map<String, String> authKeys = new LinkedHashMap<>();
+            Map<String, AuthKey> authKeys = new LinkedHashMap<>();
             List<PluginBinding<?>> bound = bindAll(c.doc.getJsonObject("plugins", new JsonObject()), keys,
                     c.kv.key(), authKeys);
             if (bound == null) {
@@ -594,7 +594,7 @@ public final class RouteTableBuilder {
                     customId, bound, c.kv.modRevision());
             byName.put(username, consumer);
             out.consumer(consumer);
-            authKeys.forEach((plugin, key) -> out.key(plugin, key, consumer));
+            authKeys.forEach((plugin, key) -> out.key(plugin, key.key(), consumer, key.conf()));
         }
         for (Entry cr : credentialEntries.values()) {
             ResourceKind.Located loc = ResourceKind.locate(prefixSlash, cr.kv.key());
@@ -603,7 +603,7 @@ public final class RouteTableBuilder {
                 report(cr.kv.key(), "a wild credential, consumer " + loc.parent() + " does not exist or cannot be loaded");
                 continue;
             }
-            Map<String, String> authKeys = new LinkedHashMap<>();
+            Map<String, AuthKey> authKeys = new LinkedHashMap<>();
             List<PluginBinding<?>> bound = bindAll(cr.doc.getJsonObject("plugins", new JsonObject()), keys,
                     cr.kv.key(), authKeys);
             if (bound == null) {
@@ -614,7 +614,7 @@ public final class RouteTableBuilder {
             }
             var via = new dev.aigw.gateway.consumer.Consumer(parent.username(), cr.id, parent.groupId(), parent.group(), parent.customId(),
                     parent.plugins(), cr.kv.modRevision());
-            authKeys.forEach((plugin, key) -> out.key(plugin, key, via));
+            authKeys.forEach((plugin, key) -> out.key(plugin, key.key(), via, key.conf()));
         }
         List<PluginBinding<?>> unused = new ArrayList<>();
         unhold(consumerKeys, unused);
@@ -623,28 +623,34 @@ public final class RouteTableBuilder {
         return out.build();
     }
 
+    /** An auth plugin's identifying key on a consumer or credential, with its parsed consumer configuration. */
+    private record AuthKey(String key, Object conf) {
+    }
+
     /**
      * Binds the plugins of a consumer, credential or group, sorted by priority; an auth plugin's
-     * consumer configuration is checked and its key put in {@code authKeys} instead (null: not
-     * allowed here). Null when one cannot be used: its references let go, the entry reported under
-     * its store key {@code where} (the migration check lists it as it lists a route).
+     * consumer configuration is checked, parsed, and put with its key in {@code authKeys} instead
+     * (null: not allowed here). Null when one cannot be used: its references let go, the entry reported
+     * under its store key {@code where} (the migration check lists it as it lists a route).
      */
     private List<PluginBinding<?>> bindAll(JsonObject plugins, List<String> keys, String where,
-                                           Map<String, String> authKeys) {
+                                           Map<String, AuthKey> authKeys) {
         List<PluginBinding<?>> out = new ArrayList<>();
         List<String> mine = new ArrayList<>();
         for (String name : plugins.fieldNames()) {
             JsonObject conf = plugins.getValue(name) instanceof JsonObject o ? o : new JsonObject();
             if (authKeys != null && registry.isAuth(name)) {
-                String err = registry.validateConsumer(name, conf);
-                if (err != null) {
-                    report(where, err);
+                Object parsed;
+                try {
+                    parsed = registry.parseConsumer(name, conf);
+                } catch (PluginConfigException e) {
+                    report(where, e.getMessage());
                     letGo(mine);
                     return null;
                 }
                 String field = registry.get(name).consumerKeyField();
                 if (field != null && conf.getValue(field) instanceof String key) {
-                    authKeys.put(name, key);
+                    authKeys.put(name, new AuthKey(key, parsed));
                 }
                 continue;
             }

@@ -1,5 +1,6 @@
 package dev.aigw.plugins.keyauth;
 
+import dev.aigw.gateway.consumer.AuthSupport;
 import dev.aigw.gateway.consumer.Consumer;
 import dev.aigw.gateway.context.ProxyRequest;
 import dev.aigw.gateway.context.RequestContext;
@@ -10,8 +11,6 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -34,9 +33,8 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthConfig> {
     private static final Logger LOG = LoggerFactory.getLogger(KeyAuthPlugin.class);
 
     static final String NAME = "key-auth";
-    private static final String MISSING = "{\"message\":\"Missing API key in request\"}\n";
-    private static final String INVALID = "{\"message\":\"Invalid API key in request\"}\n";
-    private static final String INVALID_USER = "{\"message\":\"Invalid user authorization\"}\n";
+    private static final String MISSING = AuthSupport.body("Missing API key in request");
+    private static final String INVALID = AuthSupport.body("Invalid API key in request");
     private static final String BEARER = "bearer ";
 
     private static final String SCHEMA = """
@@ -150,17 +148,10 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthConfig> {
                 hide(conf, ctx, From.BEARER);
                 hide(conf, ctx, From.X_API_KEY);
             }
-            Consumer anonymous = ctx.consumers().byName(conf.anonymousConsumer());
-            if (anonymous != null) {
-                ctx.attachConsumer(anonymous);
-                return Future.succeededFuture();
-            }
-            LOG.error("key-auth failed to authenticate the request, code: 401. error: anonymous consumer {} not found",
-                    conf.anonymousConsumer());
-            error = INVALID_USER;
+            AuthSupport.attachAnonymous(ctx, NAME, conf.anonymousConsumer(), conf.wwwAuthenticate(), LOG);
+            return Future.succeededFuture();
         }
-        ctx.response().headers().set("WWW-Authenticate", conf.wwwAuthenticate());
-        ctx.exit(401, error);
+        AuthSupport.reject(ctx, conf.wwwAuthenticate(), error);
         return Future.succeededFuture();
     }
 
@@ -174,34 +165,7 @@ public final class KeyAuthPlugin implements Plugin<KeyAuthConfig> {
             case HEADER -> pr.headers().remove(conf.header());
             case BEARER -> pr.headers().remove("Authorization");
             case X_API_KEY -> pr.headers().remove("x-api-key");
-            case QUERY -> pr.uri(withoutArg(pr.uri(), conf.query()));
+            case QUERY -> pr.uri(AuthSupport.withoutQueryArg(pr.uri(), conf.query()));
         }
-    }
-
-    /** The uri without the query argument {@code name} (every occurrence). */
-    static String withoutArg(String uri, String name) {
-        int q = uri.indexOf('?');
-        if (q < 0) {
-            return uri;
-        }
-        StringBuilder kept = new StringBuilder();
-        for (String pair : uri.substring(q + 1).split("&")) {
-            int eq = pair.indexOf('=');
-            String k = eq < 0 ? pair : pair.substring(0, eq);
-            String decoded;
-            try {
-                decoded = URLDecoder.decode(k, StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                decoded = k;
-            }
-            if (pair.isEmpty() || decoded.equals(name)) {
-                continue;
-            }
-            if (kept.length() > 0) {
-                kept.append('&');
-            }
-            kept.append(pair);
-        }
-        return kept.length() == 0 ? uri.substring(0, q) : uri.substring(0, q + 1) + kept;
     }
 }

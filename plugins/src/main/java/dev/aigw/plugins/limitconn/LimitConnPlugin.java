@@ -4,13 +4,19 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.gateway.limit.RedisFlow;
+import dev.aigw.gateway.limit.RedisSettings;
+import dev.aigw.gateway.plugin.PluginEnv;
+import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.plugins.limitcount.RateLimit;
+import dev.aigw.gateway.limit.RedisSchema;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,9 +27,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code only_use_default_delay}; beyond, {@code rejected_code} (503) with {@code {"error_msg":
  * rejected_msg}} when set. The count is released in the log phase, when the response has ended or the
  * client went away. {@code conn} and {@code burst} may be {@code $var} templates (resolved per request);
- * the {@code rules} form and the {@code redis} policies are refused at configuration time for now.
- * Counters are capped at {@value #MAX_KEYS} keys; past the cap a new key is not limited
- * ({@code allow_degradation}) or refused with 500, and each such request is counted.
+ * the {@code rules} form is refused at configuration time for now. Policy {@code local} counts in this
+ * node, capped at {@value #MAX_KEYS} keys; past the cap a new key is not limited
+ * ({@code allow_degradation}) or refused with 500, and each such request is counted. Policies
+ * {@code redis} and {@code redis-cluster} count in Redis as APISIX does (a {@code limit_conn:<key>}
+ * sorted set of request ids, one atomic script per request, {@link RedisFlow}), shared by every node;
+ * an entry whose request never left (a node that died) expires after {@code key_ttl} seconds. A Redis
+ * error or timeout answers 500, or lets the request through with {@code allow_degradation}.
  */
 public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
@@ -34,7 +44,11 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     /** Parsed configuration; {@code conn}/{@code burst} are a Long or a variable template. */
     public record Config(Object conn, Object burst, double delay, boolean onlyDefaultDelay, String key,
                          boolean combination, int rejectedCode, String rejectedMsg, boolean allowDegradation,
-                         String version) {
+                         String version, PolicyRef redis, long keyTtl) {
+    }
+
+    /** A request counted in Redis, to be removed in the log phase. */
+    private record InRedis(PolicyRef ref, String key, String requestId) {
     }
 
     private static final String SCHEMA = """
@@ -51,14 +65,19 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 "rejected_code": {"type": "integer", "minimum": 200, "maximum": 599, "default": 503},
                 "rejected_msg": {"type": "string", "minLength": 1},
                 "allow_degradation": {"type": "boolean", "default": false},
+                "key_ttl": {"type": "integer", "default": 3600},
                 "rules": {"type": "array"}
               },
               "oneOf": [
                 {"required": ["conn", "burst", "default_conn_delay", "key"]},
                 {"required": ["default_conn_delay", "rules"]}
-              ]
-            }
-            """;
+              ],
+            """ + RedisSchema.CONDITIONAL + "\n}";
+
+    /** Request ids in Redis: unique across nodes (a random node part) and requests (a counter). */
+    private static final String NODE = Long.toString(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE, 36);
+    private final AtomicLong sequence = new AtomicLong();
+    private PluginEnv env;
 
     private final ConcurrentHashMap<String, Long> inFlight = new ConcurrentHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
@@ -79,11 +98,17 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     }
 
     @Override
+    public List<String> encryptFields() {
+        return List.of("redis_password");
+    }
+
+    @Override
+    public void init(PluginEnv env) {
+        this.env = env;
+    }
+
+    @Override
     public Config parseConfig(JsonObject conf) throws PluginConfigException {
-        String policy = conf.getString("policy", "local");
-        if (!"local".equals(policy)) {
-            throw new PluginConfigException("policy " + policy + " is not supported by aigw's limit-conn yet; use local");
-        }
         if (conf.containsKey("rules")) {
             throw new PluginConfigException("rules is not supported by aigw's limit-conn yet; use conn, burst and key");
         }
@@ -91,7 +116,24 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 conf.getNumber("default_conn_delay").doubleValue(), conf.getBoolean("only_use_default_delay", false),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
-                conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf));
+                conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf), policyRef(conf),
+                conf.getLong("key_ttl", 3600L));
+    }
+
+    private PolicyRef policyRef(JsonObject conf) {
+        RedisSettings redis = RedisSettings.of(conf);
+        if (redis == null) {
+            return null;
+        }
+        return env == null ? new PolicyRef(redis, null, null, null, "limit_conn")
+                : new PolicyRef(redis, null, env.shared(), env.vertx(), "limit_conn");
+    }
+
+    @Override
+    public void release(Config conf) {
+        if (conf.redis() != null) {
+            conf.redis().release();
+        }
     }
 
     private static long resolve(RequestContext ctx, Object v, boolean allowZero) {
@@ -127,6 +169,9 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         }
         String key = LimitKeys.counterKey(ctx, conf.version(),
                 LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"));
+        if (conf.redis() != null) {
+            return redisAccess(conf, ctx, key, max, burst);
+        }
         if (!inFlight.containsKey(key)) {
             if (inFlight.size() >= MAX_KEYS) {
                 long n = dropped.incrementAndGet();
@@ -142,14 +187,45 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         long conn = inFlight.merge(key, 1L, Long::sum);
         if (conn > max + burst) {
             release(key);
-            if (conf.rejectedMsg() != null) {
-                ctx.exit(conf.rejectedCode(), new JsonObject().put("error_msg", conf.rejectedMsg()));
-            } else {
-                ctx.exit(conf.rejectedCode(), (String) null);
-            }
+            reject(conf, ctx);
             return Future.succeededFuture();
         }
         ctx.put(HELD, key);
+        return delay(conf, ctx, conn, max);
+    }
+
+    private Future<Void> redisAccess(Config conf, RequestContext ctx, String key, long max, long burst) {
+        PolicyRef ref = conf.redis();
+        String id = NODE + "-" + Long.toString(sequence.incrementAndGet(), 36);
+        return RedisFlow.connIncoming(ref.client(), ref.timeoutMs(), key, max + burst, conf.keyTtl(), id)
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        LOG.error("failed to limit conn: {}", ar.cause().toString());
+                        if (!conf.allowDegradation()) {
+                            ctx.exit(500, (String) null);
+                        }
+                        return Future.succeededFuture();
+                    }
+                    long conn = ar.result();
+                    if (conn < 0) {
+                        reject(conf, ctx);
+                        return Future.succeededFuture();
+                    }
+                    ctx.put(HELD, new InRedis(ref, key, id));
+                    return delay(conf, ctx, conn, max);
+                });
+    }
+
+    private static void reject(Config conf, RequestContext ctx) {
+        if (conf.rejectedMsg() != null) {
+            ctx.exit(conf.rejectedCode(), new JsonObject().put("error_msg", conf.rejectedMsg()));
+        } else {
+            ctx.exit(conf.rejectedCode(), (String) null);
+        }
+    }
+
+    /** resty.limit.conn's delay for the {@code conn}-th request in flight, on a timer (never blocking). */
+    private static Future<Void> delay(Config conf, RequestContext ctx, long conn, long max) {
         if (conn <= max) {
             return Future.succeededFuture();
         }
@@ -170,10 +246,16 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
     @Override
     public void log(Config conf, RequestContext ctx) {
-        String key = ctx.get(HELD);
-        if (key != null) {
-            ctx.put(HELD, null);
-            release(key);
+        Object held = ctx.get(HELD);
+        if (held == null) {
+            return;
+        }
+        ctx.put(HELD, null);
+        if (held instanceof InRedis r) {
+            RedisFlow.connLeaving(r.ref().client(), r.ref().timeoutMs(), r.key(), r.requestId()).onFailure(e ->
+                    LOG.error("failed to record the connection leaving request: {}", e.toString()));
+        } else {
+            release((String) held);
         }
     }
 }

@@ -4,12 +4,18 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.limit.LimitKeys;
+import dev.aigw.gateway.limit.PolicyRef;
+import dev.aigw.gateway.limit.RedisFlow;
+import dev.aigw.gateway.limit.RedisSchema;
+import dev.aigw.gateway.limit.RedisSettings;
+import dev.aigw.gateway.plugin.PluginEnv;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,18 +24,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code rate} requests per second drain the bucket, up to {@code burst} requests wait their turn
  * (delayed on a Vert.x timer, never by blocking; {@code nodelay} lets them through at once), beyond that
  * the request is refused with {@code rejected_code} (503) and {@code {"error_msg": rejected_msg}} when
- * set. Policy {@code local} only: the {@code redis} policies are refused at configuration time rather
- * than silently counted per node. Buckets are capped at {@value #MAX_KEYS} keys; past the cap a new key
- * is not limited ({@code allow_degradation}) or refused with 500, and each such request is counted.
+ * set. Policy {@code local} keeps the buckets in this node, capped at {@value #MAX_KEYS} keys; past the
+ * cap a new key is not limited ({@code allow_degradation}) or refused with 500, and each such request
+ * is counted. Policies {@code redis} and {@code redis-cluster} keep them in Redis as APISIX does
+ * ({@code limit_req:<key>}, one atomic script per request, {@link RedisFlow}), shared by every node; a
+ * Redis error or timeout ({@code redis_timeout}) answers 500, or lets the request through with
+ * {@code allow_degradation}.
  */
 public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LimitReqPlugin.class);
     static final int MAX_KEYS = 100_000;
 
-    /** Parsed configuration. Rates are in requests per second. */
+    /** Parsed configuration. Rates are in requests per second; {@code redis} is null for the local policy. */
     public record Config(double rate, double burst, String key, boolean combination, int rejectedCode,
-                         String rejectedMsg, boolean nodelay, boolean allowDegradation, String version) {
+                         String rejectedMsg, boolean nodelay, boolean allowDegradation, String version,
+                         PolicyRef redis) {
     }
 
     /** One bucket: excess (in thousandths of a request, as resty.limit.req) and the last update. */
@@ -52,9 +62,10 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
                 "nodelay": {"type": "boolean", "default": false},
                 "allow_degradation": {"type": "boolean", "default": false}
               },
-              "required": ["rate", "burst", "key"]
-            }
-            """;
+              "required": ["rate", "burst", "key"],
+            """ + RedisSchema.CONDITIONAL + "\n}";
+
+    private PluginEnv env;
 
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
@@ -75,16 +86,32 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
     }
 
     @Override
+    public List<String> encryptFields() {
+        return List.of("redis_password");
+    }
+
+    @Override
+    public void init(PluginEnv env) {
+        this.env = env;
+    }
+
+    @Override
     public Config parseConfig(JsonObject conf) throws PluginConfigException {
-        String policy = conf.getString("policy", "local");
-        if (!"local".equals(policy)) {
-            throw new PluginConfigException("policy " + policy + " is not supported by aigw's limit-req yet; use local");
-        }
+        RedisSettings redis = RedisSettings.of(conf);
+        PolicyRef ref = redis == null ? null : env == null ? new PolicyRef(redis, null, null, null, "limit_req")
+                : new PolicyRef(redis, null, env.shared(), env.vertx(), "limit_req");
         return new Config(conf.getNumber("rate").doubleValue(), conf.getNumber("burst").doubleValue(),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
                 conf.getBoolean("nodelay", false), conf.getBoolean("allow_degradation", false),
-                LimitKeys.confVersion(conf));
+                LimitKeys.confVersion(conf), ref);
+    }
+
+    @Override
+    public void release(Config conf) {
+        if (conf.redis() != null) {
+            conf.redis().release();
+        }
     }
 
     /** Drops buckets that have drained (idle for longer than they take to empty): keeps the map small. */
@@ -138,6 +165,21 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
     public Future<Void> access(Config conf, RequestContext ctx) {
         String key = LimitKeys.counterKey(ctx, conf.version(),
                 LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"));
+        if (conf.redis() != null) {
+            PolicyRef ref = conf.redis();
+            return RedisFlow.leakyIncoming(ref.client(), ref.timeoutMs(), key, conf.rate(), conf.burst())
+                    .transform(ar -> {
+                        if (ar.failed()) {
+                            LOG.error("failed to limit req: {}", ar.cause().toString());
+                            if (!conf.allowDegradation()) {
+                                ctx.exit(500, (String) null);
+                            }
+                            return Future.succeededFuture();
+                        }
+                        long excess = ar.result();
+                        return excess < 0 ? reject(conf, ctx) : delay(conf, ctx, Math.round(excess / conf.rate()));
+                    });
+        }
         long delay = incoming(key, conf, System.currentTimeMillis());
         if (delay == Long.MIN_VALUE) {
             long n = dropped.incrementAndGet();
@@ -149,17 +191,23 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
             }
             return Future.succeededFuture();
         }
-        if (delay < 0) {
-            if (conf.rejectedMsg() != null) {
-                ctx.exit(conf.rejectedCode(), new JsonObject().put("error_msg", conf.rejectedMsg()));
-            } else {
-                ctx.exit(conf.rejectedCode(), (String) null);
-            }
-            return Future.succeededFuture();
+        return delay < 0 ? reject(conf, ctx) : delay(conf, ctx, delay);
+    }
+
+    private static Future<Void> reject(Config conf, RequestContext ctx) {
+        if (conf.rejectedMsg() != null) {
+            ctx.exit(conf.rejectedCode(), new JsonObject().put("error_msg", conf.rejectedMsg()));
+        } else {
+            ctx.exit(conf.rejectedCode(), (String) null);
         }
-        if (delay >= 1 && !conf.nodelay()) {
+        return Future.succeededFuture();
+    }
+
+    /** Waits {@code delayMs} on a timer (never blocking) unless {@code nodelay}. */
+    private static Future<Void> delay(Config conf, RequestContext ctx, long delayMs) {
+        if (delayMs >= 1 && !conf.nodelay()) {
             Promise<Void> p = Promise.promise();
-            ctx.vertx().setTimer(delay, t -> p.complete());
+            ctx.vertx().setTimer(delayMs, t -> p.complete());
             return p.future();
         }
         return Future.succeededFuture();
