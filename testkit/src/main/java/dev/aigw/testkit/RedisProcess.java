@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,8 @@ import java.util.stream.Stream;
  * A real {@code redis-server} (Debian's package) on a free 127.0.0.1 port in a temporary directory,
  * without persistence, stopped by its PID. {@link #stop()} / {@link #start()} take it away and bring
  * it back on the same port (empty: counters do not survive, as with a restarted cache).
+ * {@link #start(String...)} adds options (a cluster node, a replica) and {@link #startSentinel(String)}
+ * runs the same binary as a Sentinel; {@link RedisCluster} and {@link RedisSentinel} compose them.
  */
 public final class RedisProcess implements AutoCloseable {
 
@@ -27,26 +30,56 @@ public final class RedisProcess implements AutoCloseable {
 
     private final Path root;
     private final int port;
+    /** A config file in {@link #root} given before the options (a Sentinel needs one it can rewrite), or null. */
+    private final Path configFile;
+    private final List<String> extraArgs;
     private final Thread shutdownHook;
     private Process process;
 
-    private RedisProcess(Path root, int port) {
+    private RedisProcess(Path root, int port, Path configFile, List<String> extraArgs) {
         this.root = root;
         this.port = port;
+        this.configFile = configFile;
+        this.extraArgs = extraArgs;
         this.shutdownHook = new Thread(this::kill, "redis-process-cleanup");
     }
 
     /** Starts redis-server and waits (bounded) until it answers PING. */
     public static RedisProcess start() {
+        return start(new String[0]);
+    }
+
+    /**
+     * Starts redis-server with more options after the standard ones (e.g. {@code "--cluster-enabled",
+     * "yes"} or {@code "--replicaof", "127.0.0.1", "6379"}) and waits (bounded) until it answers PING.
+     */
+    public static RedisProcess start(String... extraArgs) {
+        return start(null, List.of(extraArgs));
+    }
+
+    /**
+     * Starts the same binary as a Sentinel ({@code redis-server sentinel.conf --sentinel}) with
+     * {@code sentinelConf} (its {@code sentinel monitor ...} lines; port, bind and dir are added) written
+     * to a file in its temporary directory, which Sentinel rewrites as it learns; waits until it answers PING.
+     */
+    public static RedisProcess startSentinel(String sentinelConf) {
+        return start(sentinelConf, List.of("--sentinel"));
+    }
+
+    private static RedisProcess start(String conf, List<String> extraArgs) {
         Path root;
+        Path configFile = null;
         try {
             root = Files.createTempDirectory("aigw-redis-");
+            if (conf != null) {
+                configFile = Files.writeString(root.resolve("sentinel.conf"), conf);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
-            RedisProcess p = new RedisProcess(root, Ports.free());
+            RedisProcess p = new RedisProcess(root, Ports.free(), configFile, extraArgs);
             Runtime.getRuntime().addShutdownHook(p.shutdownHook);
             try {
                 p.launch();
@@ -67,6 +100,11 @@ public final class RedisProcess implements AutoCloseable {
 
     public String host() {
         return "127.0.0.1";
+    }
+
+    /** The process id while it runs, -1 otherwise. */
+    public synchronized long pid() {
+        return process != null && process.isAlive() ? process.pid() : -1;
     }
 
     /** True while the process runs. */
@@ -95,8 +133,21 @@ public final class RedisProcess implements AutoCloseable {
         launch();
     }
 
-    /** Sends one command (inline protocol) and returns the raw reply line, e.g. {@code ":3"} or {@code "+PONG"}. */
+    /** Sends one command and returns the raw first reply line, e.g. {@code ":3"}, {@code "+PONG"} or {@code "*2"}. */
     public String command(String... args) {
+        return send(false, args);
+    }
+
+    /**
+     * Sends one command and returns the whole reply as text: a status, error or integer line as
+     * {@link #command} does, a bulk string's content ({@code CLUSTER INFO}'s lines), an array's
+     * elements one per line (nested arrays flattened, a null as an empty line).
+     */
+    public String query(String... args) {
+        return send(true, args);
+    }
+
+    private String send(boolean whole, String... args) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             s.setSoTimeout(2000);
@@ -109,17 +160,50 @@ public final class RedisProcess implements AutoCloseable {
             out.write(cmd.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
             InputStream in = s.getInputStream();
-            StringBuilder line = new StringBuilder();
-            int c;
-            while ((c = in.read()) >= 0 && c != '\n') {
-                if (c != '\r') {
-                    line.append((char) c);
-                }
+            if (!whole) {
+                return line(in);
             }
-            return line.toString();
+            StringBuilder reply = new StringBuilder();
+            readReply(in, reply);
+            return reply.toString().strip();
         } catch (IOException e) {
             return "-IO " + e.getMessage();
         }
+    }
+
+    private static void readReply(InputStream in, StringBuilder out) throws IOException {
+        String head = line(in);
+        if (head.isEmpty()) {
+            throw new IOException("connection closed");
+        }
+        switch (head.charAt(0)) {
+            case '$' -> {
+                int n = Integer.parseInt(head.substring(1));
+                if (n >= 0) {
+                    out.append(new String(in.readNBytes(n), StandardCharsets.UTF_8));
+                    line(in);
+                }
+                out.append('\n');
+            }
+            case '*' -> {
+                int n = Integer.parseInt(head.substring(1));
+                for (int i = 0; i < n; i++) {
+                    readReply(in, out);
+                }
+            }
+            default -> out.append(head).append('\n');
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) >= 0 && c != '\n') {
+            if (c != '\r') {
+                line.append((char) c);
+            }
+        }
+        return line.toString();
     }
 
     @Override
@@ -130,9 +214,14 @@ public final class RedisProcess implements AutoCloseable {
     }
 
     private synchronized void launch() {
-        List<String> cmd = List.of(findBinary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        List<String> cmd = new ArrayList<>(List.of(findBinary()));
+        if (configFile != null) {
+            cmd.add(configFile.toString());
+        }
+        cmd.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--dir", root.toString(), "--save", "", "--appendonly", "no", "--protected-mode", "no",
-                "--logfile", root.resolve("redis.log").toString());
+                "--logfile", root.resolve("redis.log").toString()));
+        cmd.addAll(extraArgs);
         try {
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("redis.out").toFile())).start();
@@ -185,7 +274,7 @@ public final class RedisProcess implements AutoCloseable {
         throw new IllegalStateException("redis-server not found; install it with: apt-get install redis-server");
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
