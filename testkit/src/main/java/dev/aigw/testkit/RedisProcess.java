@@ -33,10 +33,13 @@ public final class RedisProcess implements AutoCloseable {
     /** A config file in {@link #root} given before the options (a Sentinel needs one it can rewrite), or null. */
     private final Path configFile;
     private final List<String> extraArgs;
+    /** {@code requirepass}: sent with AUTH before each of the test's own commands; null without. */
+    private final String password;
     private final Thread shutdownHook;
     private Process process;
 
-    private RedisProcess(Path root, int port, Path configFile, List<String> extraArgs) {
+    private RedisProcess(Path root, int port, Path configFile, List<String> extraArgs, String password) {
+        this.password = password;
         this.root = root;
         this.port = port;
         this.configFile = configFile;
@@ -54,7 +57,14 @@ public final class RedisProcess implements AutoCloseable {
      * "yes"} or {@code "--replicaof", "127.0.0.1", "6379"}) and waits (bounded) until it answers PING.
      */
     public static RedisProcess start(String... extraArgs) {
-        return start(null, List.of(extraArgs));
+        return start(null, List.of(extraArgs), null);
+    }
+
+    /** As {@link #start(String...)} with {@code --requirepass password}; the test's own commands authenticate. */
+    public static RedisProcess startWithPassword(String password, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--requirepass", password));
+        args.addAll(List.of(extraArgs));
+        return start(null, args, password);
     }
 
     /**
@@ -63,10 +73,16 @@ public final class RedisProcess implements AutoCloseable {
      * to a file in its temporary directory, which Sentinel rewrites as it learns; waits until it answers PING.
      */
     public static RedisProcess startSentinel(String sentinelConf) {
-        return start(sentinelConf, List.of("--sentinel"));
+        return startSentinel(sentinelConf, null);
     }
 
-    private static RedisProcess start(String conf, List<String> extraArgs) {
+    /** As {@link #startSentinel(String)}, the Sentinel itself protected by {@code password} (null: none). */
+    public static RedisProcess startSentinel(String sentinelConf, String password) {
+        return start(password == null ? sentinelConf : sentinelConf + "\nrequirepass " + password + "\n",
+                List.of("--sentinel"), password);
+    }
+
+    private static RedisProcess start(String conf, List<String> extraArgs, String password) {
         Path root;
         Path configFile = null;
         try {
@@ -79,7 +95,7 @@ public final class RedisProcess implements AutoCloseable {
         }
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
-            RedisProcess p = new RedisProcess(root, Ports.free(), configFile, extraArgs);
+            RedisProcess p = new RedisProcess(root, Ports.free(), configFile, extraArgs, password);
             Runtime.getRuntime().addShutdownHook(p.shutdownHook);
             try {
                 p.launch();
@@ -151,15 +167,18 @@ public final class RedisProcess implements AutoCloseable {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             s.setSoTimeout(2000);
-            StringBuilder cmd = new StringBuilder("*" + args.length + "\r\n");
-            for (String a : args) {
-                byte[] b = a.getBytes(StandardCharsets.UTF_8);
-                cmd.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
-            }
             OutputStream out = s.getOutputStream();
-            out.write(cmd.toString().getBytes(StandardCharsets.UTF_8));
-            out.flush();
             InputStream in = s.getInputStream();
+            if (password != null) {
+                out.write(resp("AUTH", password));
+                out.flush();
+                String ok = line(in);
+                if (!"+OK".equals(ok)) {
+                    return ok;
+                }
+            }
+            out.write(resp(args));
+            out.flush();
             if (!whole) {
                 return line(in);
             }
@@ -169,6 +188,15 @@ public final class RedisProcess implements AutoCloseable {
         } catch (IOException e) {
             return "-IO " + e.getMessage();
         }
+    }
+
+    private static byte[] resp(String... args) {
+        StringBuilder cmd = new StringBuilder("*" + args.length + "\r\n");
+        for (String a : args) {
+            byte[] b = a.getBytes(StandardCharsets.UTF_8);
+            cmd.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
+        }
+        return cmd.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static void readReply(InputStream in, StringBuilder out) throws IOException {

@@ -25,15 +25,29 @@ public final class RedisSentinel implements AutoCloseable {
 
     /** Starts master, replica and Sentinel monitoring {@code masterName}; waits (bounded) until all agree. */
     public static RedisSentinel start(String masterName) {
+        return start(masterName, null, null);
+    }
+
+    /**
+     * As {@link #start(String)}, master and replica protected by {@code password} and the Sentinel by
+     * {@code sentinelPassword} (each null: none), as APISIX's {@code redis_password} and
+     * {@code sentinel_password} describe them.
+     */
+    public static RedisSentinel start(String masterName, String password, String sentinelPassword) {
         RedisSentinel s = new RedisSentinel(masterName);
         try {
-            s.master = RedisProcess.start();
-            s.replica = RedisProcess.start("--replicaof", "127.0.0.1", Integer.toString(s.master.port()));
+            s.master = password == null ? RedisProcess.start()
+                    : RedisProcess.startWithPassword(password, "--masterauth", password);
+            String[] replicaOf = {"--replicaof", "127.0.0.1", Integer.toString(s.master.port())};
+            s.replica = password == null ? RedisProcess.start(replicaOf)
+                    : RedisProcess.startWithPassword(password, "--replicaof", "127.0.0.1",
+                            Integer.toString(s.master.port()), "--masterauth", password);
             s.sentinel = RedisProcess.startSentinel(String.join("\n",
                     "sentinel monitor " + masterName + " 127.0.0.1 " + s.master.port() + " 1",
+                    password == null ? "" : "sentinel auth-pass " + masterName + " " + password,
                     "sentinel down-after-milliseconds " + masterName + " 1000",
                     "sentinel failover-timeout " + masterName + " 5000",
-                    "sentinel parallel-syncs " + masterName + " 1", ""));
+                    "sentinel parallel-syncs " + masterName + " 1", ""), sentinelPassword);
             s.await(READY_TIMEOUT, "replica in sync and known to the Sentinel", () ->
                     s.master.query("INFO", "replication").contains("connected_slaves:1")
                             && s.replica.query("INFO", "replication").contains("master_link_status:up")

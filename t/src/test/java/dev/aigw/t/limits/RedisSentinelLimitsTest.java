@@ -116,4 +116,38 @@ class RedisSentinelLimitsTest {
         assertTrue(sentinel.master().query("KEYS", "plugin-limit-count:v1:/apisix/routes/sen:*").lines().count() == 1,
                 "the counter lives on the new master");
     }
+
+    /**
+     * APISIX's {@code redis_password} is the master's, {@code sentinel_password} the Sentinel's: each
+     * connection authenticates with its own, whether the Sentinel has a password or not.
+     */
+    @Test
+    void masterAndSentinelEachWithTheirOwnPassword() {
+        try (RedisSentinel secured = RedisSentinel.start("aigw-secured", "m-secret", "s-secret");
+             RedisSentinel masterOnly = RedisSentinel.start("aigw-master-only", "m-secret", null)) {
+            int i = 0;
+            for (RedisSentinel set : new RedisSentinel[] {secured, masterOnly}) {
+                String id = "pw" + i++;
+                JsonObject c = new JsonObject().put("count", 2).put("time_window", 60).put("policy", "redis-sentinel")
+                        .put("redis_sentinels", new JsonArray().add(new JsonObject().put("host", "127.0.0.1")
+                                .put("port", set.sentinel().port())))
+                        .put("redis_master_name", set.masterName()).put("redis_password", "m-secret");
+                if (set == secured) {
+                    c.put("sentinel_password", "s-secret");
+                }
+                route(id, c);
+                HttpResult r1 = get(id);
+                assertEquals(200, r1.status(), set.masterName() + ": " + r1);
+                assertEquals("1", r1.header("X-RateLimit-Remaining"), set.masterName());
+                assertEquals(1, set.master().query("KEYS", "plugin-limit-count:v1:/apisix/routes/" + id + ":*")
+                        .lines().count(), set.masterName() + ": the counter is on the master");
+                // a wrong master password is refused by the master, not silently ignored
+                route(id + "-bad", c.copy().put("redis_password", "wrong"));
+                HttpResult bad = get(id + "-bad");
+                assertEquals(500, bad.status(), set.masterName() + ": " + bad);
+                assertTrue(!gw.errorLog().contains("m-secret") && !gw.errorLog().contains("s-secret"),
+                        "no password in the error log");
+            }
+        }
+    }
 }
