@@ -23,13 +23,25 @@ public final class RedisCluster implements AutoCloseable {
 
     /** Starts three masters, assigns the slots, joins them and waits (bounded) for {@code cluster_state:ok}. */
     public static RedisCluster start() {
+        return start(null);
+    }
+
+    /**
+     * As {@link #start()}, every node protected by {@code password} ({@code requirepass}, and
+     * {@code masterauth} for the cluster bus); null: none. A node {@link RedisProcess#restart() restarted}
+     * keeps its {@code nodes.conf} and rejoins with its slots.
+     */
+    public static RedisCluster start(String password) {
         List<RedisProcess> nodes = new ArrayList<>();
         RedisCluster c = new RedisCluster(nodes);
         try {
             for (int i = 0; i < 3; i++) {
                 // nodes.conf lives in each node's own temporary directory (--dir)
-                nodes.add(RedisProcess.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                        "--cluster-node-timeout", "5000"));
+                String[] args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "5000"};
+                nodes.add(password == null ? RedisProcess.start(args) : RedisProcess.startWithPassword(password,
+                        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                        "--cluster-node-timeout", "5000", "--masterauth", password));
             }
             for (int i = 0; i < 3; i++) {
                 int from = i * SLOTS / 3;
@@ -58,7 +70,8 @@ public final class RedisCluster implements AutoCloseable {
         }
     }
 
-    private void awaitOk() {
+    /** Waits (bounded) until every running node reports {@code cluster_state:ok} again (after a restart). */
+    public void awaitOk() {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             boolean ok = true;

@@ -200,4 +200,62 @@ class RedisClusterLimitsTest {
         assertTrue(ok >= 1 && ok <= 4, "passed " + ok + " of 12: " + statuses);
         assertEquals(12 - ok, statuses.stream().filter(s -> s == 503).count(), "the others refused: " + statuses);
     }
+
+    /** The master that holds the only counter of {@code route} for {@code user}. */
+    static RedisProcess holder(RedisCluster c, String route, String user) {
+        for (RedisProcess n : c.nodes()) {
+            if (!n.query("KEYS", "plugin-limit-count:v1:/apisix/routes/" + route + ":*:" + user).isEmpty()) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A cluster whose nodes require {@code redis_password}; one master killed: a counter on it follows
+     * {@code allow_degradation} (500 "failed to limit count", or passed without headers), nothing hangs,
+     * and counting resumes once the node is back in the cluster.
+     */
+    @Test
+    void passwordProtectedClusterAndANodeOutage() {
+        try (RedisCluster secured = RedisCluster.start("c-secret")) {
+            JsonObject strict = new JsonObject().put("count", 100).put("time_window", 60).put("key_type", "var")
+                    .put("key", "http_x_user").put("policy", "redis-cluster")
+                    .put("redis_cluster_nodes", new JsonArray(secured.endpoints())).put("redis_cluster_name", "sec")
+                    .put("redis_password", "c-secret").put("redis_timeout", 2000);
+            route("sec", new JsonObject().put("limit-count", strict), true);
+            route("secl", new JsonObject().put("limit-count", strict.copy().put("allow_degradation", true)), true);
+            String[] users = {"ann", "bob", "cid", "dee", "eve", "fay", "gus", "hal"};
+            for (String u : users) {
+                assertEquals("99", get(0, "sec", u).header("X-RateLimit-Remaining"), u);
+                assertEquals("99", get(0, "secl", u).header("X-RateLimit-Remaining"), u);
+            }
+            RedisProcess victim = holder(secured, "sec", "ann");
+            String lenientUser = null;
+            for (String u : users) {
+                if (holder(secured, "secl", u) == victim) {
+                    lenientUser = u;
+                    break;
+                }
+            }
+            assertTrue(victim != null && lenientUser != null, "counters on the node to be stopped");
+            victim.stop();
+            try {
+                long t0 = System.nanoTime();
+                HttpResult s = get(0, "sec", "ann");
+                assertEquals(500, s.status(), s.toString());
+                assertEquals("failed to limit count", s.jsonObject().getString("error_msg"));
+                HttpResult l = get(0, "secl", lenientUser);
+                assertEquals(200, l.status(), "allow_degradation lets traffic through while the node is away");
+                assertEquals(null, l.header("X-RateLimit-Limit"));
+                assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(20).toNanos(), "no hung request");
+            } finally {
+                victim.restart();
+            }
+            secured.awaitOk();
+            assertTrue(MockLlm.await(() -> get(0, "sec", "ann").status() == 200, Duration.ofSeconds(30)),
+                    "the gateway counts on the node again once it is back in the cluster");
+            assertEquals("100", get(0, "sec", "ann").header("X-RateLimit-Limit"));
+        }
+    }
 }
