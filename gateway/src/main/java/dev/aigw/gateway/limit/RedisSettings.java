@@ -7,7 +7,6 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.RedisRole;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -88,7 +87,38 @@ public record RedisSettings(String policy, List<String> endpoints, String userna
 
     /** A new non-blocking client; connections are made lazily, pooled and re-made after a failure. */
     public Redis create(Vertx vertx) {
-        RedisOptions o = new RedisOptions()
+        String scheme = ssl ? "rediss://" : "redis://";
+        switch (policy) {
+            case "redis-cluster" -> {
+                RedisOptions o = options().setType(RedisClientType.CLUSTER);
+                for (String e : endpoints) {
+                    o.addConnectionString(scheme + auth(null, password) + e);
+                }
+                return Redis.createClient(vertx, o);
+            }
+            case "redis-sentinel" -> {
+                // not Vert.x's SENTINEL client: it would use the Sentinel's credentials and database for the
+                // master too (see SentinelRedis)
+                List<Redis> sentinels = new ArrayList<>();
+                for (String e : endpoints) {
+                    sentinels.add(Redis.createClient(vertx, options().setMaxPoolSize(1)
+                            .setConnectionString(scheme + auth(sentinelUsername, sentinelPassword) + e)));
+                }
+                return new SentinelRedis(vertx, sentinels, masterName, "slave".equals(role),
+                        node -> Redis.createClient(vertx, options()
+                                .setConnectionString(scheme + auth(username, password) + node + "/" + database)),
+                        timeoutMs);
+            }
+            default -> {
+                return Redis.createClient(vertx, options()
+                        .setConnectionString(scheme + auth(username, password) + endpoints.get(0) + "/" + database));
+            }
+        }
+    }
+
+    private RedisOptions options() {
+        return new RedisOptions()
+                .setType(RedisClientType.STANDALONE)
                 .setMaxPoolSize(Math.max(1, poolSize))
                 // waiters are requests: bounded, beyond it a check fails fast (allow_degradation decides)
                 .setMaxPoolWaiting(4096)
@@ -97,33 +127,6 @@ public record RedisSettings(String policy, List<String> endpoints, String userna
                 .setNetClientOptions(new NetClientOptions().setConnectTimeout(connectTimeoutMs).setTcpNoDelay(true)
                         .setSsl(ssl).setTrustAll(ssl && !sslVerify).setHostnameVerificationAlgorithm(
                                 ssl && sslVerify ? "HTTPS" : ""));
-        String scheme = ssl ? "rediss://" : "redis://";
-        switch (policy) {
-            case "redis-cluster" -> {
-                o.setType(RedisClientType.CLUSTER);
-                for (String e : endpoints) {
-                    o.addConnectionString(scheme + auth(null, password) + e);
-                }
-            }
-            case "redis-sentinel" -> {
-                o.setType(RedisClientType.SENTINEL).setMasterName(masterName)
-                        .setRole("slave".equals(role) ? RedisRole.REPLICA : RedisRole.MASTER);
-                for (String e : endpoints) {
-                    o.addConnectionString(scheme + auth(sentinelUsername, sentinelPassword) + e + "/" + database);
-                }
-                if (password != null && !password.isEmpty()) {
-                    o.setPassword(password);
-                }
-                if (username != null) {
-                    o.setUser(username);
-                }
-            }
-            default -> {
-                o.setType(RedisClientType.STANDALONE);
-                o.addConnectionString(scheme + auth(username, password) + endpoints.get(0) + "/" + database);
-            }
-        }
-        return Redis.createClient(vertx, o);
     }
 
     private static String auth(String user, String password) {

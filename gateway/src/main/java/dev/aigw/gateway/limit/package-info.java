@@ -7,6 +7,7 @@
  * shared by canonical configuration ({@link dev.aigw.gateway.limit.RedisSettings},
  * {@link dev.aigw.gateway.limit.PolicyRef}); how a request's key becomes a counter key
  * ({@link dev.aigw.gateway.limit.LimitKeys}); and APISIX's Redis schema fields
- * ({@link dev.aigw.gateway.limit.RedisSchema}, ai-cache's too).
+ * ({@link dev.aigw.gateway.limit.RedisSchema}, ai-cache's too). For {@code redis-sentinel} the master is
+ * found by {@code SentinelRedis}, each side with its own credentials.
  */
 package dev.aigw.gateway.limit;
