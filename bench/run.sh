@@ -324,15 +324,25 @@ plain_route() { # uri port
 # far above the load so that nothing is refused), measured against the bare ai-proxy route in the same
 # passes. `anthropic` is the protocol conversion: an Anthropic Messages body on /v1/messages served by
 # the same OpenAI provider (request and answer converted), against the native OpenAI path.
-PLUGIN_CASES=(key-auth limit-count limit-count-redis ai-rate-limiting ai-rate-limiting-redis anthropic
+PLUGIN_CASES=(key-auth basic-auth jwt-auth limit-count limit-count-redis ai-rate-limiting ai-rate-limiting-redis anthropic
   cors request-id ip-restriction real-ip response-rewrite limit-req limit-conn ai-prompt-decorator
   ai-prompt-guard server-timing http-logger file-logger)
 if [ -n "$PLUGIN_ONLY" ]; then IFS=, read -r -a PLUGIN_CASES <<<"$PLUGIN_ONLY"; fi
 BENCH_KEY="bench-consumer-key-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+BENCH_JWT_SECRET="bench-jwt-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+bench_jwt() { # an HS256 token for the bench consumer's jwt-auth credential, valid for a day
+  local h p
+  h="$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)"
+  p="$(printf '{"key":"bench-jwt","exp":%d}' "$(( $(date +%s) + 86400 ))" | b64url)"
+  printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$BENCH_JWT_SECRET" -binary | b64url)"
+}
 plugin_json() { # case → the plugin's member of the route's "plugins" object
   local redis="\"policy\":\"redis\",\"redis_host\":\"127.0.0.1\",\"redis_port\":${REDIS_PORT:-6379}"
   case "$1" in
     key-auth) echo '"key-auth":{}' ;;
+    basic-auth) echo '"basic-auth":{}' ;;
+    jwt-auth) echo '"jwt-auth":{}' ;;
     limit-count) echo '"limit-count":{"count":1000000000,"time_window":60,"rejected_code":429}' ;;
     limit-count-redis) echo "\"limit-count\":{\"count\":1000000000,\"time_window\":60,\"rejected_code\":429,$redis}" ;;
     ai-rate-limiting) echo '"ai-rate-limiting":{"limit":1000000000000,"time_window":3600,"rejected_code":429}' ;;
@@ -362,7 +372,15 @@ plugin_route() { # case
     "$(plugin_uri "$1")" "$member" "$MOCK_PORT"
 }
 body_of() { case "$1" in p:anthropic) echo "$BENCH/load/anthropic.json" ;; *) echo "$BENCH/load/chat.json" ;; esac; }
-header_of() { case "$1" in p:key-auth) echo "apikey: $BENCH_KEY" ;; *) echo "" ;; esac; }
+BENCH_JWT=""
+header_of() {
+  case "$1" in
+    p:key-auth) echo "apikey: $BENCH_KEY" ;;
+    p:basic-auth) echo "Authorization: Basic $(printf 'bench:%s' "$BENCH_KEY" | base64 -w0)" ;;
+    p:jwt-auth) [ -n "$BENCH_JWT" ] || BENCH_JWT="$(bench_jwt)"; echo "Authorization: Bearer $BENCH_JWT" ;;
+    *) echo "" ;;
+  esac
+}
 put_admin() { # path json
   local code
   code=$(curl -s -o "$WORK/put.out" -w '%{http_code}' -m 10 -X PUT -H "X-API-KEY: $ADMIN_KEY" \
@@ -371,7 +389,7 @@ put_admin() { # path json
 }
 setup_plugin_routes() {
   [ "$PLUGINS" = 1 ] || return 0
-  put_admin consumers/bench "{\"username\":\"bench\",\"plugins\":{\"key-auth\":{\"key\":\"$BENCH_KEY\"}}}" \
+  put_admin consumers/bench "{\"username\":\"bench\",\"plugins\":{\"key-auth\":{\"key\":\"$BENCH_KEY\"},\"basic-auth\":{\"username\":\"bench\",\"password\":\"$BENCH_KEY\"},\"jwt-auth\":{\"key\":\"bench-jwt\",\"secret\":\"$BENCH_JWT_SECRET\"}}}" \
     || log "bench consumer refused"
   local c
   for c in "${PLUGIN_CASES[@]}"; do
