@@ -5,7 +5,7 @@
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-cache]
-#                [--skip-plugins] [--plugins a,b,...] [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
+#                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1 KAFKA=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
     --skip-cache) CACHE=0 ;;
     --skip-plugins) PLUGINS=0 ;;
     --plugins) PLUGIN_ONLY="$2"; shift ;;
+    --skip-kafka) KAFKA=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -419,6 +420,7 @@ url_of() { # target
     ailog) echo "http://127.0.0.1:$GW_PORT/log/v1/chat/completions" ;;
     aicache) echo "http://127.0.0.1:$GW_PORT/cache/v1/chat/completions" ;;
     aimiss) echo "http://127.0.0.1:$GW_PORT/miss/v1/chat/completions" ;;
+    aikafka) echo "http://127.0.0.1:$GW_PORT/kafka/v1/chat/completions" ;;
     bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
     bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
     p:*) echo "http://127.0.0.1:$GW_PORT$(plugin_uri "${1#p:}")" ;;
@@ -635,6 +637,66 @@ if [ "$REQLOG" = 1 ]; then
     log "request log comparison skipped: the ai target or the ai-request-log route does not answer"
   fi
 fi
+
+# ---------------------------------------------------------------- kafka-logger cost
+# A real single-node Kafka broker (KRaft) from the tests' Maven jars (testkit's KafkaBroker, its own
+# JVM on free 127.0.0.1 ports, on the load generator's core: it is the log's destination, not the
+# proxy under test), the ai-proxy route + kafka-logger as a user runs it, interleaved with the ai-proxy
+# route without it in the same passes.
+KAFKA_MAIN_PID="" KAFKA_BROKER_PID="" KAFKA_PORT=""
+start_kafka() {
+  local classes="$ROOT/testkit/target/classes" line i
+  [ -d "$classes" ] && [ -d "$ROOT/testkit/target/kafka-broker-libs" ] \
+    || { log "kafka: testkit not built ($classes, kafka-broker-libs)"; return 1; }
+  $PIN_LOAD java -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$classes" dev.aigw.testkit.KafkaBroker \
+    >"$WORK/kafka.out" 2>&1 &
+  KAFKA_MAIN_PID=$!; PIDS+=("$KAFKA_MAIN_PID")
+  for i in $(seq 1 900); do
+    line=$(grep -m1 '^KAFKA bootstrap=' "$WORK/kafka.out" 2>/dev/null)
+    [ -n "$line" ] && break
+    kill -0 "$KAFKA_MAIN_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$line" ] || { log "kafka: broker did not start: $(tail -3 "$WORK/kafka.out" | tr '\n' ' ')"; return 1; }
+  KAFKA_PORT=$(sed 's/.*bootstrap=127.0.0.1:\([0-9]*\).*/\1/' <<<"$line")
+  KAFKA_BROKER_PID=$(sed 's/.* pid=\([0-9]*\).*/\1/' <<<"$line")
+  PIDS+=("$KAFKA_BROKER_PID") # stopped first (reverse order), in case its launcher is SIGKILLed
+  log "kafka broker 127.0.0.1:$KAFKA_PORT (pid $KAFKA_BROKER_PID, launcher pid $KAFKA_MAIN_PID)"
+}
+stop_kafka() {
+  [ -n "$KAFKA_MAIN_PID" ] || return 0
+  stop_pid "$KAFKA_MAIN_PID"; forget_pid "$KAFKA_MAIN_PID" # its shutdown hook stops the broker by PID
+  stop_pid "$KAFKA_BROKER_PID"; forget_pid "$KAFKA_BROKER_PID"
+  KAFKA_MAIN_PID="" KAFKA_BROKER_PID=""
+}
+ai_kafka_route() { # uri endpoint_port kafka_port: ai-proxy (summaries logged) + kafka-logger, batch 1000
+  printf '{"uri":"%s","plugins":{"kafka-logger":{"brokers":[{"host":"127.0.0.1","port":%s}],"kafka_topic":"aigw-bench","batch_max_size":1000},"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"logging":{"summaries":true},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' "$1" "$3" "$2"
+}
+delete_route() { # id
+  curl -s -o /dev/null -m 10 -X DELETE -H "X-API-KEY: $ADMIN_KEY" "http://127.0.0.1:$GW_ADMIN/apisix/admin/routes/$1"
+}
+kafka_section() {
+  if ! printf '%s\n' "${TARGETS[@]}" | grep -qx ai; then
+    log "kafka-logger comparison skipped: the ai target does not answer"; return
+  fi
+  start_kafka || { log "kafka-logger comparison skipped"; meta skip_kafka "broker did not start"; stop_kafka; return; }
+  if put_route bench-ai-kafka "$(ai_kafka_route /kafka/v1/chat/completions "$MOCK_PORT" "$KAFKA_PORT")" \
+      && sleep 0.5 && answers aikafka; then
+    log "== kafka-logger: ai-proxy route with kafka-logger (batch 1000, summaries) vs without (pinned)"
+    ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai aikafka)
+    warm_up $((WARMUP / 2)) 1
+    TARGETS=("${ALL_TARGETS[@]}")
+    load_passes kafka "$PASSES" 1 ai aikafka
+  else
+    log "kafka-logger comparison skipped: the kafka-logger route does not answer (HTTP ${SMOKE_CODE:-?})"
+  fi
+  # the route goes first (its last batch is flushed to the broker), so later sections never retry
+  # sends to a stopped broker
+  delete_route bench-ai-kafka
+  sleep 2
+  stop_kafka
+}
+[ "$KAFKA" = 1 ] && kafka_section
 
 if [ "$CACHE" = 1 ]; then
   # ai-cache: a hit (answered from the in-process cache) vs a miss (lookup + provider + store) vs the

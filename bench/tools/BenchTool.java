@@ -949,6 +949,22 @@ public final class BenchTool {
                 }
                 s.append('\n');
             }
+            if (med("kafka", "ai", "c50_rps") != null && med("kafka", "aikafka", "c50_rps") != null) {
+                s.append("### Kafka logger (kafka-logger on vs off; pinned, same gateway, interleaved)\n\n");
+                s.append("The same ai-proxy route with and without `kafka-logger` (batch_max_size 1000, ai-proxy's "
+                        + "`logging.summaries` on, a real single-node broker from the tests' Maven jars on the load "
+                        + "generator's core), measured in the same passes. Every request on the logged route becomes "
+                        + "an entry in a Kafka record.\n\n");
+                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
+                for (String t : new String[] {"ai", "aikafka"}) {
+                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no kafka-logger" : "ai-proxy + kafka-logger")
+                            .append(" | ").append(f0(med("kafka", t, "c50_rps"))).append(" | ")
+                            .append(f0(med("kafka", t, "c50_p99"))).append(" | ").append(f0(med("kafka", t, "c1_p50")))
+                            .append(" | ").append(f1(med("kafka", t, "c50_cpu_us"))).append(" | ")
+                            .append(f0(plus(sum("kafka", t, "c50_errors"), sum("kafka", t, "c1_errors")))).append(" |\n");
+                }
+                s.append('\n');
+            }
             if (med("cache", "aicache", "c50_rps") != null) {
                 s.append("### AI cache (ai-cache hit vs miss vs no cache; pinned, same gateway, interleaved)\n\n");
                 s.append("The same ai-proxy route without `ai-cache`, with it keyed per request (every request a miss: "
@@ -1088,6 +1104,10 @@ public final class BenchTool {
             Double logOn = med("reqlog", "ailog", "c50_rps");
             goal(g, "RPS loss with ai-request-log on", "≤ 5 %", "≤ 2 %",
                     logOff == null || logOn == null ? null : (1 - logOn / logOff) * 100, 5, 2, true, " %");
+            Double kafkaOff = med("kafka", "ai", "c50_rps");
+            Double kafkaOn = med("kafka", "aikafka", "c50_rps");
+            goal(g, "RPS loss with kafka-logger on (batch 1 000, summaries)", "≤ 10 %", "≤ 5 %",
+                    kafkaOff == null || kafkaOn == null ? null : (1 - kafkaOn / kafkaOff) * 100, 10, 5, true, " %");
             Double propB = worst(true, med("prop", "builtin-small", "p99"), med("prop", "builtin-10k", "p99"));
             Double propE = worst(true, med("prop", "etcd-small", "p99"), med("prop", "etcd-10k", "p99"));
             goal(g, "config propagation p99, built-in store", "≤ 200 ms", "≤ 50 ms",

@@ -119,6 +119,22 @@ public final class KafkaBroker extends ManagedProcess {
         return port;
     }
 
+    /**
+     * Runs a broker until this JVM is told to stop (SIGTERM: the shutdown hook stops the broker by
+     * its PID and deletes its data): for bench/run.sh's kafka-logger row. Prints one line,
+     * {@code KAFKA bootstrap=127.0.0.1:<port> pid=<broker pid>}, once the broker serves.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        KafkaBroker broker = start();
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "kafka-broker-stop"));
+        System.out.println("KAFKA bootstrap=" + broker.bootstrap() + " pid=" + broker.pid());
+        System.out.flush();
+        while (broker.isRunning()) {
+            Thread.sleep(1000);
+        }
+        System.out.println("KAFKA broker exited; see " + broker.logFile());
+    }
+
     /** The broker's own log (stdout and stderr), for diagnosing a failed test. */
     public Path logFile() {
         return dir.resolve("broker-" + starts + ".log");

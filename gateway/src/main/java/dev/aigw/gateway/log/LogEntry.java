@@ -1,19 +1,25 @@
 package dev.aigw.gateway.log;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.net.SocketAddress;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -30,8 +36,9 @@ import java.util.Set;
  * ({@code llm_summary}, {@code llm_request}, {@code llm_response_text} …).
  *
  * <p>Secret headers ({@link #MASKED_HEADERS}) are replaced by {@link #MASK} everywhere an entry shows
- * headers. Built on the event loop in the log phase from what the request already holds: cheap, no
- * I/O. One instance per gateway (it holds the host name, looked up once).
+ * headers. Built on the event loop in the log phase from what the request already holds: written
+ * straight to JSON text with Jackson's streaming generator (no tree of maps, no copies of the header
+ * maps), no I/O. One instance per gateway (it holds the host name, looked up once).
  */
 public final class LogEntry {
 
@@ -43,6 +50,9 @@ public final class LogEntry {
 
     /** What a masked value is replaced with. */
     public static final String MASK = "******";
+
+    /** Jackson's streaming writer (Vert.x's JSON is Jackson too: the same text for the same values). */
+    private static final JsonFactory JSON = new JsonFactory();
 
     private final String hostname;
     private final String version;
@@ -78,70 +88,256 @@ public final class LogEntry {
     }
 
     /**
-     * APISIX's default entry.
+     * APISIX's default entry as JSON text, written straight from the request with a streaming
+     * generator (no tree of maps, no copies of the header maps): this runs on the event loop once
+     * per request for every logger. Fields, in order: the default ones, then
+     * {@link RequestContext#logFields()} (a field of the same name as a default one replaces its
+     * value in place, a null one is left out), then the fields of {@code extra}
+     * ({@code log_format_extra}) that neither added.
      *
-     * @param requestBody  the request body to include ({@code request.body}), or null
-     * @param responseBody the response body to include ({@code response.body}), or null
+     * @param requestBody     the request body to include ({@code request.body}), or null
+     * @param responseBody    the response body to include ({@code response.body}), or null
+     * @param extra           {@code log_format_extra}, or null
+     * @param maxReqBodyBytes the cut of {@code $request_body} in {@code extra}
      */
-    public JsonObject full(RequestContext ctx, String requestBody, String responseBody) {
+    public String fullJson(RequestContext ctx, String requestBody, String responseBody, LogEntryFormat extra,
+                           int maxReqBodyBytes) {
+        // Jackson's recycled buffers: the text is copied once, into the String
+        SegmentedStringWriter out = new SegmentedStringWriter(JSON._getBufferRecycler());
+        try {
+            try (JsonGenerator g = JSON.createGenerator(out)) {
+                writeFull(g, ctx, requestBody, responseBody, extra, maxReqBodyBytes);
+            }
+            return out.getAndClear();
+        } catch (IOException e) {
+            throw new EncodeException("log entry: " + e.getMessage(), e);
+        }
+    }
+
+    /** The text of a rendered entry ({@code log_format}) with the log fields added, as {@link #fullJson}. */
+    public static String formatJson(LogEntryFormat format, RequestContext ctx, int maxReqBodyBytes) {
+        JsonObject entry = format.render(ctx, maxReqBodyBytes);
+        addLogFields(entry, ctx);
+        return entry.encode();
+    }
+
+    private void writeFull(JsonGenerator g, RequestContext ctx, String requestBody, String responseBody,
+                           LogEntryFormat extra, int maxReqBodyBytes) throws IOException {
         HttpServerRequest req = ctx.request();
         HttpServerResponse resp = ctx.response();
         Route route = ctx.route();
-
-        JsonObject request = new JsonObject()
-                .put("url", url(ctx))
-                .put("uri", req.uri())
-                .put("method", req.method().name())
-                .put("headers", headers(req.headers(), true))
-                .put("querystring", querystring(req.query()))
-                .put("size", requestSize(ctx));
-        if (requestBody != null) {
-            request.put("body", requestBody);
-        }
-        JsonObject response = new JsonObject()
-                .put("status", ctx.status())
-                .put("headers", headers(resp.headers(), false))
-                .put("size", responseSize(ctx));
-        if (responseBody != null) {
-            response.put("body", responseBody);
+        Map<String, Object> fields = ctx.logFields();
+        // a plugin's field named like a default one replaces it in place (rare: checked once)
+        boolean overrides = false;
+        for (String k : fields.keySet()) {
+            if (DEFAULT_FIELDS.contains(k)) {
+                overrides = true;
+                break;
+            }
         }
 
-        JsonObject entry = new JsonObject()
-                .put("request", request)
-                .put("response", response)
-                .put("server", new JsonObject().put("hostname", hostname).put("version", version));
+        g.writeStartObject();
+        if (!override(g, overrides, fields, "request")) {
+            g.writeObjectFieldStart("request");
+            g.writeStringField("url", url(ctx));
+            g.writeStringField("uri", req.uri());
+            g.writeStringField("method", req.method().name());
+            g.writeFieldName("headers");
+            writeHeaders(g, req.headers(), true);
+            g.writeFieldName("querystring");
+            String query = req.query();
+            if (query == null || query.isEmpty()) {
+                g.writeStartObject();
+                g.writeEndObject();
+            } else {
+                JacksonCodec.encodeJson(querystring(query), g);
+            }
+            g.writeNumberField("size", requestSize(ctx));
+            if (requestBody != null) {
+                g.writeStringField("body", requestBody);
+            }
+            g.writeEndObject();
+        }
+        if (!override(g, overrides, fields, "response")) {
+            g.writeObjectFieldStart("response");
+            g.writeNumberField("status", ctx.status());
+            g.writeFieldName("headers");
+            writeHeaders(g, resp.headers(), false);
+            g.writeNumberField("size", responseSize(ctx));
+            if (responseBody != null) {
+                g.writeStringField("body", responseBody);
+            }
+            g.writeEndObject();
+        }
+        if (!override(g, overrides, fields, "server")) {
+            g.writeObjectFieldStart("server");
+            g.writeStringField("hostname", hostname);
+            g.writeStringField("version", version);
+            g.writeEndObject();
+        }
         String upstream = ctx.varString("upstream_addr");
-        if (upstream != null) {
-            entry.put("upstream", upstream);
+        if (upstream != null && !override(g, overrides, fields, "upstream")) {
+            g.writeStringField("upstream", upstream);
         }
         if (route != null) {
-            Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
-            String serviceId = sid == null ? null : String.valueOf(sid);
-            entry.put("service_id", serviceId == null ? "" : serviceId);
-            entry.put("route_id", route.id());
-        } else {
-            entry.put("service_id", host(ctx));
+            if (!override(g, overrides, fields, "service_id")) {
+                Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
+                g.writeStringField("service_id", sid == null ? "" : String.valueOf(sid));
+            }
+            if (!override(g, overrides, fields, "route_id")) {
+                g.writeStringField("route_id", route.id());
+            }
+        } else if (!override(g, overrides, fields, "service_id")) {
+            g.writeStringField("service_id", host(ctx));
         }
         String consumer = ctx.varString("consumer_name");
-        if (consumer != null) {
-            entry.put("consumer", new JsonObject().put("username", consumer));
+        if (consumer != null && !override(g, overrides, fields, "consumer")) {
+            g.writeObjectFieldStart("consumer");
+            g.writeStringField("username", consumer);
+            g.writeEndObject();
         }
-        entry.put("client_ip", clientIp(ctx));
-        entry.put("start_time", ctx.startMillis());
-
+        String clientIp = clientIp(ctx);
+        if (!override(g, overrides, fields, "client_ip")) {
+            if (clientIp == null) {
+                g.writeNullField("client_ip");
+            } else {
+                g.writeStringField("client_ip", clientIp);
+            }
+        }
+        if (!override(g, overrides, fields, "start_time")) {
+            g.writeNumberField("start_time", ctx.startMillis());
+        }
         long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
         double latency = (end - ctx.startNanos()) / 1_000_000.0;
         double apisixLatency = latency;
-        entry.put("latency", latency);
+        if (!override(g, overrides, fields, "latency")) {
+            g.writeNumberField("latency", latency);
+        }
         Double upstreamSeconds = toDouble(ctx.var("upstream_response_time"));
         if (upstreamSeconds != null) {
             double upstreamLatency = upstreamSeconds * 1000.0;
-            entry.put("upstream_latency", upstreamLatency);
+            if (!override(g, overrides, fields, "upstream_latency")) {
+                g.writeNumberField("upstream_latency", upstreamLatency);
+            }
             apisixLatency = Math.max(0, latency - upstreamLatency);
         }
-        entry.put("apisix_latency", apisixLatency);
-        addLogFields(entry, ctx);
-        return entry;
+        if (!override(g, overrides, fields, "apisix_latency")) {
+            g.writeNumberField("apisix_latency", apisixLatency);
+        }
+
+        for (Map.Entry<String, Object> f : fields.entrySet()) {
+            if (f.getValue() == null) {
+                continue;
+            }
+            String k = f.getKey();
+            if (overrides && DEFAULT_FIELDS.contains(k)
+                    && defaultPresent(k, upstream != null, route != null, consumer != null, upstreamSeconds != null)) {
+                continue; // written in place of the default field
+            }
+            g.writeFieldName(k);
+            JacksonCodec.encodeJson(f.getValue(), g);
+        }
+
+        if (extra != null) {
+            for (Map.Entry<String, Object> e : extra.renderFields(ctx, maxReqBodyBytes)) {
+                String k = e.getKey();
+                boolean present = fields.get(k) != null || DEFAULT_FIELDS.contains(k)
+                        && defaultPresent(k, upstream != null, route != null, consumer != null, upstreamSeconds != null);
+                if (!present) { // never clobber a default field
+                    g.writeFieldName(k);
+                    JacksonCodec.encodeJson(e.getValue(), g);
+                }
+            }
+        }
+        g.writeEndObject();
+    }
+
+    /** Top-level fields of the default entry. */
+    private static final Set<String> DEFAULT_FIELDS = Set.of("request", "response", "server", "upstream",
+            "service_id", "route_id", "consumer", "client_ip", "start_time", "latency", "upstream_latency",
+            "apisix_latency");
+
+    /** Whether the default entry has this default field for this request. */
+    private static boolean defaultPresent(String k, boolean upstream, boolean route, boolean consumer,
+                                          boolean upstreamLatency) {
+        return switch (k) {
+            case "upstream" -> upstream;
+            case "route_id" -> route;
+            case "consumer" -> consumer;
+            case "upstream_latency" -> upstreamLatency;
+            default -> true;
+        };
+    }
+
+    /** Writes a plugin's non-null field of this name in place of the default one; false if none. */
+    private static boolean override(JsonGenerator g, boolean overrides, Map<String, Object> fields, String key)
+            throws IOException {
+        if (!overrides) {
+            return false;
+        }
+        Object v = fields.get(key);
+        if (v == null) {
+            return false;
+        }
+        g.writeFieldName(key);
+        JacksonCodec.encodeJson(v, g);
+        return true;
+    }
+
+    /**
+     * Lowercase names; a repeated header becomes an array (as ngx.req.get_headers). Names in the
+     * order of {@code MultiMap.names()} (sorted, case-insensitively), values in arrival order: the
+     * entries are walked once and sorted stably, instead of a sorted set of names and a lookup of
+     * every name's values.
+     */
+    private static void writeHeaders(JsonGenerator g, MultiMap headers, boolean mask) throws IOException {
+        int n = headers.size() + 4; // size() counts names: a repeated header has more entries
+        String[] names = new String[n];
+        String[] values = new String[n];
+        int i = 0;
+        for (Map.Entry<String, String> e : headers) {
+            if (i == names.length) {
+                names = Arrays.copyOf(names, i * 2);
+                values = Arrays.copyOf(values, i * 2);
+            }
+            names[i] = e.getKey();
+            values[i++] = e.getValue();
+        }
+        Integer[] order = null;
+        for (int k = 1; k < i; k++) {
+            if (String.CASE_INSENSITIVE_ORDER.compare(names[k - 1], names[k]) > 0) {
+                order = new Integer[i];
+                for (int m = 0; m < i; m++) {
+                    order[m] = m;
+                }
+                String[] ns = names;
+                Arrays.sort(order, (a, b) -> String.CASE_INSENSITIVE_ORDER.compare(ns[a], ns[b])); // stable
+                break;
+            }
+        }
+        g.writeStartObject();
+        int k = 0;
+        while (k < i) {
+            int first = order == null ? k : order[k];
+            int end = k + 1;
+            while (end < i && names[first].equalsIgnoreCase(names[order == null ? end : order[end]])) {
+                end++;
+            }
+            String key = names[first].toLowerCase(Locale.ROOT);
+            if (mask && MASKED_HEADERS.contains(key)) {
+                g.writeStringField(key, MASK);
+            } else if (end - k == 1) {
+                g.writeStringField(key, values[first]);
+            } else {
+                g.writeArrayFieldStart(key);
+                for (int m = k; m < end; m++) {
+                    g.writeString(values[order == null ? m : order[m]]);
+                }
+                g.writeEndArray();
+            }
+            k = end;
+        }
+        g.writeEndObject();
     }
 
     /**
@@ -227,25 +423,6 @@ public final class LogEntry {
         }
         SocketAddress remote = ctx.request().remoteAddress();
         return remote == null ? null : remote.hostAddress();
-    }
-
-    /** Lowercase names; a repeated header becomes an array (as ngx.req.get_headers). */
-    private static JsonObject headers(MultiMap headers, boolean mask) {
-        JsonObject out = new JsonObject();
-        for (String name : headers.names()) {
-            String key = name.toLowerCase(Locale.ROOT);
-            if (mask && MASKED_HEADERS.contains(key)) {
-                out.put(key, MASK);
-                continue;
-            }
-            var all = headers.getAll(name);
-            if (all.size() == 1) {
-                out.put(key, all.get(0));
-            } else {
-                out.put(key, new JsonArray(new ArrayList<Object>(all)));
-            }
-        }
-        return out;
     }
 
     /** ngx.req.get_uri_args: decoded; a flag without '=' is true; a repeated name an array. */

@@ -189,18 +189,37 @@ public final class AiAttempt {
 
     private void relayBuffered() {
         long cap = executor.transport().bufferCap();
-        Buffer acc = Buffer.buffer();
+        long announced = contentLength();
+        // a small answer is one chunk, kept as it is (Vert.x hands over heap copies); a larger one is
+        // gathered in a buffer sized once from Content-Length (within the cap), not grown by doubling
+        Buffer[] acc = {null};
+        long[] size = {0};
+        boolean[] owned = {false};
         resp.handler(chunk -> {
             if (finished) {
                 return;
             }
             markFirstByte();
-            if (acc.length() + (long) chunk.length() > cap) {
+            if (size[0] + chunk.length() > cap) {
                 LOG.warn("ai-proxy {}: answer larger than {} bytes, aborted", instance.name(), cap);
                 fail(new AiCallException(502, "max_response_bytes exceeded"));
                 return;
             }
-            acc.appendBuffer(chunk);
+            size[0] += chunk.length();
+            Buffer a = acc[0];
+            if (a == null) {
+                acc[0] = chunk;
+                return;
+            }
+            if (!owned[0]) {
+                // second chunk: from now on a buffer of our own
+                Buffer grown = Buffer.buffer((int) Math.min(Math.min(cap, Integer.MAX_VALUE - 8), Math.max(announced, size[0])));
+                grown.appendBuffer(a);
+                acc[0] = grown;
+                owned[0] = true;
+                a = grown;
+            }
+            a.appendBuffer(chunk);
         });
         resp.endHandler(v -> {
             if (finished) {
@@ -209,10 +228,11 @@ public final class AiAttempt {
             finished = true;
             markFirstByte();
             setTimes();
-            Buffer body = acc;
+            Buffer got = acc[0] == null ? Buffer.buffer() : acc[0];
+            Buffer body = got;
             if (resp.statusCode() < 400) {
                 try {
-                    Buffer converted = translator.response(acc, obs);
+                    Buffer converted = translator.response(got, obs);
                     if (converted != null) {
                         body = converted;
                     }
@@ -224,7 +244,7 @@ public final class AiAttempt {
                 }
                 observed();
             } else {
-                body = translator.error(resp.statusCode(), acc);
+                body = translator.error(resp.statusCode(), got);
             }
             copyHeaders();
             ctx.sendHead(resp.statusCode());
@@ -232,6 +252,19 @@ public final class AiAttempt {
             done.tryComplete();
         });
         resp.resume();
+    }
+
+    /** The provider's Content-Length, or -1. */
+    private long contentLength() {
+        String cl = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (cl != null) {
+            try {
+                return Long.parseLong(cl.trim());
+            } catch (NumberFormatException ignored) {
+                // chunked or malformed: grown as it comes
+            }
+        }
+        return -1;
     }
 
     /** The LLM variables from what the translator observed. */

@@ -1,5 +1,7 @@
 package dev.aigw.plugins.aiproxy;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.aigw.gateway.context.HopByHop;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
@@ -16,10 +18,14 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
@@ -43,6 +49,8 @@ import java.util.Set;
 public final class AiExecutor {
 
     private static final Logger LOG = LoggerFactory.getLogger(AiExecutor.class);
+    /** Jackson's streaming writer, for the request body sent to the provider. */
+    private static final JsonFactory JSON = new JsonFactory();
 
     /** The client's own credentials never reach the provider: the configured auth does. */
     private static final Set<String> NOT_FORWARDED = Set.of("host", "content-length", "accept-encoding",
@@ -191,6 +199,31 @@ public final class AiExecutor {
         });
     }
 
+    /**
+     * The body to send, encoded into a buffer sized from the client's body (the translated body is
+     * about as large): Vert.x's {@code toBuffer} starts small and doubles, copying as it grows.
+     */
+    static Buffer encode(JsonObject body, int sizeHint) {
+        Buffer out = Buffer.buffer(Math.max(256, sizeHint + (sizeHint >> 4) + 64));
+        OutputStream sink = new OutputStream() {
+            @Override
+            public void write(int b) {
+                out.appendByte((byte) b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                out.appendBytes(b, off, len);
+            }
+        };
+        try (JsonGenerator g = JSON.createGenerator(sink)) {
+            JacksonCodec.encodeJson(body, g);
+        } catch (IOException e) {
+            throw new EncodeException(e.getMessage(), e);
+        }
+        return out;
+    }
+
     private Outgoing prepare(AiInstance inst, RequestContext ctx, AiRequest req, String mappedModel) {
         AiProvider provider = inst.provider();
         Translator tr;
@@ -224,7 +257,7 @@ public final class AiExecutor {
             }
             if (sent != null) {
                 provider.rewriteBody(tr.target(), sent);
-                bytes = sent.toBuffer();
+                bytes = encode(sent, req.body() == null || ctx.body() == null ? 0 : ctx.body().length());
             }
         }
         if (bytes == null) {

@@ -131,7 +131,7 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
             return;
         }
         AccessLogWriter w = writer(p);
-        if (w == null || !w.enqueue(entries.entry(conf.entry(), ctx).encode())) {
+        if (w == null || !w.enqueue(entries.entry(conf.entry(), ctx))) {
             long n = dropped.incrementAndGet();
             if (n == 1 || n % 10_000 == 0) {
                 LOG.warn("file-logger: {} lines dropped (queue full or too many files)", n);

@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
@@ -151,27 +150,38 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
         if (m == null) {
             return;
         }
-        JsonObject entry = entries.entry(conf.entry(), ctx);
+        String entry = entries.entry(conf.entry(), ctx);
         String routeId = ctx.route() == null ? "" : ctx.route().id();
         m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> (batch, max) -> send(conf, batch, max), entry);
     }
 
-    /** APISIX's encoding: a single object when batch_max_size is 1, else an array or one object per line. */
+    /**
+     * APISIX's encoding: a single object when batch_max_size is 1, else an array or one object per
+     * line. Entries are JSON text ({@link LoggerEntries#entry}), joined as they are.
+     */
     static String encode(List<Object> batch, int batchMaxSize, boolean newLine) {
         if (batchMaxSize == 1 && batch.size() == 1) {
-            return String.valueOf(batch.get(0) instanceof JsonObject j ? j.encode() : batch.get(0));
+            return text(batch.get(0));
         }
-        if (!newLine) {
-            return new JsonArray(new ArrayList<>(batch)).encode();
-        }
-        StringBuilder sb = new StringBuilder();
+        int size = 2;
         for (Object e : batch) {
-            if (sb.length() > 0) {
-                sb.append('\n');
-            }
-            sb.append(e instanceof JsonObject j ? j.encode() : String.valueOf(e));
+            size += (e instanceof String s ? s.length() : 256) + 1;
         }
-        return sb.toString();
+        StringBuilder sb = new StringBuilder(size);
+        if (!newLine) {
+            sb.append('[');
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (i > 0) {
+                sb.append(newLine ? '\n' : ',');
+            }
+            sb.append(text(batch.get(i)));
+        }
+        return newLine ? sb.toString() : sb.append(']').toString();
+    }
+
+    private static String text(Object entry) {
+        return entry instanceof JsonObject j ? j.encode() : String.valueOf(entry);
     }
 
     private HttpClient client(boolean verify) {

@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -129,25 +128,18 @@ public final class LoggerEntries {
         return chunk;
     }
 
-    /** The entry for this request (log phase). */
-    public JsonObject entry(Options o, RequestContext ctx) {
+    /**
+     * The entry for this request as JSON text (log phase, on the event loop): the default entry is
+     * written straight to text ({@link LogEntry#fullJson}), a {@code log_format} rendered then encoded.
+     */
+    public String entry(Options o, RequestContext ctx) {
         Meta m = meta();
         LogEntryFormat format = o.format() != null ? o.format() : m != null ? m.format() : null;
         if (format != null) {
-            JsonObject e = format.render(ctx, o.maxReqBody());
-            LogEntry.addLogFields(e, ctx);
-            return e;
+            return LogEntry.formatJson(format, ctx, o.maxReqBody());
         }
-        JsonObject e = entries.full(ctx, requestBody(o, ctx), responseBody(o, ctx));
         LogEntryFormat extra = o.extraSet() ? o.extra() : m == null ? null : m.extra();
-        if (extra != null) {
-            for (Map.Entry<String, Object> f : extra.renderFields(ctx, o.maxReqBody())) {
-                if (!e.containsKey(f.getKey())) { // never clobber a default field
-                    e.put(f.getKey(), f.getValue());
-                }
-            }
-        }
-        return e;
+        return entries.fullJson(ctx, requestBody(o, ctx), responseBody(o, ctx), extra, o.maxReqBody());
     }
 
     private Meta meta() {
