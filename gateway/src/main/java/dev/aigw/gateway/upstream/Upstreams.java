@@ -99,7 +99,7 @@ public final class Upstreams {
         // use one of these pools: retire them only after such requests have surely started.
         vertx.setTimer(RETIRE_DELAY_MS, t -> {
             for (HttpUpstream u : dropped) {
-                u.client().shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS)
+                u.shutdown(shutdownGraceMs)
                         .onFailure(err -> LOG.warn("closing an upstream pool failed: {}", err.toString()));
             }
         });
@@ -114,7 +114,7 @@ public final class Upstreams {
     public Future<Void> close() {
         List<Future<Void>> closing = new ArrayList<>();
         for (HttpUpstream u : cache.values()) {
-            closing.add(u.client().close());
+            closing.add(u.close());
         }
         cache.clear();
         return Future.join(closing).mapEmpty();
