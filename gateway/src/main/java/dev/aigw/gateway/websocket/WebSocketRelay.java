@@ -75,9 +75,8 @@ public final class WebSocketRelay {
                 .setTryUsePerFrameCompression(false)
                 .setTryUsePerMessageCompression(false)
                 .setTcpNoDelay(true);
-        if (ssl) {
-            o.setSsl(true).setTrustAll(!verify).setVerifyHost(verify);
-        }
+        // ssl is the default; a connection may still choose (WebSocketConnectOptions.setSsl)
+        o.setSsl(ssl).setTrustAll(!verify).setVerifyHost(verify);
         return vertx.createWebSocketClient(o);
     }
 
