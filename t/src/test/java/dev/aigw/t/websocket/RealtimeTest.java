@@ -79,13 +79,17 @@ class RealtimeTest {
         }
     }
 
-    static WebSocket connect(String uri, String... headers) throws Exception {
+    /** A session whose text messages go to {@code events} from the first one on (handlers set before the handshake). */
+    static WebSocket connect(LinkedBlockingQueue<String> events, String uri, String... headers) throws Exception {
         WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1")
                 .setPort(gw().config().nodePort()).setURI(uri);
         for (int i = 0; i + 1 < headers.length; i += 2) {
             o.addHeader(headers[i], headers[i + 1]);
         }
-        return client.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        io.vertx.core.http.ClientWebSocket ws = client.webSocket();
+        ws.textMessageHandler(events::add);
+        ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return ws;
     }
 
     static JsonObject next(LinkedBlockingQueue<String> q) throws InterruptedException {
@@ -116,11 +120,10 @@ class RealtimeTest {
                 .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-provider-key")))
                 .put("override", new JsonObject().put("endpoint", mock().url() + "/v1/realtime")));
         mock().usage(31, 9);
-        WebSocket ws = connect("/v1/realtime?model=gpt-4o-realtime-preview&session=a1",
-                "Authorization", "Bearer client-own-key", "OpenAI-Beta", "realtime=v1");
         LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+        WebSocket ws = connect(events, "/v1/realtime?model=gpt-4o-realtime-preview&session=a1",
+                "Authorization", "Bearer client-own-key", "OpenAI-Beta", "realtime=v1");
         CompletableFuture<Short> closed = new CompletableFuture<>();
-        ws.textMessageHandler(events::add);
         ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
 
         JsonObject created = next(events);
@@ -168,9 +171,8 @@ class RealtimeTest {
                 .put("auth", new JsonObject().put("header", new JsonObject().put("api-key", "azure-provider-key")))
                 .put("override", new JsonObject().put("endpoint",
                         mock().url() + "/openai/realtime?api-version=2024-10-01-preview&deployment=gpt-4o-rt")));
-        WebSocket ws = connect("/openai/realtime?api-key=client-key", "api-key", "client-key");
         LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
-        ws.textMessageHandler(events::add);
+        WebSocket ws = connect(events, "/openai/realtime?api-key=client-key", "api-key", "client-key");
         assertEquals("session.created", next(events).getString("type"));
         MockLlm.RecordedRequest up = mock().requests(MockLlm.Kind.REALTIME).get(0);
         assertEquals("azure-provider-key", up.header("api-key"));
@@ -184,9 +186,8 @@ class RealtimeTest {
                 .put("auth", new JsonObject().put("query", new JsonObject().put("key", "q-provider-key")))
                 .put("options", new JsonObject().put("model", "gpt-realtime"))
                 .put("override", new JsonObject().put("endpoint", mock().url() + "/v1/realtime")));
-        WebSocket ws2 = connect("/v1/rt-model?model=client-choice");
         LinkedBlockingQueue<String> events2 = new LinkedBlockingQueue<>();
-        ws2.textMessageHandler(events2::add);
+        WebSocket ws2 = connect(events2, "/v1/rt-model?model=client-choice");
         assertEquals("gpt-realtime", next(events2).getJsonObject("session").getString("model"));
         MockLlm.RecordedRequest up2 = mock().requests(MockLlm.Kind.REALTIME).get(1);
         assertEquals("gpt-realtime", up2.queryParam("model"), "options.model wins over the client's");
@@ -199,7 +200,7 @@ class RealtimeTest {
         route("rt-anthropic", "/v1/rt-anthropic", new JsonObject().put("provider", "anthropic")
                 .put("auth", new JsonObject().put("header", new JsonObject().put("x-api-key", "k"))));
         try {
-            connect("/v1/rt-anthropic");
+            connect(new LinkedBlockingQueue<>(), "/v1/rt-anthropic");
             fail("upgraded");
         } catch (ExecutionException e) {
             UpgradeRejectedException r = assertInstanceOf(UpgradeRejectedException.class, e.getCause());

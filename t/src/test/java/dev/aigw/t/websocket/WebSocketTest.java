@@ -110,7 +110,8 @@ class WebSocketTest {
         final LinkedBlockingQueue<Object> messages = new LinkedBlockingQueue<>();
         final CompletableFuture<String> closed = new CompletableFuture<>();
 
-        Session(WebSocket ws) {
+        /** Handlers set before the handshake, so nothing the gateway sends first is missed. */
+        Session(io.vertx.core.http.ClientWebSocket ws) {
             this.ws = ws;
             ws.textMessageHandler(messages::add);
             ws.binaryMessageHandler(b -> messages.add(b.getBytes()));
@@ -138,7 +139,15 @@ class WebSocketTest {
     }
 
     static Session open(String uri, String... headers) throws Exception {
-        return new Session(connect(uri, headers).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1")
+                .setPort(gw().config().nodePort()).setURI(uri);
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            o.addHeader(headers[i], headers[i + 1]);
+        }
+        io.vertx.core.http.ClientWebSocket ws = client.webSocket();
+        Session s = new Session(ws);
+        ws.connect(o).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return s;
     }
 
     /** The handshake's failure: the status the gateway answered instead of 101. */
