@@ -244,6 +244,21 @@ class WebSocketTest {
     }
 
     @Test
+    void upstreamIdWithPassHostRewrite() throws Exception {
+        put("/upstreams/ws-up", upstream(echo.hostPort()).put("pass_host", "rewrite").put("upstream_host", "ws.example"));
+        put("/routes/ws-by-id", new JsonObject().put("uri", "/ws/by-id").put("upstream_id", "ws-up")
+                .put("enable_websocket", true));
+        awaitLive("/ws/by-id");
+        echo.reset();
+        Session s = open("/ws/by-id");
+        s.ws.writeTextMessage("by id");
+        assertEquals("by id", s.next());
+        assertEquals("ws.example", echo.upgrades.get(0).get("Host"), "pass_host rewrite on the handshake");
+        s.ws.close();
+        s.awaitClose();
+    }
+
+    @Test
     void keyAuthRefusesTheUpgradeBeforeAnyUpstreamConnection() throws Exception {
         put("/consumers/ws_user", new JsonObject().put("username", "ws_user")
                 .put("plugins", new JsonObject().put("key-auth", new JsonObject().put("key", "ws-secret-key"))));
