@@ -111,7 +111,6 @@ public final class WebSocketRelay {
         private long lastActivity;
         private long timer = -1;
         private long bytesToClient;
-        private long bytesToUpstream;
         private int downMessage;
         private int upMessage;
         private boolean closing;
@@ -235,7 +234,6 @@ public final class WebSocketRelay {
                 int total;
                 if (fromClient) {
                     total = downMessage = f.isContinuation() ? downMessage + len : len;
-                    bytesToUpstream += len;
                 } else {
                     total = upMessage = f.isContinuation() ? upMessage + len : len;
                     bytesToClient += len;
@@ -319,7 +317,6 @@ public final class WebSocketRelay {
             recordTime();
             ctx.setVar("body_bytes_sent", bytesToClient);
             ctx.setVar("bytes_sent", bytesToClient);
-            ctx.setVar("websocket_bytes_received", bytesToUpstream);
             end();
             upgrade.finish(101);
         }
