@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real WebSocket upstream on 127.0.0.1 (Vert.x): echoes each text and binary message as a whole;
- * the text message {@code close <code> <reason>} makes it close with that code. Records each upgrade's
+ * the text message {@code close <code> <reason>} makes it close with that code. On {@code /ws/stall...}
+ * it accepts the upgrade and reads nothing until {@link #resumeStalled()}. Records each upgrade's
  * headers and the close code each session ended with. A plain HTTP request is answered 200 with the
  * headers it carried, as JSON.
  */
@@ -26,6 +27,8 @@ final class EchoServer implements AutoCloseable {
     final List<MultiMap> plain = new CopyOnWriteArrayList<>();
     final List<String> closes = new CopyOnWriteArrayList<>();
     final AtomicInteger open = new AtomicInteger();
+    final List<io.vertx.core.http.ServerWebSocket> stalled = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.atomic.AtomicLong stalledBytes = new java.util.concurrent.atomic.AtomicLong();
 
     EchoServer() throws Exception {
         server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(1 << 20)
@@ -42,7 +45,14 @@ final class EchoServer implements AutoCloseable {
         return "127.0.0.1:" + port();
     }
 
+    /** Stalled sessions read again (what they read is counted in {@link #stalledBytes}). */
+    void resumeStalled() {
+        stalled.forEach(io.vertx.core.http.ServerWebSocket::resume);
+    }
+
     void reset() {
+        stalled.clear();
+        stalledBytes.set(0);
         upgrades.clear();
         plain.clear();
         closes.clear();
@@ -57,8 +67,17 @@ final class EchoServer implements AutoCloseable {
             return;
         }
         upgrades.add(MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+        boolean stall = req.path().startsWith("/ws/stall");
         req.toWebSocket().onSuccess(ws -> {
             open.incrementAndGet();
+            if (stall) {
+                // a peer that stops reading (the gateway must stop reading its client) until resumed
+                ws.handler(b -> stalledBytes.addAndGet(b.length()));
+                ws.pause();
+                stalled.add(ws);
+                ws.closeHandler(v -> open.decrementAndGet());
+                return;
+            }
             ws.textMessageHandler(text -> {
                 if (text.startsWith("close ")) {
                     String[] p = text.split(" ", 3);

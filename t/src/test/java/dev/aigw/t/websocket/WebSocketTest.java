@@ -244,6 +244,52 @@ class WebSocketTest {
     }
 
     @Test
+    void aStalledUpstreamPausesTheClient() throws Exception {
+        route("ws-stall", "/ws/stall", new JsonObject());
+        Session s = open("/ws/stall");
+        Buffer chunk = Buffer.buffer(new byte[128 * 1024]);
+        long bound = 256L << 20;
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // the client writes whenever its connection takes more (as a well-behaved client does); were the
+        // gateway to keep reading it while the upstream reads nothing, it would take all of it into memory
+        vertx.runOnContext(v -> new Runnable() {
+            @Override
+            public void run() {
+                while (!s.ws.writeQueueFull() && sent.get() < bound && !stop.get()) {
+                    s.ws.writeBinaryMessage(chunk);
+                    sent.addAndGet(chunk.length());
+                }
+                if (sent.get() < bound && !stop.get()) {
+                    s.ws.drainHandler(d -> run());
+                }
+            }
+        }.run());
+        long last = -1;
+        int still = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (still < 6 && sent.get() < bound && System.nanoTime() - deadline < 0) {
+            sleep(500);
+            long now = sent.get();
+            still = now == last ? still + 1 : 0;
+            last = now;
+        }
+        stop.set(true);
+        assertTrue(sent.get() < bound, "the client was pushed back before " + bound + " bytes: " + sent.get());
+
+        // once the upstream reads again, the gateway resumes the client: everything arrives
+        echo.resumeStalled();
+        long total = sent.get();
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (echo.stalledBytes.get() < total && System.nanoTime() - until < 0) {
+            sleep(100);
+        }
+        assertEquals(total, echo.stalledBytes.get(), "every byte the client sent reached the upstream");
+        s.ws.close();
+        s.awaitClose();
+    }
+
+    @Test
     void upstreamIdWithPassHostRewrite() throws Exception {
         put("/upstreams/ws-up", upstream(echo.hostPort()).put("pass_host", "rewrite").put("upstream_host", "ws.example"));
         put("/routes/ws-by-id", new JsonObject().put("uri", "/ws/by-id").put("upstream_id", "ws-up")
