@@ -104,7 +104,8 @@ public final class Bootstrap {
             sinks.add(trafficStats);
         }
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
-                new BodyBudget(config.requestBodyBufferBudget()), config.maxPostArgsReadableSize());
+                new BodyBudget(config.requestBodyBufferBudget()), config.maxPostArgsReadableSize())
+                .webSocketMaxMessageSize(config.webSocketMaxMessageSize());
         this.metrics = createMetrics();
     }
 

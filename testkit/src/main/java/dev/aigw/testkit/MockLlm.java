@@ -53,7 +53,13 @@ import java.util.regex.Pattern;
  *   <li>{@code POST .../responses}: OpenAI's Responses API, a {@code response} or its
  *       {@code response.*} events;</li>
  *   <li>{@code POST .../model/{id}/converse} and {@code /converse-stream}: Bedrock Converse, JSON or
- *       {@code application/vnd.amazon.eventstream} frames.</li>
+ *       {@code application/vnd.amazon.eventstream} frames;</li>
+ *   <li>a WebSocket upgrade on {@code .../realtime} (OpenAI's Realtime API, Azure's {@code /openai/realtime}):
+ *       recorded as {@link Kind#REALTIME} (handshake headers and query); sends {@code session.created},
+ *       answers {@code session.update} with {@code session.updated} and {@code response.create} with
+ *       {@code response.created}, text deltas of the content, {@code response.done} (status
+ *       {@code completed}, usage with the configured tokens); {@link #realtimeEvents()} lists the
+ *       client events it received.</li>
  * </ul>
  * With {@link #toolCall(String)} set, a request that declares tools (and whose last message is not a
  * tool result) is answered with a call of its first tool, in each protocol's shape.
@@ -77,7 +83,7 @@ import java.util.regex.Pattern;
 public final class MockLlm implements AutoCloseable {
 
     /** What an endpoint is for; requests are counted per kind. */
-    public enum Kind { CHAT, EMBEDDINGS, VERTEX_PREDICT, TOKEN, MESSAGES, RESPONSES, CONVERSE, OTHER }
+    public enum Kind { CHAT, EMBEDDINGS, VERTEX_PREDICT, TOKEN, MESSAGES, RESPONSES, CONVERSE, REALTIME, OTHER }
 
     /**
      * One request as the mock received it.
@@ -144,6 +150,7 @@ public final class MockLlm implements AutoCloseable {
     private final AtomicInteger arrivals = new AtomicInteger();
     private final AtomicLong tokenSerial = new AtomicLong();
     private final Map<String, BiConsumer<HttpServerRequest, RecordedRequest>> responders = new ConcurrentHashMap<>();
+    private final List<JsonObject> realtimeEvents = new CopyOnWriteArrayList<>();
 
     // Behaviour: written by the test thread, read on the event loop.
     private volatile int status;
@@ -226,6 +233,7 @@ public final class MockLlm implements AutoCloseable {
         failNextStatus = 500;
         toolArgs = null;
         requests.clear();
+        realtimeEvents.clear();
         streams.clear();
         tokenAssertions.clear();
         issuedTokens.clear();
@@ -478,9 +486,22 @@ public final class MockLlm implements AutoCloseable {
         }
     }
 
+    /** The client events (JSON text messages) received on Realtime sessions, in order. */
+    public List<JsonObject> realtimeEvents() {
+        return List.copyOf(realtimeEvents);
+    }
+
     private void handle(HttpServerRequest req) {
         Instant receivedAt = Instant.now();
         int index = arrivals.getAndIncrement();
+        if (req.path().endsWith("/realtime") && req.canUpgradeToWebSocket()) {
+            RecordedRequest recorded = new RecordedRequest(index, Kind.REALTIME, req.method().name(), req.path(),
+                    req.query(), copyHeaders(req.headers()), "", receivedAt);
+            requests.add(recorded);
+            counts.get(Kind.REALTIME).incrementAndGet();
+            realtime(req);
+            return;
+        }
         req.body().onComplete(ar -> {
             String body = ar.succeeded() ? ar.result().toString(StandardCharsets.UTF_8) : "";
             Kind kind = classify(req.method().name(), req.path());
@@ -504,6 +525,62 @@ public final class MockLlm implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** OpenAI's Realtime API over a WebSocket, in its event shapes (text responses). */
+    private void realtime(HttpServerRequest req) {
+        String model = req.getParam("model") != null ? req.getParam("model")
+                : req.getParam("deployment") != null ? req.getParam("deployment") : "gpt-4o-realtime-preview";
+        String text = content;
+        int in = promptTokens;
+        int out = completionTokens;
+        req.toWebSocket().onSuccess(ws -> {
+            String sessionId = "sess_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+            JsonObject session = new JsonObject().put("id", sessionId).put("object", "realtime.session")
+                    .put("model", model).put("modalities", new io.vertx.core.json.JsonArray().add("text").add("audio"));
+            ws.writeTextMessage(event("session.created").put("session", session).encode());
+            ws.textMessageHandler(msg -> {
+                JsonObject ev;
+                try {
+                    ev = new JsonObject(msg);
+                } catch (RuntimeException e) {
+                    ws.writeTextMessage(event("error").put("error", new JsonObject().put("type", "invalid_request_error")
+                            .put("message", "invalid JSON")).encode());
+                    return;
+                }
+                realtimeEvents.add(ev);
+                switch (ev.getString("type", "")) {
+                    case "session.update" -> ws.writeTextMessage(event("session.updated").put("session", session).encode());
+                    case "response.create" -> {
+                        String rid = "resp_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+                        JsonObject response = new JsonObject().put("id", rid).put("object", "realtime.response")
+                                .put("status", "in_progress").put("output", new io.vertx.core.json.JsonArray());
+                        ws.writeTextMessage(event("response.created").put("response", response.copy()).encode());
+                        for (String piece : text.split("(?<= )")) {
+                            ws.writeTextMessage(event("response.text.delta").put("response_id", rid)
+                                    .put("item_id", "item_1").put("output_index", 0).put("content_index", 0)
+                                    .put("delta", piece).encode());
+                        }
+                        JsonObject usage = new JsonObject().put("total_tokens", in + out).put("input_tokens", in)
+                                .put("output_tokens", out)
+                                .put("input_token_details", new JsonObject().put("text_tokens", in).put("audio_tokens", 0)
+                                        .put("cached_tokens", 0))
+                                .put("output_token_details", new JsonObject().put("text_tokens", out).put("audio_tokens", 0));
+                        response.put("status", "completed").put("usage", usage).put("output", new io.vertx.core.json.JsonArray()
+                                .add(new JsonObject().put("id", "item_1").put("type", "message").put("role", "assistant")
+                                        .put("content", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                                                .put("type", "text").put("text", text)))));
+                        ws.writeTextMessage(event("response.done").put("response", response).encode());
+                    }
+                    default -> { }
+                }
+            });
+        });
+    }
+
+    private static JsonObject event(String type) {
+        return new JsonObject().put("type", type)
+                .put("event_id", "event_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20));
     }
 
     private static Kind classify(String method, String path) {

@@ -83,6 +83,7 @@ public final class GatewayConfig {
     private final long clientMaxBodySize;
     private final long requestBodyBufferBudget;
     private final long maxPostArgsReadableSize;
+    private final int webSocketMaxMessageSize;
     private final Duration gracefulShutdownTimeout;
     private final HttpTimeouts httpTimeouts;
     private final List<String> warnings = new ArrayList<>();
@@ -158,6 +159,13 @@ public final class GatewayConfig {
         // APISIX's unit: MiB, 64 by default, 0 = no cap of its own
         this.maxPostArgsReadableSize = (postArgs == null ? 64
                 : integer("apisix.max_post_args_readable_size", postArgs, 0)) * 1024 * 1024;
+        long wsMax = value(raw, "apisix.websocket.max_message_size") == null ? 1L << 20
+                : parseSize("apisix.websocket.max_message_size");
+        if (wsMax < 1 || wsMax > Integer.MAX_VALUE - 1) {
+            throw invalid("apisix.websocket.max_message_size must be between 1 and 2047m (got "
+                    + value(raw, "apisix.websocket.max_message_size") + ")");
+        }
+        this.webSocketMaxMessageSize = (int) wsMax;
         Object grace = value(raw, "apisix.graceful_shutdown_timeout");
         long graceSeconds = grace == null ? 10 : integer("apisix.graceful_shutdown_timeout", grace, 0);
         this.gracefulShutdownTimeout = Duration.ofSeconds(graceSeconds);
@@ -281,6 +289,14 @@ public final class GatewayConfig {
      * {@code apisix.max_post_args_readable_size} in bytes (0: none): a larger body is not read to match
      * {@code post_arg.*}, which then has no value, as APISIX.
      */
+    /**
+     * {@code apisix.websocket.max_message_size} (aigw): the largest WebSocket frame and message relayed
+     * on {@code enable_websocket} routes, each way; past it the sender is closed with 1009. 1 MiB by default.
+     */
+    public int webSocketMaxMessageSize() {
+        return webSocketMaxMessageSize;
+    }
+
     public long maxPostArgsReadableSize() {
         return maxPostArgsReadableSize;
     }

@@ -101,6 +101,7 @@ public final class RequestContext {
     private Map<String, Object> logFields;
 
     private List<Runnable> closeHandlers;
+    private dev.aigw.gateway.websocket.WebSocketUpgrade webSocket;
 
     private boolean exited;
     private boolean headSent;
@@ -519,6 +520,19 @@ public final class RequestContext {
             }
             closeHandlers = null;
         }
+    }
+
+    /**
+     * The WebSocket upgrade this request asks for, when its route has {@code enable_websocket}; null
+     * otherwise. An upstream handler that relays WebSockets checks it in {@code proxy}.
+     */
+    public dev.aigw.gateway.websocket.WebSocketUpgrade webSocket() {
+        return webSocket;
+    }
+
+    /** Set by the gateway when the route accepts the upgrade this request asks for. */
+    public void webSocket(dev.aigw.gateway.websocket.WebSocketUpgrade upgrade) {
+        this.webSocket = upgrade;
     }
 
     /** True once a plugin answered the request itself. */

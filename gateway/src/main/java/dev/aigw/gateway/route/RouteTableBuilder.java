@@ -537,6 +537,10 @@ public final class RouteTableBuilder {
                 if (!route.containsKey("hosts") && !route.containsKey("host") && svc.getValue("hosts") != null) {
                     doc.put("hosts", svc.getValue("hosts"));
                 }
+                // APISIX: the service's enable_websocket when the route does not say
+                if (route.getValue("enable_websocket") == null && svc.getValue("enable_websocket") != null) {
+                    doc.put("enable_websocket", svc.getValue("enable_websocket"));
+                }
             }
         }
         Object upId = doc.getValue("upstream_id");

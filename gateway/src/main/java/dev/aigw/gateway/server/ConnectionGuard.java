@@ -9,6 +9,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -50,6 +51,8 @@ final class ConnectionGuard implements ByteProcessor {
     private static final String DECODER = "httpDecoder";
     private static final String ENCODER = "httpEncoder";
     private static final String RAW = "aigwHeadScan";
+    /** Vert.x's IdleStateHandler of the listener's {@code idleTimeout}. */
+    private static final String VERTX_IDLE = "idle";
     private static final String DECODED = "aigwHeadCheck";
 
     /** Waiting for (or reading) a request head. */
@@ -251,6 +254,12 @@ final class ConnectionGuard implements ByteProcessor {
                 super.write(c, msg, promise);
                 p.remove(RAW);
                 p.remove(this);
+                if (res.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                        && p.get(VERTX_IDLE) != null) {
+                    // a WebSocket session has its own idle bound (WebSocketRelay: the upstream's
+                    // timeout.read); the listener's idle timeout would cut quiet sessions without a close frame
+                    p.remove(VERTX_IDLE);
+                }
                 return;
             }
             if (msg instanceof HttpResponse res && res.status().codeClass() == HttpStatusClass.INFORMATIONAL) {

@@ -12,6 +12,7 @@ import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.route.Route;
 import dev.aigw.gateway.route.RuntimeConfig;
 import dev.aigw.gateway.upstream.UpstreamHandler;
+import dev.aigw.gateway.websocket.WebSocketUpgrade;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -45,6 +46,8 @@ public final class GatewayServer {
     private final BodyBudget bodyBudget;
     private final long postArgsLimit;
     private final List<HttpServer> servers = new ArrayList<>();
+    /** {@code apisix.websocket.max_message_size}: largest WebSocket frame and message relayed. */
+    private int webSocketMaxMessageSize = 1 << 20;
     private final ServerStats stats = new ServerStats();
     /** Rate limit of the budget warning; a racy read is harmless (one extra line at worst). */
     private volatile long lastBudgetWarn = System.nanoTime() - 20_000_000_000L;
@@ -81,6 +84,12 @@ public final class GatewayServer {
         return listen(new Listen(host, port), HttpTimeouts.DEFAULTS);
     }
 
+    /** Sets {@code apisix.websocket.max_message_size} (before {@link #listen}). */
+    public GatewayServer webSocketMaxMessageSize(int bytes) {
+        this.webSocketMaxMessageSize = bytes;
+        return this;
+    }
+
     /** Connection and request counts of every listener. */
     public ServerStats stats() {
         return stats;
@@ -92,10 +101,13 @@ public final class GatewayServer {
                 .setTcpNoDelay(true)
                 .setReuseAddress(true)
                 .setCompressionSupported(false)
-                // the gateway does not serve WebSockets: without these, every request passes through
-                // Netty's WebSocket extension handler, which inspects its headers for an upgrade
+                // WebSocket frames are relayed as they are: no compression extension is negotiated
+                // (it would also put Netty's extension handler in front of every request)
                 .setPerFrameWebSocketCompressionSupported(false)
-                .setPerMessageWebSocketCompressionSupported(false);
+                .setPerMessageWebSocketCompressionSupported(false)
+                // a frame over the cap is refused by the codec with close 1009 (WebSocketRelay caps messages)
+                .setMaxWebSocketFrameSize(webSocketMaxMessageSize)
+                .setMaxWebSocketMessageSize(webSocketMaxMessageSize);
         HttpServer server = HttpListeners.guard(vertx.createHttpServer(opts), timeouts, conn -> {
                     stats.accepted.increment();
                     conn.closeHandler(v -> stats.closed.increment());
@@ -134,12 +146,12 @@ public final class GatewayServer {
         req.response().endHandler(v -> {
             if (req.response().ended()) {
                 finish(ctx, req.response().getStatusCode());
-            } else {
+            } else if (!upgraded(ctx)) {
                 clientClosed(ctx);
             }
         });
         req.response().closeHandler(v -> {
-            if (!req.response().ended()) {
+            if (!req.response().ended() && !upgraded(ctx)) {
                 clientClosed(ctx);
             }
         });
@@ -186,6 +198,10 @@ public final class GatewayServer {
             return;
         }
         ctx.route(route, route.plugins());
+        if (WebSocketUpgrade.requested(ctx.request()) && route.definition() != null
+                && route.definition().getBoolean("enable_websocket", false)) {
+            ctx.webSocket(new WebSocketUpgrade(webSocketMaxMessageSize, status -> finish(ctx, status)));
+        }
         String cl = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (maxBodySize > 0 && cl != null && !ctx.bodyRequested() && tooLarge(cl)) {
             ctx.discardBody();
@@ -337,6 +353,11 @@ public final class GatewayServer {
         }
         ctx.response().headers().set("Retry-After", "1");
         ctx.exitError(503, "503 Service Temporarily Unavailable: too many request bodies are buffered at once, retry later");
+    }
+
+    /** A WebSocket session: its relay ends the request when both sides are closed. */
+    private static boolean upgraded(RequestContext ctx) {
+        return ctx.webSocket() != null && ctx.webSocket().upgraded();
     }
 
     /** The client went away first: cancel upstream work (which records its times), then log 499. */

@@ -13,7 +13,9 @@ import dev.aigw.gateway.upstream.health.Prober;
 import dev.aigw.gateway.upstream.health.TargetHealth;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Vertx;
+import dev.aigw.gateway.websocket.WebSocketRelay;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -32,12 +34,15 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -90,6 +95,8 @@ public final class HttpUpstream implements UpstreamHandler {
     private NetClient probeNet;
     private String name;
     private volatile boolean allDownLogged;
+    /** The WebSocket client of this upstream, created at its first WebSocket session. */
+    private volatile WebSocketClient webSockets;
 
     HttpUpstream(UpstreamDefinition def, HttpClient client) {
         this.def = def;
@@ -209,7 +216,40 @@ public final class HttpUpstream implements UpstreamHandler {
 
     @Override
     public void proxy(RequestContext ctx) {
-        new Exchange(ctx).start();
+        if (ctx.webSocket() != null) {
+            new Exchange(ctx).startWebSocket();
+        } else {
+            new Exchange(ctx).start();
+        }
+    }
+
+    /** The shared WebSocket client (ws for an http upstream, wss for https), created once. */
+    private WebSocketClient webSockets(RequestContext ctx) {
+        WebSocketClient c = webSockets;
+        if (c == null) {
+            synchronized (this) {
+                c = webSockets;
+                if (c == null) {
+                    c = WebSocketRelay.client(ctx.vertx(), ctx.webSocket().maxMessageSize(), def.timeout().connectMs(),
+                            "https".equals(scheme), def.tlsVerify());
+                    webSockets = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** Closes the clients after {@code graceMs} (sessions still open by then are cut). */
+    Future<Void> shutdown(long graceMs) {
+        WebSocketClient ws = webSockets;
+        Future<Void> http = client.shutdown(graceMs, TimeUnit.MILLISECONDS);
+        return ws == null ? http : Future.join(http, ws.shutdown(graceMs, TimeUnit.MILLISECONDS)).mapEmpty();
+    }
+
+    /** Closes the clients now. */
+    Future<Void> close() {
+        WebSocketClient ws = webSockets;
+        return ws == null ? client.close() : Future.join(client.close(), ws.close()).mapEmpty();
     }
 
     /** True for failures that mean "no connection could be made" (retryable, 502 unless a timeout). */
@@ -253,6 +293,49 @@ public final class HttpUpstream implements UpstreamHandler {
             ctx.setVar(UpstreamVariables.SCHEME, scheme);
             ctx.setVar(UpstreamVariables.URI, pr.uri());
             attempt();
+        }
+
+        /**
+         * A WebSocket upgrade: one node (no retries: the session is the unit of work), the same headers
+         * as an HTTP request (pass_host, X-Forwarded-*) minus the client's handshake headers, which the
+         * gateway's own handshake with the upstream replaces.
+         */
+        void startWebSocket() {
+            ctx.setVar("upstream_scheme", scheme);
+            ctx.setVar("upstream_uri", pr.uri());
+            node = def.nodes().size() == 1 ? 0 : balancer.pick(ctx, tries);
+            if (node < 0) {
+                fail(502, BODY_NO_NODE, "no valid upstream node", null);
+                return;
+            }
+            holding = def.nodes().size() > 1;
+            Node n = def.nodes().get(node);
+            ctx.setVar("upstream_addr", n.address());
+            attemptNanos = System.nanoTime();
+            MultiMap h = MultiMap.caseInsensitiveMultiMap();
+            for (Map.Entry<String, String> e : pr.headers()) {
+                String name = e.getKey();
+                if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("x-forwarded-for")
+                        && !name.equalsIgnoreCase("content-length") && !isHandshakeHeader(name)) {
+                    h.add(name, e.getValue());
+                }
+            }
+            String host = hostHeader();
+            if (host != null) {
+                h.set(HttpHeaders.HOST, host);
+                ctx.setVar("upstream_host", host);
+            }
+            addForwarded(h);
+            WebSocketConnectOptions opts = new WebSocketConnectOptions()
+                    .setServer(addresses[node])
+                    .setHost(n.host())
+                    .setPort(n.port())
+                    .setSsl("https".equals(scheme))
+                    .setURI(pr.uri())
+                    .setConnectTimeout(def.timeout().connectMs())
+                    .setTimeout(def.timeout().connectMs() + def.timeout().readMs());
+            opts.setHeaders(h);
+            WebSocketRelay.proxy(ctx, webSockets(ctx), opts, def.timeout().readMs(), null, () -> release(false));
         }
 
         private void attempt() {
@@ -688,6 +771,11 @@ public final class HttpUpstream implements UpstreamHandler {
             skip[i] = !h[i].healthy();
         }
         return skip;
+    }
+
+    /** The client's own handshake headers: the gateway's handshake with the upstream sets its own. */
+    private static boolean isHandshakeHeader(String name) {
+        return name.regionMatches(true, 0, "sec-websocket-", 0, 14);
     }
 
     private static boolean isIdempotent(HttpMethod m) {

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTP upstreams of one gateway. {@link #get} returns one {@link HttpUpstream} per distinct upstream
@@ -133,7 +132,7 @@ public final class Upstreams {
         // use one of these pools: retire them only after such requests have surely started.
         vertx.setTimer(RETIRE_DELAY_MS, t -> {
             for (HttpUpstream u : dropped) {
-                u.client().shutdown(shutdownGraceMs, TimeUnit.MILLISECONDS)
+                u.shutdown(shutdownGraceMs)
                         .onFailure(err -> LOG.warn("closing an upstream pool failed: {}", err.toString()));
             }
         });
@@ -171,7 +170,7 @@ public final class Upstreams {
         List<Future<Void>> closing = new ArrayList<>();
         for (HttpUpstream u : cache.values()) {
             u.stopHealth();
-            closing.add(u.client().close());
+            closing.add(u.close());
         }
         health.close();
         cache.clear();

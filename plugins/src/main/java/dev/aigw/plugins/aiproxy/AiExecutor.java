@@ -61,6 +61,7 @@ public final class AiExecutor {
 
     private final TransportOptions transport;
     private HttpClient client;
+    private io.vertx.core.http.WebSocketClient webSockets;
     private boolean closed;
 
     private final boolean forwardClientHeaders;
@@ -100,17 +101,45 @@ public final class AiExecutor {
         return client;
     }
 
-    /** Closes the pooled client (in-flight calls are cut). Idempotent. */
+    /** The WebSocket client of the Realtime API, created at the first session. */
+    public synchronized io.vertx.core.http.WebSocketClient webSocketClient(Vertx vertx, int maxMessageSize) {
+        if (webSockets == null) {
+            if (closed) {
+                throw new IllegalStateException("ai-proxy configuration released");
+            }
+            webSockets = dev.aigw.gateway.websocket.WebSocketRelay.client(vertx, maxMessageSize,
+                    transport.timeoutMs(), true, transport.sslVerify());
+        }
+        return webSockets;
+    }
+
+    /** Closes the pooled clients (in-flight calls and Realtime sessions are cut). Idempotent. */
     public void close() {
         HttpClient c;
+        io.vertx.core.http.WebSocketClient ws;
         synchronized (this) {
             closed = true;
             c = client;
             client = null;
+            ws = webSockets;
+            webSockets = null;
         }
         if (c != null) {
             c.close();
         }
+        if (ws != null) {
+            ws.close();
+        }
+    }
+
+    /** True for a client header that must not reach the provider (the client's own credentials, framing). */
+    static boolean notForwarded(String lowerCaseName) {
+        return NOT_FORWARDED.contains(lowerCaseName) || HopByHop.is(lowerCaseName);
+    }
+
+    /** True for a query parameter that carries a client's key. */
+    static boolean queryCredential(String name) {
+        return QUERY_CREDENTIALS.contains(name.toLowerCase(Locale.ROOT));
     }
 
     /** The request as it goes out, before auth tokens are added. */

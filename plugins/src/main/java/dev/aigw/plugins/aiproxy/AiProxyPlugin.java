@@ -156,6 +156,10 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
 
     @Override
     public Future<Void> access(AiProxyConfig conf, RequestContext ctx) {
+        if (ctx.webSocket() != null) {
+            realtime(conf, ctx);
+            return Future.succeededFuture();
+        }
         return readRequest(ctx, conf.logPayloads(), conf.transport().maxReqBodySize()).map(req -> {
             if (req == null) {
                 return null;
@@ -169,6 +173,31 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
             ctx.upstream(new AiUpstream(conf.executor(), conf.instance(), req, conf.logPayloads()));
             return null;
         });
+    }
+
+    /**
+     * A WebSocket upgrade on a route with {@code enable_websocket}: OpenAI's Realtime API. No body to
+     * read; the model is {@code options.model}, else the client's {@code ?model=}.
+     */
+    private static void realtime(AiProxyConfig conf, RequestContext ctx) {
+        AiInstance inst = conf.instance();
+        if (!RealtimeUpstream.supports(inst)) {
+            ctx.exitError(400, "provider " + inst.provider().name() + " does not support the Realtime API (WebSocket)");
+            return;
+        }
+        String clientModel = ctx.request().getParam("model");
+        String model = inst.optionsModel() != null ? inst.optionsModel() : clientModel;
+        if (clientModel != null) {
+            ctx.setVar(AiVars.REQUEST_LLM_MODEL, clientModel);
+        }
+        if (model != null) {
+            ctx.setVar(AiVars.LLM_MODEL, model);
+        }
+        // a session streams both ways: counted with the streamed requests
+        ctx.setVar(AiVars.REQUEST_TYPE, AiVars.AI_STREAM);
+        ctx.setVar(AiVars.LLM_STREAM, "true");
+        ctx.setVar(AiVars.BALANCER_IP, inst.name());
+        ctx.upstream(new RealtimeUpstream(conf.executor(), inst, model));
     }
 
     /**

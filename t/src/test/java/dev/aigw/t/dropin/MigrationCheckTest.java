@@ -81,7 +81,7 @@ class MigrationCheckTest {
     void listsExactlyTheUnloadableResourcesThenPassesOnceTheyAreFixed() throws Exception {
         // loadable, as APISIX stores them
         etcdctl("put", "/apisix/upstreams/1", UPSTREAM);
-        etcdctl("put", "/apisix/routes/1", "{\"id\":\"1\",\"uri\":\"/a\",\"upstream\":" + UPSTREAM + "}");
+        etcdctl("put", "/apisix/routes/1", "{\"id\":\"1\",\"uri\":\"/a\",\"enable_websocket\":true,\"upstream\":" + UPSTREAM + "}");
         etcdctl("put", "/apisix/routes/2", "{\"id\":\"2\",\"uri\":\"/b/*\",\"upstream_id\":\"1\","
                 + "\"plugins\":{\"cors\":{},\"request-id\":{}}}");
         etcdctl("put", "/apisix/global_rules/1", "{\"id\":\"1\",\"plugins\":{\"request-id\":{}}}");
