@@ -462,7 +462,7 @@ public final class LogEntry {
     }
 
     /** nginx's {@code $request_length}, else request line + headers + body bytes read. */
-    private static long requestSize(RequestContext ctx) {
+    static long requestSize(RequestContext ctx) {
         Long v = toLong(ctx.var("request_length"));
         if (v != null) {
             return v;
@@ -476,7 +476,7 @@ public final class LogEntry {
     }
 
     /** nginx's {@code $bytes_sent}, else status line + headers + body bytes written. */
-    private static long responseSize(RequestContext ctx) {
+    static long responseSize(RequestContext ctx) {
         Long v = toLong(ctx.var("bytes_sent"));
         if (v != null) {
             return v;
@@ -490,7 +490,7 @@ public final class LogEntry {
         return n + 2 + resp.bytesWritten();
     }
 
-    private static Long toLong(Object v) {
+    static Long toLong(Object v) {
         if (v instanceof Number n) {
             return n.longValue();
         }
@@ -504,7 +504,7 @@ public final class LogEntry {
         return null;
     }
 
-    private static Double toDouble(Object v) {
+    static Double toDouble(Object v) {
         if (v instanceof Number n) {
             return n.doubleValue();
         }

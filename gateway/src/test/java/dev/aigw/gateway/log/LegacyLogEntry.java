@@ -83,15 +83,15 @@ final class LegacyLogEntry {
                 .put("uri", req.uri())
                 .put("method", req.method().name())
                 .put("headers", headers(req.headers(), true))
-                .put("querystring", querystring(req.query()))
-                .put("size", requestSize(ctx));
+                .put("querystring", LogEntry.querystring(req.query()))
+                .put("size", LogEntry.requestSize(ctx));
         if (requestBody != null) {
             request.put("body", requestBody);
         }
         JsonObject response = new JsonObject()
                 .put("status", ctx.status())
                 .put("headers", headers(resp.headers(), false))
-                .put("size", responseSize(ctx));
+                .put("size", LogEntry.responseSize(ctx));
         if (responseBody != null) {
             response.put("body", responseBody);
         }
@@ -123,7 +123,7 @@ final class LegacyLogEntry {
         double latency = (end - ctx.startNanos()) / 1_000_000.0;
         double apisixLatency = latency;
         entry.put("latency", latency);
-        Double upstreamSeconds = toDouble(ctx.var("upstream_response_time"));
+        Double upstreamSeconds = LogEntry.toDouble(ctx.var("upstream_response_time"));
         if (upstreamSeconds != null) {
             double upstreamLatency = upstreamSeconds * 1000.0;
             entry.put("upstream_latency", upstreamLatency);
@@ -238,102 +238,5 @@ final class LegacyLogEntry {
         return out;
     }
 
-    /** ngx.req.get_uri_args: decoded; a flag without '=' is true; a repeated name an array. */
-    static JsonObject querystring(String query) {
-        JsonObject out = new JsonObject();
-        if (query == null || query.isEmpty()) {
-            return out;
-        }
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            String k = decode(eq < 0 ? pair : pair.substring(0, eq));
-            if (k.isEmpty()) {
-                continue;
-            }
-            Object v = eq < 0 ? Boolean.TRUE : decode(pair.substring(eq + 1));
-            Object prev = out.getValue(k);
-            if (prev == null) {
-                out.put(k, v);
-            } else if (prev instanceof JsonArray a) {
-                a.add(v);
-            } else {
-                out.put(k, new JsonArray().add(prev).add(v));
-            }
-        }
-        return out;
-    }
-
-    private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return s;
-        }
-    }
-
-    /** nginx's {@code $request_length}, else request line + headers + body bytes read. */
-    private static long requestSize(RequestContext ctx) {
-        Long v = toLong(ctx.var("request_length"));
-        if (v != null) {
-            return v;
-        }
-        HttpServerRequest req = ctx.request();
-        long n = requestLine(req).length() + 2L;
-        for (Map.Entry<String, String> h : req.headers()) {
-            n += h.getKey().length() + 2L + h.getValue().length() + 2L;
-        }
-        return n + 2 + req.bytesRead();
-    }
-
-    /** nginx's {@code $bytes_sent}, else status line + headers + body bytes written. */
-    private static long responseSize(RequestContext ctx) {
-        Long v = toLong(ctx.var("bytes_sent"));
-        if (v != null) {
-            return v;
-        }
-        HttpServerResponse resp = ctx.response();
-        String msg = resp.getStatusMessage();
-        long n = "HTTP/1.1 200 \r\n".length() + (msg == null ? 0 : msg.length());
-        for (Map.Entry<String, String> h : resp.headers()) {
-            n += h.getKey().length() + 2L + h.getValue().length() + 2L;
-        }
-        return n + 2 + resp.bytesWritten();
-    }
-
-    private static Long toLong(Object v) {
-        if (v instanceof Number n) {
-            return n.longValue();
-        }
-        if (v != null) {
-            try {
-                return Long.parseLong(v.toString().trim());
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return null;
-    }
-
-    private static Double toDouble(Object v) {
-        if (v instanceof Number n) {
-            return n.doubleValue();
-        }
-        if (v != null) {
-            String s = v.toString().trim();
-            // nginx joins several attempts with ", "; the last one answered
-            int comma = s.lastIndexOf(',');
-            if (comma >= 0) {
-                s = s.substring(comma + 1).trim();
-            }
-            try {
-                return Double.parseDouble(s);
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return null;
-    }
+    // querystring, requestSize, responseSize, toLong, toDouble: LogEntry's own (the helpers did not change)
 }
