@@ -257,16 +257,16 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     echo "      - {name: admin, key: $ADMIN_KEY, role: admin}"
     echo "    allow_admin: [127.0.0.0/24]"
     echo "    admin_listen: {ip: 127.0.0.1, port: $GW_ADMIN}"
-    echo "plugin_attr:"
-    echo "  prometheus:"
-    echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
-    echo "  ai-cache:"
-    echo "    memory_max_bytes: 8388608  # the bench heap is 96 MiB; the miss scenario fills the cache"
-    if [ "$provider" = etcd ]; then
+    if [ "$provider" = etcd ]; then # deployment.etcd, as APISIX
       echo "  etcd:"
       echo "    host: [\"$etcd\"]"
       echo "    prefix: /apisix-bench-$STAMP"
     fi
+    echo "plugin_attr:"
+    echo "  prometheus:"
+    echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
+    echo "  ai-cache:"
+    echo "    memory_max_bytes: 8388608  # the miss scenario fills the cache"
   } > "$dir/conf/config.yaml"
   fi
   local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"

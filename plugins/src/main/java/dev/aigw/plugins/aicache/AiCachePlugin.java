@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -165,6 +166,12 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
     @Override
     public String schema() {
         return SCHEMA;
+    }
+
+    /** As APISIX's schema: stored encrypted with {@code data_encryption}, plain in Admin GET. */
+    @Override
+    public List<String> encryptFields() {
+        return List.of("redis_password");
     }
 
     @Override

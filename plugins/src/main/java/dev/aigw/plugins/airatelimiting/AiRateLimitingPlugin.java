@@ -145,6 +145,12 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
         return SCHEMA;
     }
 
+    /** As APISIX's schema: stored encrypted with {@code data_encryption}, plain in Admin GET. */
+    @Override
+    public List<String> encryptFields() {
+        return List.of("redis_password", "sentinel_password");
+    }
+
     @Override
     public void init(PluginEnv env) {
         this.env = env;

@@ -85,6 +85,12 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
         return SCHEMA;
     }
 
+    /** As APISIX's schema: stored encrypted with {@code data_encryption}, plain in Admin GET. */
+    @Override
+    public List<String> encryptFields() {
+        return List.of("redis_password", "sentinel_password");
+    }
+
     @Override
     public String metadataSchema() {
         return METADATA_SCHEMA;

@@ -464,4 +464,28 @@ abstract class ConsumersCases {
                 .getJsonObject("ai-proxy").getJsonObject("auth").getJsonObject("header").getString("Authorization"));
         assertNotEquals(-1, got.body().indexOf(PROVIDER_KEY));
     }
+
+    @Test
+    void redisPasswordsOfTheLimitAndCachePluginsAreStoredEncrypted() {
+        JsonObject redis = new JsonObject().put("policy", "redis").put("redis_host", "127.0.0.1")
+                .put("redis_port", 1).put("redis_password", "redis-pw-limit");
+        JsonObject plugins = new JsonObject()
+                .put("limit-count", redis.copy().put("count", 5).put("time_window", 60))
+                .put("ai-rate-limiting", redis.copy().put("limit", 100).put("time_window", 60)
+                        .put("sentinel_password", "redis-pw-sentinel"))
+                .put("ai-cache", new JsonObject().put("layers", new io.vertx.core.json.JsonArray().add("exact"))
+                        .put("redis_host", "127.0.0.1").put("redis_port", 1).put("redis_password", "redis-pw-cache"));
+        put("/routes/redis-secrets", new JsonObject().put("uri", "/redis-secrets/*")
+                .put("plugins", plugins.put("ai-proxy", aiProxy(mock.url(), PROVIDER_KEY))));
+        String stored = stored("/apisix/routes/redis-secrets");
+        for (String secret : new String[] {"redis-pw-limit", "redis-pw-sentinel", "redis-pw-cache"}) {
+            assertFalse(stored.contains(secret), secret + " stored in clear: " + stored);
+            assertTrue(stored.contains(opensslEncrypt(secret, "qeddd145sfvddff3")), "APISIX's encrypted form of " + secret);
+        }
+        JsonObject got = gw.admin("GET", "/routes/redis-secrets", null).jsonObject().getJsonObject("value")
+                .getJsonObject("plugins");
+        assertEquals("redis-pw-limit", got.getJsonObject("limit-count").getString("redis_password"));
+        assertEquals("redis-pw-sentinel", got.getJsonObject("ai-rate-limiting").getString("sentinel_password"));
+        assertEquals("redis-pw-cache", got.getJsonObject("ai-cache").getString("redis_password"));
+    }
 }
