@@ -56,6 +56,16 @@ public final class PolicyRef {
                 env == null ? null : env.vertx(), "plugin-" + pluginName);
     }
 
+    /**
+     * The Redis side only, for plugins that keep their local state themselves (limit-req, limit-conn):
+     * null for the {@code local} policy; keys under {@code prefix}.
+     */
+    public static PolicyRef redisOnly(JsonObject conf, PluginEnv env, String prefix) {
+        RedisSettings redis = RedisSettings.of(conf);
+        return redis == null ? null : new PolicyRef(redis, null, env == null ? null : env.shared(),
+                env == null ? null : env.vertx(), prefix);
+    }
+
     /** The policy, acquiring the shared Redis client on first use. */
     public CounterPolicy get() {
         CounterPolicy p = policy;

@@ -5,7 +5,6 @@ import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.limit.RedisFlow;
-import dev.aigw.gateway.limit.RedisSettings;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.plugins.limitcount.RateLimit;
@@ -116,17 +115,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 conf.getNumber("default_conn_delay").doubleValue(), conf.getBoolean("only_use_default_delay", false),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
-                conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf), policyRef(conf),
-                conf.getLong("key_ttl", 3600L));
-    }
-
-    private PolicyRef policyRef(JsonObject conf) {
-        RedisSettings redis = RedisSettings.of(conf);
-        if (redis == null) {
-            return null;
-        }
-        return env == null ? new PolicyRef(redis, null, null, null, "limit_conn")
-                : new PolicyRef(redis, null, env.shared(), env.vertx(), "limit_conn");
+                conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf),
+                PolicyRef.redisOnly(conf, env, "limit_conn"), conf.getLong("key_ttl", 3600L));
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.gateway.limit.RedisFlow;
 import dev.aigw.gateway.limit.RedisSchema;
-import dev.aigw.gateway.limit.RedisSettings;
 import dev.aigw.gateway.plugin.PluginEnv;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -97,9 +96,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
 
     @Override
     public Config parseConfig(JsonObject conf) throws PluginConfigException {
-        RedisSettings redis = RedisSettings.of(conf);
-        PolicyRef ref = redis == null ? null : env == null ? new PolicyRef(redis, null, null, null, "limit_req")
-                : new PolicyRef(redis, null, env.shared(), env.vertx(), "limit_req");
+        PolicyRef ref = PolicyRef.redisOnly(conf, env, "limit_req");
         return new Config(conf.getNumber("rate").doubleValue(), conf.getNumber("burst").doubleValue(),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
