@@ -301,8 +301,8 @@ public final class HttpUpstream implements UpstreamHandler {
          * gateway's own handshake with the upstream replaces.
          */
         void startWebSocket() {
-            ctx.setVar("upstream_scheme", scheme);
-            ctx.setVar("upstream_uri", pr.uri());
+            ctx.setVar(UpstreamVariables.SCHEME, scheme);
+            ctx.setVar(UpstreamVariables.URI, pr.uri());
             node = def.nodes().size() == 1 ? 0 : balancer.pick(ctx, tries);
             if (node < 0) {
                 fail(502, BODY_NO_NODE, "no valid upstream node", null);
@@ -310,7 +310,7 @@ public final class HttpUpstream implements UpstreamHandler {
             }
             holding = def.nodes().size() > 1;
             Node n = def.nodes().get(node);
-            ctx.setVar("upstream_addr", n.address());
+            ctx.setVar(UpstreamVariables.ADDR, n.address());
             attemptNanos = System.nanoTime();
             MultiMap h = MultiMap.caseInsensitiveMultiMap();
             for (Map.Entry<String, String> e : pr.headers()) {
@@ -323,7 +323,7 @@ public final class HttpUpstream implements UpstreamHandler {
             String host = hostHeader();
             if (host != null) {
                 h.set(HttpHeaders.HOST, host);
-                ctx.setVar("upstream_host", host);
+                ctx.setVar(UpstreamVariables.HOST, host);
             }
             addForwarded(h);
             WebSocketConnectOptions opts = new WebSocketConnectOptions()

@@ -1,6 +1,8 @@
 package dev.aigw.gateway.websocket;
 
+import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.context.UpstreamVariables;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.AsyncResult;
@@ -137,7 +139,7 @@ public final class WebSocketRelay {
                 end();
                 return;
             }
-            ctx.setVar("upstream_status", "101");
+            ctx.setVar(UpstreamVariables.STATUS, "101");
             up.pause();
             ctx.request().toWebSocket().onComplete(sw -> {
                 if (sw.failed()) {
@@ -157,7 +159,7 @@ public final class WebSocketRelay {
             end();
             if (cause instanceof UpgradeRejectedException r) {
                 // the upstream answered, but not with 101: its answer goes to the client as it is
-                ctx.setVar("upstream_status", Integer.toString(r.getStatus()));
+                ctx.setVar(UpstreamVariables.STATUS, Integer.toString(r.getStatus()));
                 LOG.warn("upstream refused the WebSocket upgrade for route {}: status {}", routeId(), r.getStatus());
                 if (clientGone) {
                     return;
@@ -173,7 +175,7 @@ public final class WebSocketRelay {
             boolean timeout = cause instanceof TimeoutException || cause instanceof ConnectTimeoutException
                     || (cause.getMessage() != null && cause.getMessage().contains("timed out"));
             int status = timeout ? 504 : 502;
-            ctx.setVar("upstream_status", Integer.toString(status));
+            ctx.setVar(UpstreamVariables.STATUS, Integer.toString(status));
             LOG.error("{} for route {}, upstream {}: {}", timeout ? "upstream timed out" : "failed to connect to upstream",
                     routeId(), ctx.varString("upstream_addr"), cause.toString());
             if (clientGone) {
@@ -323,7 +325,7 @@ public final class WebSocketRelay {
 
         private void recordTime() {
             long ms = (System.nanoTime() - startNanos) / 1_000_000;
-            ctx.setVar(dev.aigw.gateway.context.UpstreamVariables.RESPONSE_TIME, dev.aigw.gateway.context.NginxTime.seconds3(ms));
+            ctx.setVar(UpstreamVariables.RESPONSE_TIME, NginxTime.seconds3(ms));
             ctx.setVar("apisix_upstream_response_time", ms);
         }
 
