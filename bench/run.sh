@@ -5,7 +5,8 @@
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-cache]
-#                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--routes N] [--jmh] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
+#                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--skip-fields] [--routes N] [--jmh] [--jfr] [--nmt]
+#                [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
@@ -17,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1 KAFKA=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
@@ -37,12 +38,13 @@ while [ $# -gt 0 ]; do
     --skip-plugins) PLUGINS=0 ;;
     --plugins) PLUGIN_ONLY="$2"; shift ;;
     --skip-kafka) KAFKA=0 ;;
+    --skip-fields) FIELDS=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
     --nmt) NMT=1 ;;
     --variant) case "$2" in *=*) VARIANTS+=("$2") ;; *) echo "--variant NAME='JVM FLAGS'" >&2; exit 2 ;; esac; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -167,6 +169,9 @@ TOOL=(java -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$TOOLS
 # ---------------------------------------------------------------- mock upstream and nginx hop
 MOCK_PORT=$(free_port); SSE_PORT=$(free_port); HOP_PORT=$(free_port); HOP_SSE_PORT=$(free_port)
 ANSWER_JSON="$("${TOOL[@]}" answer)"
+# The rewriting LLM of the ai-request-rewrite case: its answer's text is the chat body the route then
+# sends on (escaped for an nginx single-quoted string: backslashes doubled, quotes escaped)
+REWRITE_JSON="$("${TOOL[@]}" rewrite-answer --body "$BENCH/load/chat.json" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")"
 
 nginx_conf() { # name body
   local dir="$WORK/$1"
@@ -194,6 +199,10 @@ nginx_conf mock "
     location / {
       default_type application/json;
       return 200 '$ANSWER_JSON';
+    }
+    location = /rewrite/v1/chat/completions {
+      default_type application/json;
+      return 200 '$REWRITE_JSON';
     }
   }"
 nginx_conf hop "
@@ -320,14 +329,23 @@ ai_cache_route() { # uri endpoint_port cache_json: the ai-proxy route with ai-ca
 plain_route() { # uri port
   printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
 }
+checks_route() { # uri port: the plain route with an active HTTP health check every second, as a user sets it
+  printf '{"uri":"%s","upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1},"checks":{"active":{"type":"http","http_path":"/health","timeout":1,"healthy":{"interval":1,"successes":2},"unhealthy":{"interval":1,"http_failures":2,"tcp_failures":2,"timeouts":3}}}}}' "$1" "$2"
+}
+ws_route() { # uri port: WebSocket sessions relayed to the echo server
+  printf '{"uri":"%s","enable_websocket":true,"upstream":{"type":"roundrobin","nodes":{"127.0.0.1:%s":1}}}' "$1" "$2"
+}
 # ---------------------------------------------------------------- plugin cost cases
 # Each case is the ai-proxy route plus one plugin (APISIX JSON, configured as a user would, with limits
 # far above the load so that nothing is refused), measured against the bare ai-proxy route in the same
 # passes. `anthropic` is the protocol conversion: an Anthropic Messages body on /v1/messages served by
 # the same OpenAI provider (request and answer converted), against the native OpenAI path.
+# `ai-prompt-template` sends its own body (bench/load/template.json: template_name + two fields, rendered
+# into a chat body); `ai-request-rewrite` calls the mock a second time per request (its rewriting LLM,
+# nginx's /rewrite/ location, answers chat.json as text, which becomes the body ai-proxy sends on).
 PLUGIN_CASES=(key-auth basic-auth jwt-auth limit-count limit-count-redis ai-rate-limiting ai-rate-limiting-redis anthropic
-  cors request-id ip-restriction real-ip response-rewrite limit-req limit-conn ai-prompt-decorator
-  ai-prompt-guard server-timing http-logger file-logger)
+  cors request-id ip-restriction real-ip response-rewrite limit-req limit-req-redis limit-conn limit-conn-redis
+  ai-prompt-decorator ai-prompt-guard ai-prompt-template ai-request-rewrite server-timing http-logger file-logger)
 if [ -n "$PLUGIN_ONLY" ]; then IFS=, read -r -a PLUGIN_CASES <<<"$PLUGIN_ONLY"; fi
 BENCH_KEY="bench-consumer-key-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 BENCH_JWT_SECRET="bench-jwt-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
@@ -355,9 +373,15 @@ plugin_json() { # case → the plugin's member of the route's "plugins" object
     real-ip) echo '"real-ip":{"source":"http_x_forwarded_for","trusted_addresses":["127.0.0.0/8"]}' ;;
     response-rewrite) echo '"response-rewrite":{"headers":{"set":{"X-Bench":"1"}}}' ;;
     limit-req) echo '"limit-req":{"rate":1000000,"burst":1000000,"nodelay":true,"key":"remote_addr","rejected_code":429}' ;;
+    limit-req-redis) echo "\"limit-req\":{\"rate\":1000000,\"burst\":1000000,\"nodelay\":true,\"key\":\"remote_addr\",\"rejected_code\":429,$redis}" ;;
     limit-conn) echo '"limit-conn":{"conn":100000,"burst":0,"default_conn_delay":0.1,"key":"remote_addr","rejected_code":429}' ;;
+    limit-conn-redis) echo "\"limit-conn\":{\"conn\":100000,\"burst\":0,\"default_conn_delay\":0.1,\"key\":\"remote_addr\",\"rejected_code\":429,$redis}" ;;
     ai-prompt-decorator) echo '"ai-prompt-decorator":{"prepend":[{"role":"system","content":"Answer in one sentence."}]}' ;;
     ai-prompt-guard) echo '"ai-prompt-guard":{"deny_patterns":["(?i)ignore (all )?previous instructions","(?i)system prompt"]}' ;;
+    ai-prompt-template) # bench/load/template.json names it and fills both fields
+      echo '"ai-prompt-template":{"templates":[{"name":"eng-assistant","template":{"model":"gpt-4o","messages":[{"role":"system","content":"You are a careful assistant for {{ audience }}. Answer in plain English, keep answers short, cite the relevant section of the documentation when you can, and say so when you are not sure. Never invent configuration keys; prefer the defaults unless the user asks otherwise."},{"role":"user","content":"{{ question }}"}]}},{"name":"summary","template":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarise in one line: {{ text }}"}]}}]}' ;;
+    ai-request-rewrite) # its own LLM call goes to the mock (the /rewrite/ location), then ai-proxy's
+      echo "\"ai-request-rewrite\":{\"prompt\":\"Rewrite the user's request as an OpenAI chat completions body in JSON, with personal data masked. Answer with the JSON only.\",\"provider\":\"openai\",\"auth\":{\"header\":{\"Authorization\":\"Bearer sk-bench-not-a-key\"}},\"options\":{\"model\":\"gpt-4o-mini\"},\"override\":{\"endpoint\":\"http://127.0.0.1:$MOCK_PORT/rewrite/v1/chat/completions\"}}" ;;
     server-timing) echo '"server-timing":{}' ;;
     http-logger) echo "\"http-logger\":{\"uri\":\"http://127.0.0.1:$MOCK_PORT/log\"}" ;;
     file-logger) echo "\"file-logger\":{\"path\":\"$WORK/plugin-file-logger.log\"}" ;;
@@ -372,7 +396,13 @@ plugin_route() { # case
   printf '{"uri":"%s","plugins":{%s"ai-proxy":{"provider":"openai","auth":{"header":{"Authorization":"Bearer sk-bench-not-a-key"}},"options":{"model":"gpt-4o"},"override":{"endpoint":"http://127.0.0.1:%s/v1/chat/completions"}}}}' \
     "$(plugin_uri "$1")" "$member" "$MOCK_PORT"
 }
-body_of() { case "$1" in p:anthropic) echo "$BENCH/load/anthropic.json" ;; *) echo "$BENCH/load/chat.json" ;; esac; }
+body_of() {
+  case "$1" in
+    p:anthropic) echo "$BENCH/load/anthropic.json" ;;
+    p:ai-prompt-template) echo "$BENCH/load/template.json" ;;
+    *) echo "$BENCH/load/chat.json" ;;
+  esac
+}
 BENCH_JWT=""
 header_of() {
   case "$1" in
@@ -423,6 +453,7 @@ url_of() { # target
     aikafka) echo "http://127.0.0.1:$GW_PORT/kafka/v1/chat/completions" ;;
     bplain) echo "http://127.0.0.1:$BASE_PORT/plain/v1/chat/completions" ;;
     bai) echo "http://127.0.0.1:$BASE_PORT/v1/chat/completions" ;;
+    checks) echo "http://127.0.0.1:$GW_PORT/checks/v1/chat/completions" ;;
     p:*) echo "http://127.0.0.1:$GW_PORT$(plugin_uri "${1#p:}")" ;;
   esac
 }
@@ -434,7 +465,7 @@ sse_of() { # target → "port path"
     ai) echo "$GW_PORT /sse/v1/chat/completions" ;;
   esac
 }
-pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; bplain|bai) echo "$BASE_PID" ;; *) echo "$GW_PID" ;; esac; }
+pid_of() { case "$1" in direct) echo "$MOCK_PID" ;; nginx) echo "$HOP_PID" ;; bplain|bai) echo "$BASE_PID" ;; wsdirect) echo "$ECHO_PID" ;; *) echo "$GW_PID" ;; esac; }
 
 # A target answers when a POST gets 200 and a body with usage; otherwise it is left out (and said so).
 answers() { # target; sets SMOKE_CODE
@@ -603,6 +634,7 @@ meta mode "$([ "$QUICK" = 1 ] && echo quick || echo full)"
 meta passes "$PASSES"; meta duration "$DURATION"; meta warmup "$WARMUP"; meta sse_n "$SSE_N"
 meta commit "$GIT_COMMIT"; meta jvm_opts "$JVM_LABEL"; meta java "$(java -version 2>&1 | head -1)"
 meta body_bytes "$(wc -c < "$BENCH/load/chat.json")"; meta answer_bytes "${#ANSWER_JSON}"; meta scale_routes "$SCALE_ROUTES"
+meta template_body_bytes "$(wc -c < "$BENCH/load/template.json")"; meta clk_tck "$CLK_TCK"
 meta load "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'), nginx $("$NGINX" -v 2>&1 | sed 's/.*\///')"
 
 start_gateway gw-builtin builtin 1
@@ -813,6 +845,135 @@ if [ "$PLUGINS" = 1 ]; then
   record_resources 1 res-plugins
   stop_gateway
 fi
+
+# ---------------------------------------------------------------- route fields
+# upstream.checks: the plain route with an active HTTP health check (every second) against the plain
+# route without, c50 and c1 pinned, in the same passes; then the prober's cost on an idle gateway: its
+# CPU over IDLE_S s without load, with the checks route deleted and put back (order alternating per
+# pass). WebSocket: a route with enable_websocket to an echo server (testkit's WsBench, Vert.x, one
+# event loop, on CPU 1 with the gateway) against the echo server direct, driven by WsBench's ping-pong
+# load on CPU 0 (wrk cannot speak WebSocket): 50 connections and 1, 200-byte text messages, each sent
+# when the previous one's echo came back. A gateway of its own, like the plugin section.
+IDLE_S=30 WS_WARM=5
+[ "$QUICK" = 1 ] && IDLE_S=10 WS_WARM=2
+ECHO_PID="" ECHO_PORT=""
+WS_CP="$ROOT/testkit/target/classes:$JAR" # WsBench and Vert.x (the gateway's jar holds it, unrelocated)
+WS_LINE=""
+# The load tool is a new JVM per run: C1 only (as BenchTool) reaches its steady state within the
+# in-run warm-up, the same for both paths.
+ws_load() { # target(wsdirect|wsgw) conns seconds warmup → WS_LINE (its result line, "" if none), WS_OUT
+  local port="$ECHO_PORT"
+  [ "$1" = wsgw ] && port="$GW_PORT"
+  WS_OUT=$(timeout $(($3 + $4 + 90)) $PIN_LOAD java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$WS_CP" dev.aigw.testkit.WsBench load \
+    --port "$port" --path /ws/echo --conns "$2" --size 200 --duration "$3" --warmup "$4" --loops 2 --timeout 5 2>&1)
+  WS_LINE=$(grep '^WS conns=' <<<"$WS_OUT")
+}
+ws_answers() { # target: one connection, one second, every message echoed
+  ws_load "$1" 1 1 0
+  grep -q ' errors=0$' <<<"$WS_LINE" && ! grep -q ' messages=0 ' <<<"$WS_LINE"
+}
+ws_run() { # pass target profile(c50|c1)
+  local pass="$1" t="$2" profile="$3" conns=50 c0 c1 kv cpu_us
+  [ "$profile" = c1 ] && conns=1
+  c0=$(cpu_ticks "$(pid_of "$t")")
+  ws_load "$t" "$conns" "$DURATION" "$WS_WARM"
+  c1=$(cpu_ticks "$(pid_of "$t")")
+  if [ -z "$WS_LINE" ]; then
+    log "ws $t/$profile: no result: $(tail -3 <<<"$WS_OUT" | tr '\n' ' ')"
+    raw ws "$pass" "$t" "${profile}_errors" "$conns"
+    return
+  fi
+  declare -A v=()
+  for kv in ${WS_LINE#WS }; do v[${kv%%=*}]="${kv#*=}"; done
+  # CPU of the process under test (gateway, or the echo server direct) per echoed message, warm-up included
+  cpu_us=$(awk -v d="$((c1 - c0))" -v n="${v[all]}" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.2f", d*1e6/hz/n; else print "nan" }')
+  raw ws "$pass" "$t" "${profile}_mps" "${v[mps]}"
+  for m in p50 p90 p99 max errors; do raw ws "$pass" "$t" "${profile}_$m" "${v[$m]}"; done
+  raw ws "$pass" "$t" "${profile}_cpu_us" "$cpu_us"
+  log "$(printf 'ws       pass %s %-8s %-4s msg/s=%-9s p50=%-6s p99=%-6s cpu/msg=%sus errors=%s %s' \
+    "$pass" "$t" "$profile" "${v[mps]}" "${v[p50]}" "${v[p99]}" "$cpu_us" "${v[errors]}" "$(grep '^WS first_error' <<<"$WS_OUT")")"
+}
+healthchecked() { # the checks route's upstream is probed: one prober running, its node healthy
+  local out i
+  for i in $(seq 1 50); do
+    out=$(curl -s -m 5 -H "X-API-KEY: $ADMIN_KEY" "http://127.0.0.1:$GW_ADMIN/apisix/admin/aigw/healthcheck")
+    grep -qE '"probers" *: *1[,}]' <<<"$out" && grep -qE '"status" *: *"healthy"' <<<"$out" && return 0
+    sleep 0.2
+  done
+  log "health check of the checks route not running: $(head -c 300 <<<"$out")"
+  return 1
+}
+idle_cpu() { # pass label: the gateway's CPU (ms) over IDLE_S s without load
+  local c0 c1
+  c0=$(cpu_ticks "$GW_PID"); sleep "$IDLE_S"; c1=$(cpu_ticks "$GW_PID")
+  raw fields "$1" "$2" idle_cpu_ms "$(( (c1 - c0) * 1000 / CLK_TCK ))"
+  log "idle $2 pass $1: gateway CPU $(( (c1 - c0) * 1000 / CLK_TCK )) ms over ${IDLE_S} s"
+}
+fields_section() {
+  local t pass d state
+  start_gateway gw-fields builtin 1
+  put_route bench-plain "$(plain_route /plain/v1/chat/completions "$MOCK_PORT")" || log "plain route refused"
+  put_route bench-checks "$(checks_route /checks/v1/chat/completions "$MOCK_PORT")" || log "upstream.checks route refused"
+  sleep 0.5
+  if ! answers plain; then
+    log "route fields: plain route unavailable: HTTP $SMOKE_CODE $(head -c 200 "$WORK/smoke-plain.out")"
+    meta skip_f_checks "the plain route answered HTTP $SMOKE_CODE at smoke check"
+  elif ! answers checks || ! healthchecked; then
+    log "route fields: upstream.checks route unavailable: HTTP $SMOKE_CODE $(head -c 200 "$WORK/smoke-checks.out")"
+    meta skip_f_checks "HTTP $SMOKE_CODE or no prober at smoke check"
+  else
+    log "== route fields: plain route with upstream.checks (active, 1 s) vs without (pinned)"
+    for t in plain checks; do # the fresh gateway's path (discarded)
+      d=$((WARMUP / 2)); [ "$t" = checks ] && d=$((WARMUP / 6 + 2))
+      BENCH_BODY="$BENCH/load/chat.json" timeout $((d + 30)) $PIN_LOAD wrk -t2 -c50 -d"${d}s" --timeout 5s \
+        -s "$BENCH/load/post.lua" "$(url_of "$t")" >/dev/null 2>&1
+    done
+    truncate_access_log
+    load_passes fields "$PASSES" 1 plain checks
+    log "== route fields: idle gateway CPU over ${IDLE_S} s with the checks route vs without"
+    sleep 5 # what the load left (compilations, a collection) settles first
+    for pass in $(seq 1 "$PASSES"); do
+      for state in $( [ $((pass % 2)) = 1 ] && echo "off on" || echo "on off"); do
+        if [ "$state" = off ]; then
+          delete_route bench-checks
+        else
+          put_route bench-checks "$(checks_route /checks/v1/chat/completions "$MOCK_PORT")" && healthchecked \
+            || { log "checks route not back"; break; }
+        fi
+        sleep 2
+        idle_cpu "$pass" "idle-checks-$state"
+      done
+    done
+  fi
+
+  if [ ! -f "$ROOT/testkit/target/classes/dev/aigw/testkit/WsBench.class" ]; then
+    log "route fields: WebSocket skipped: testkit not built (WsBench.class)"; meta skip_ws "testkit not built"
+  else
+    ECHO_PORT=$(free_port)
+    $PIN_SUT java -Xms32m -Xmx128m -XX:+UseSerialGC -cp "$WS_CP" dev.aigw.testkit.WsBench echo --port "$ECHO_PORT" \
+      >"$WORK/ws-echo.log" 2>&1 &
+    ECHO_PID=$!; PIDS+=("$ECHO_PID")
+    if ! wait_http "http://127.0.0.1:$ECHO_PORT/" 60; then
+      log "route fields: WebSocket skipped: echo server did not start ($WORK/ws-echo.log)"; meta skip_ws "echo server did not start"
+    elif ! put_route bench-ws "$(ws_route /ws/echo "$ECHO_PORT")" || ! sleep 0.5 || ! ws_answers wsdirect || ! ws_answers wsgw; then
+      log "route fields: WebSocket unavailable at smoke check: $WS_LINE $(grep '^WS first_error' <<<"$WS_OUT") $(tail -2 <<<"$WS_OUT" | tr '\n' ' ')"
+      meta skip_ws "smoke check failed: ${WS_LINE:-no result}"
+    else
+      log "== route fields: WebSocket echo through enable_websocket vs direct (pinned; ${DURATION} s after ${WS_WARM} s per run)"
+      ws_load wsdirect 50 $((WARMUP / 4 + 2)) 0 # the echo server's and the load tool's paths (discarded)
+      ws_load wsgw 50 $((WARMUP / 2)) 0 # the gateway's relay (discarded)
+      for pass in $(seq 1 "$PASSES"); do
+        for profile in c50 c1; do
+          for t in wsdirect wsgw; do ws_run "$pass" "$t" "$profile"; done
+        done
+      done
+    fi
+  fi
+  record_resources 1 res-fields
+  stop_gateway
+  if [ -n "$ECHO_PID" ]; then stop_pid "$ECHO_PID"; forget_pid "$ECHO_PID"; ECHO_PID=""; fi
+}
+[ "$FIELDS" = 1 ] && { meta idle_seconds "$IDLE_S"; fields_section; }
 
 # Extra rows: the same jar started with other JVM flags, pinned, plain and AI routes only. They
 # measure a flag's effect on throughput and latency, not just on memory.

@@ -44,6 +44,8 @@ import java.util.concurrent.locks.LockSupport;
  *     port that sees the change.</li>
  * <li>{@code routes} — load N mixed routes (exact, prefix, host, vars) through the Admin API.</li>
  * <li>{@code report} — medians, ratios, goal verdicts: raw.tsv → markdown.</li>
+ * <li>{@code answer} — the mock's chat answer; {@code rewrite-answer --body F} — the same answer whose text is
+ *     the file's content (the rewriting LLM of the {@code ai-request-rewrite} case answers a chat body).</li>
  * </ul>
  * Every wait is bounded.
  */
@@ -66,11 +68,37 @@ public final class BenchTool {
             case "etcd-load" -> Routes.etcdLoad(opts);
             case "report" -> Report.run(opts);
             case "answer" -> System.out.print(SseMock.JSON);
+            case "rewrite-answer" -> System.out.print(rewriteAnswer(Files.readString(Path.of(opts.get("body"))).strip()));
             default -> {
                 System.err.println("unknown command " + args[0]);
                 System.exit(2);
             }
         }
+    }
+
+    /** The mock's chat answer with {@code text} (JSON-escaped) as the assistant's content. */
+    static String rewriteAnswer(String text) {
+        StringBuilder e = new StringBuilder(text.length() + 64);
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> e.append("\\\"");
+                case '\\' -> e.append("\\\\");
+                case '\n' -> e.append("\\n");
+                case '\r' -> e.append("\\r");
+                case '\t' -> e.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        e.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        e.append(c);
+                    }
+                }
+            }
+        }
+        String content = "\"content\":\"";
+        int from = SseMock.JSON.indexOf(content) + content.length();
+        int to = SseMock.JSON.indexOf("\",\"refusal\"", from);
+        return SseMock.JSON.substring(0, from) + e + SseMock.JSON.substring(to);
     }
 
     static Map<String, String> options(String[] args) {
@@ -1020,8 +1048,20 @@ public final class BenchTool {
                             .append(f0(minus(med("plugins", "p:anthropic", "c1_p50"), med("plugins", "ai", "c1_p50"))))
                             .append(" µs: the time to first byte of a non-streamed answer).\n");
                 }
+                if (plugins.contains("p:ai-prompt-template")) {
+                    s.append("\n`ai-prompt-template` sends a different body from the baseline's: `bench/load/template.json` "
+                            + "(`template_name` and two fields, ").append(meta.getOrDefault("template_body_bytes", "?"))
+                            .append(" bytes) rendered into a chat body without `temperature`, `max_tokens` and `stream`; "
+                                    + "the row is the template's cost plus that difference in body.\n");
+                }
+                if (plugins.contains("p:ai-request-rewrite")) {
+                    s.append("\n`ai-request-rewrite` makes a second upstream call per request (its rewriting LLM is the "
+                            + "mock too, on the same core as the gateway; it answers the chat body as text, which ai-proxy "
+                            + "then sends): its cost is mostly that extra call, reported as measured.\n");
+                }
                 s.append('\n');
             }
+            s.append(fields());
             boolean anyProp = false;
             StringBuilder p = new StringBuilder();
             p.append("### Config propagation (Admin API PUT returned → first request on the proxy port that sees it; µs)\n\n");
@@ -1129,6 +1169,75 @@ public final class BenchTool {
             g.append('\n');
             return quick ? g.toString().replace(" | **met** (", " | **met, quick** (").replace(" | **missed** |", " | **missed, quick** |")
                     : g.toString();
+        }
+
+        /** The route-field rows: upstream.checks on the plain route, the prober when idle, WebSocket relay. */
+        String fields() {
+            StringBuilder s = new StringBuilder();
+            boolean checks = med("fields", "checks", "c50_rps") != null;
+            boolean ws = med("ws", "wsgw", "c50_mps") != null || med("ws", "wsgw", "c1_p50") != null;
+            if (!checks && !ws && !meta.containsKey("skip_f_checks") && !meta.containsKey("skip_ws")) {
+                return "";
+            }
+            s.append("### Route fields (a gateway of its own; pinned, same passes)\n\n");
+            if (checks) {
+                s.append("The plain route (no plugin) against the same route with `upstream.checks.active` (http, "
+                        + "interval 1 s, healthy after 2 successes, unhealthy after 2 HTTP failures): the prober runs "
+                        + "beside the requests; the rows measure what it takes from them.\n\n");
+                s.append("| route | c50 RPS | RPS loss | c50 p99 (µs) | c1 p50 (µs) | c1 p99 (µs) | CPU µs/req | errors |\n");
+                s.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                Double base = med("fields", "plain", "c50_rps");
+                for (String t : new String[] {"plain", "checks"}) {
+                    Double rps = med("fields", t, "c50_rps");
+                    s.append("| ").append(t.equals("plain") ? "plain route" : "plain route + upstream.checks").append(" | ")
+                            .append(f0(rps)).append(" | ")
+                            .append(t.equals("plain") ? "—" : base == null || rps == null ? "n/a" : f1((1 - rps / base) * 100) + " %")
+                            .append(" | ").append(f0(med("fields", t, "c50_p99"))).append(" | ")
+                            .append(f0(med("fields", t, "c1_p50"))).append(" | ").append(f0(med("fields", t, "c1_p99")))
+                            .append(" | ").append(f1(med("fields", t, "c50_cpu_us"))).append(" | ")
+                            .append(f0(plus(sum("fields", t, "c50_errors"), sum("fields", t, "c1_errors")))).append(" |\n");
+                }
+                Double off = med("fields", "idle-checks-off", "idle_cpu_ms");
+                Double on = med("fields", "idle-checks-on", "idle_cpu_ms");
+                if (off != null && on != null) {
+                    s.append("\nIdle gateway (no load) over ").append(meta.getOrDefault("idle_seconds", "?"))
+                            .append(" s: ").append(f0(off)).append(" ms CPU without the checks route, ").append(f0(on))
+                            .append(" ms with it (one node probed every second; ")
+                            .append(f0(minus(on, off))).append(" ms difference, at the resolution of 1/")
+                            .append(meta.getOrDefault("clk_tck", "100")).append(" s ticks).\n");
+                }
+                s.append('\n');
+            } else if (meta.containsKey("skip_f_checks")) {
+                s.append("upstream.checks not measured: ").append(meta.get("skip_f_checks")).append(".\n\n");
+            }
+            if (ws) {
+                s.append("WebSocket: a route with `enable_websocket: true` to an echo server (Vert.x, one event loop, on "
+                        + "the gateway's core) against the echo server direct. Load: testkit's `WsBench` on CPU 0, ")
+                        .append("ping-pong (each connection sends a 200-byte text message when the echo of the previous one "
+                                + "came back), c50 = 50 connections, c1 = one; round trips in µs. CPU µs/msg is the gateway's "
+                                + "(the echo server's on the direct row) per echoed message.\n\n");
+                s.append("| target | c50 msg/s | % of direct | c50 p50 | c50 p99 | c1 msg/s | c1 p50 | c1 p99 | c1 added p50 | c1 added p99 | CPU µs/msg (c50) | errors |\n");
+                s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                Double direct = med("ws", "wsdirect", "c50_mps");
+                for (String t : new String[] {"wsdirect", "wsgw"}) {
+                    boolean gw = t.equals("wsgw");
+                    Double mps = med("ws", t, "c50_mps");
+                    Double pct = div(mps, direct);
+                    s.append("| ").append(gw ? "aigw enable_websocket route" : "echo server direct").append(" | ")
+                            .append(f0(mps)).append(" | ").append(!gw ? "—" : pct == null ? "n/a" : f1(pct * 100) + " %")
+                            .append(" | ").append(f0(med("ws", t, "c50_p50"))).append(" | ").append(f0(med("ws", t, "c50_p99")))
+                            .append(" | ").append(f0(med("ws", t, "c1_mps"))).append(" | ").append(f0(med("ws", t, "c1_p50")))
+                            .append(" | ").append(f0(med("ws", t, "c1_p99"))).append(" | ")
+                            .append(!gw ? "—" : f0(minus(med("ws", t, "c1_p50"), med("ws", "wsdirect", "c1_p50")))).append(" | ")
+                            .append(!gw ? "—" : f0(minus(med("ws", t, "c1_p99"), med("ws", "wsdirect", "c1_p99")))).append(" | ")
+                            .append(f1(med("ws", t, "c50_cpu_us"))).append(" | ")
+                            .append(f0(plus(sum("ws", t, "c50_errors"), sum("ws", t, "c1_errors")))).append(" |\n");
+                }
+                s.append('\n');
+            } else if (meta.containsKey("skip_ws")) {
+                s.append("WebSocket not measured: ").append(meta.get("skip_ws")).append(".\n\n");
+            }
+            return s.toString();
         }
 
         Double metricsLossPct(String t) {
