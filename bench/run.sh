@@ -903,6 +903,16 @@ healthchecked() { # the checks route's upstream is probed: one prober running, i
   log "health check of the checks route not running: $(head -c 300 <<<"$out")"
   return 1
 }
+unchecked() { # the checks route deleted: its prober stopped
+  local i
+  for i in $(seq 1 50); do
+    curl -s -m 5 -H "X-API-KEY: $ADMIN_KEY" "http://127.0.0.1:$GW_ADMIN/apisix/admin/aigw/healthcheck" \
+      | grep -qE '"probers" *: *0[,}]' && return 0
+    sleep 0.2
+  done
+  log "the checks route's prober still runs after the route was deleted"
+  return 1
+}
 idle_cpu() { # pass label: the gateway's CPU (ms) over IDLE_S s without load
   local c0 c1
   c0=$(cpu_ticks "$GW_PID"); sleep "$IDLE_S"; c1=$(cpu_ticks "$GW_PID")
@@ -936,6 +946,7 @@ fields_section() {
       for state in $( [ $((pass % 2)) = 1 ] && echo "off on" || echo "on off"); do
         if [ "$state" = off ]; then
           delete_route bench-checks
+          unchecked || break
         else
           put_route bench-checks "$(checks_route /checks/v1/chat/completions "$MOCK_PORT")" && healthchecked \
             || { log "checks route not back"; break; }
@@ -960,7 +971,7 @@ fields_section() {
       meta skip_ws "smoke check failed: ${WS_LINE:-no result}"
     else
       log "== route fields: WebSocket echo through enable_websocket vs direct (pinned; ${DURATION} s after ${WS_WARM} s per run)"
-      ws_load wsdirect 50 $((WARMUP / 4 + 2)) 0 # the echo server's and the load tool's paths (discarded)
+      ws_load wsdirect 50 $((WARMUP / 2)) 0 # the echo server's path: it is the baseline, it must be steady (discarded)
       ws_load wsgw 50 $((WARMUP / 2)) 0 # the gateway's relay (discarded)
       for pass in $(seq 1 "$PASSES"); do
         for profile in c50 c1; do
