@@ -920,7 +920,7 @@ idle_cpu() { # pass label: the gateway's CPU (ms) over IDLE_S s without load
   log "idle $2 pass $1: gateway CPU $(( (c1 - c0) * 1000 / CLK_TCK )) ms over ${IDLE_S} s"
 }
 fields_section() {
-  local t pass d state
+  local t pass d state order profile
   start_gateway gw-fields builtin 1
   put_route bench-plain "$(plain_route /plain/v1/chat/completions "$MOCK_PORT")" || log "plain route refused"
   put_route bench-checks "$(checks_route /checks/v1/chat/completions "$MOCK_PORT")" || log "upstream.checks route refused"
@@ -934,12 +934,15 @@ fields_section() {
   else
     log "== route fields: plain route with upstream.checks (active, 1 s) vs without (pinned)"
     for t in plain checks; do # the fresh gateway's path (discarded)
-      d=$((WARMUP / 2)); [ "$t" = checks ] && d=$((WARMUP / 6 + 2))
+      d="$WARMUP"; [ "$t" = checks ] && d=$((WARMUP / 6 + 2))
       BENCH_BODY="$BENCH/load/chat.json" timeout $((d + 30)) $PIN_LOAD wrk -t2 -c50 -d"${d}s" --timeout 5s \
         -s "$BENCH/load/post.lua" "$(url_of "$t")" >/dev/null 2>&1
     done
     truncate_access_log
-    load_passes fields "$PASSES" 1 plain checks
+    for pass in $(seq 1 "$PASSES"); do # the order alternates per pass: a JIT still warming favours neither
+      order="plain checks"; [ $((pass % 2)) = 0 ] && order="checks plain"
+      for profile in c50 c1; do for t in $order; do run_wrk fields "$pass" "$t" "$profile" 1; done; done
+    done
     log "== route fields: idle gateway CPU over ${IDLE_S} s with the checks route vs without"
     sleep 5 # what the load left (compilations, a collection) settles first
     for pass in $(seq 1 "$PASSES"); do
@@ -974,8 +977,9 @@ fields_section() {
       ws_load wsdirect 50 $((WARMUP / 2)) 0 # the echo server's path: it is the baseline, it must be steady (discarded)
       ws_load wsgw 50 $((WARMUP / 2)) 0 # the gateway's relay (discarded)
       for pass in $(seq 1 "$PASSES"); do
+        order="wsdirect wsgw"; [ $((pass % 2)) = 0 ] && order="wsgw wsdirect"
         for profile in c50 c1; do
-          for t in wsdirect wsgw; do ws_run "$pass" "$t" "$profile"; done
+          for t in $order; do ws_run "$pass" "$t" "$profile"; done
         done
       done
     fi
