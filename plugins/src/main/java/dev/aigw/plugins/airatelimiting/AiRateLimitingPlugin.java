@@ -8,10 +8,12 @@ import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.limit.LocalCounters;
 import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.gateway.limit.RedisSchema;
+import dev.aigw.gateway.metrics.Gauge;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.plugins.limitcount.RateLimit;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -155,7 +157,26 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     public void init(PluginEnv env) {
         this.env = env;
         this.local = RateLimit.init(env);
-        this.estimator = new TokenEstimator(env.vertx());
+        JsonObject attr = env.config() == null ? null
+                : env.config().getJsonObject("plugin_attr", new JsonObject()).getJsonObject(NAME);
+        this.estimator = new TokenEstimator(env.vertx(), attr == null ? TokenEstimator.DEFAULT_CACHE_CHARS
+                : attr.getLong("token_count_cache_chars", TokenEstimator.DEFAULT_CACHE_CHARS));
+        if (env.metrics() != null) {
+            Gauge g = env.metrics().gauge("ai_rate_limiting_token_count_cache",
+                    "ai-rate-limiting's cache of prompt token counts: hits, misses, evictions since start, chars held",
+                    List.of("stat"), 0);
+            TokenEstimator est = estimator;
+            env.metrics().beforeScrape(() -> {
+                CacheStats s = est.stats();
+                if (s != null) {
+                    g.set(s.hitCount(), "hits");
+                    g.set(s.missCount(), "misses");
+                    g.set(s.evictionCount(), "evictions");
+                    g.set(est.cachedChars(), "chars");
+                }
+                return Future.succeededFuture();
+            });
+        }
         if (!env.variables().isKnown(VAR_INSTANCE)) {
             env.variables().register(VAR_INSTANCE, ctx -> null);
         }
