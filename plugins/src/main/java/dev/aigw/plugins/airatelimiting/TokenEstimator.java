@@ -44,6 +44,9 @@ final class TokenEstimator {
     /** Default bound on the characters whose counts are cached (~8–16 MB of text). */
     static final long DEFAULT_CACHE_CHARS = 8L * 1024 * 1024;
 
+    /** What an entry weighs besides its text, in characters. */
+    static final int ENTRY_OVERHEAD = 64;
+
     /** The cache key: the same text counts differently in another encoding. */
     private record Key(EncodingType type, String text) {
     }
@@ -62,7 +65,8 @@ final class TokenEstimator {
         this.vertx = vertx;
         this.counts = cacheChars <= 0 ? null : Caffeine.newBuilder()
                 .maximumWeight(cacheChars)
-                .weigher((Key k, Integer v) -> k.text().length())
+                // the text, plus about what an entry costs besides it (key, node, boxed count)
+                .weigher((Key k, Integer v) -> k.text().length() + ENTRY_OVERHEAD)
                 .executor(Runnable::run) // maintenance inline: no common-pool threads for a cheap cleanup
                 .recordStats()
                 .build();
@@ -170,7 +174,7 @@ final class TokenEstimator {
         return counts == null ? null : counts.stats();
     }
 
-    /** Characters held by the cache now. */
+    /** Weight held by the cache now: characters of text plus {@value #ENTRY_OVERHEAD} per entry. */
     long cachedChars() {
         if (counts != null) {
             counts.cleanUp(); // pending evictions first (at a scrape, not per request)
