@@ -8,10 +8,12 @@ import dev.aigw.gateway.limit.LimitKeys;
 import dev.aigw.gateway.limit.LocalCounters;
 import dev.aigw.gateway.limit.PolicyRef;
 import dev.aigw.gateway.limit.RedisSchema;
+import dev.aigw.gateway.metrics.Gauge;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.plugins.limitcount.RateLimit;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -129,6 +131,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     private PluginEnv env;
     private LocalCounters local;
     private TokenEstimator estimator;
+    private final SettleBatcher settles = new SettleBatcher();
 
     @Override
     public String name() {
@@ -155,7 +158,26 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     public void init(PluginEnv env) {
         this.env = env;
         this.local = RateLimit.init(env);
-        this.estimator = new TokenEstimator(env.vertx());
+        JsonObject attr = env.config() == null ? null
+                : env.config().getJsonObject("plugin_attr", new JsonObject()).getJsonObject(NAME);
+        this.estimator = new TokenEstimator(env.vertx(), attr == null ? TokenEstimator.DEFAULT_CACHE_CHARS
+                : attr.getLong("token_count_cache_chars", TokenEstimator.DEFAULT_CACHE_CHARS));
+        if (env.metrics() != null) {
+            Gauge g = env.metrics().gauge("ai_rate_limiting_token_count_cache",
+                    "ai-rate-limiting's cache of prompt token counts: hits, misses, evictions since start, chars held",
+                    List.of("stat"), 0);
+            TokenEstimator est = estimator;
+            env.metrics().beforeScrape(() -> {
+                CacheStats s = est.stats();
+                if (s != null) {
+                    g.set(s.hitCount(), "hits");
+                    g.set(s.missCount(), "misses");
+                    g.set(s.evictionCount(), "evictions");
+                    g.set(est.cachedChars(), "chars");
+                }
+                return Future.succeededFuture();
+            });
+        }
         if (!env.variables().isKnown(VAR_INSTANCE)) {
             env.variables().register(VAR_INSTANCE, ctx -> null);
         }
@@ -252,8 +274,11 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
         }
     }
 
-    /** One reservation: the limits it was taken on and how much. */
-    private record Held(String instance, List<RateLimit.Applied> applied, long cost) {
+    /**
+     * One reservation: the limits it was taken on, how much, and when each limit's window ends
+     * ({@link System#currentTimeMillis()} clock, as the reservation saw it).
+     */
+    private record Held(String instance, List<RateLimit.Applied> applied, long cost, long[] endMs) {
     }
 
     @Override
@@ -308,12 +333,17 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
             List<Count> taken = new ArrayList<>(applied.size());
             return RateLimit.check(spec, ctx, applied, RateLimit.Mode.RESERVE, cost, taken).map(rej -> {
                 List<RateLimit.Applied> got = applied.subList(0, taken.size());
+                long now = System.currentTimeMillis();
+                long[] ends = new long[taken.size()];
+                for (int i = 0; i < ends.length; i++) {
+                    ends[i] = now + taken.get(i).resetMs();
+                }
                 if (rej != null || st.logged) {
                     // an earlier rule reserved and a later one refused, or the client left while the
                     // reservation was on its way and the log phase has already run: give it back
-                    settle(spec.policy(), got, -cost);
+                    settle(spec.policy(), got, ends, -cost);
                 } else if (!got.isEmpty()) {
-                    st.held.add(new Held(instance, List.copyOf(got), cost));
+                    st.held.add(new Held(instance, List.copyOf(got), cost, ends));
                 }
                 return rej;
             });
@@ -346,7 +376,8 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
         });
     }
 
-    private static void settle(PolicyRef ref, List<RateLimit.Applied> applied, long delta) {
+    /** Corrects each limit of a reservation by {@code delta}: at once in this process, group-committed on Redis. */
+    private void settle(PolicyRef ref, List<RateLimit.Applied> applied, long[] endMs, long delta) {
         if (delta == 0 || applied.isEmpty()) {
             return;
         }
@@ -356,9 +387,14 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
         } catch (RuntimeException e) {
             return;
         }
-        for (RateLimit.Applied a : applied) {
-            p.settle(a.key(), a.window(), delta).onFailure(e ->
-                    LOG.error("ai-rate-limiting: failed to settle {} tokens: {}", delta, e.toString()));
+        for (int i = 0; i < applied.size(); i++) {
+            RateLimit.Applied a = applied.get(i);
+            if (ref.isRedis()) {
+                settles.settle(p, a.key(), a.window(), endMs[i], delta);
+            } else {
+                p.settle(a.key(), a.window(), delta).onFailure(e ->
+                        LOG.error("ai-rate-limiting: failed to settle {} tokens: {}", delta, e.toString()));
+            }
         }
     }
 
@@ -384,7 +420,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
                         actual = st.promptEstimate;
                     }
                 }
-                settle(conf.policy(), h.applied(), actual - h.cost());
+                settle(conf.policy(), h.applied(), h.endMs(), actual - h.cost());
             }
             return;
         }
