@@ -140,7 +140,7 @@ public final class BatchProcessor<T> {
         long due = Math.min(lastEntryNanos + config.inactiveTimeoutMs() * 1_000_000L,
                 firstEntryNanos + config.bufferDurationMs() * 1_000_000L);
         long delayMs = Math.max(1, (due - now + 999_999) / 1_000_000L);
-        // we run on our own context here, so the timer fires on it too
+        // we run on our event loop here (our context or a request's duplicate of it): the timer fires there too
         timerId = vertx.setTimer(delayMs, id -> onTimer());
     }
 
