@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,9 @@ public final class BatchProcessor<T> {
     BatchProcessor(Vertx vertx, Context context, BatchProcessorConfig config, Handler<T> handler,
                    BatchProcessorBacklog backlog) {
         this.vertx = vertx;
-        this.context = context;
+        // the base context: a request runs on a duplicate of its event loop's context, which pushes
+        // must recognise as the same (see push)
+        this.context = context instanceof ContextInternal ci ? ci.unwrap() : context;
         this.config = config;
         this.handler = handler;
         this.backlog = backlog;
@@ -86,7 +89,10 @@ public final class BatchProcessor<T> {
      * does). Never blocks.
      */
     void push(T entry) {
-        if (Vertx.currentContext() == context) {
+        Context current = Vertx.currentContext();
+        // a request's duplicated context runs on the processor's own event loop: add now, rather than
+        // queue a task per entry (the log phase of every logged request)
+        if (current == context || current instanceof ContextInternal ci && ci.unwrap() == context) {
             add(entry);
         } else {
             context.runOnContext(v -> add(entry));
@@ -134,7 +140,7 @@ public final class BatchProcessor<T> {
         long due = Math.min(lastEntryNanos + config.inactiveTimeoutMs() * 1_000_000L,
                 firstEntryNanos + config.bufferDurationMs() * 1_000_000L);
         long delayMs = Math.max(1, (due - now + 999_999) / 1_000_000L);
-        // we run on our own context here, so the timer fires on it too
+        // we run on our event loop here (our context or a request's duplicate of it): the timer fires there too
         timerId = vertx.setTimer(delayMs, id -> onTimer());
     }
 

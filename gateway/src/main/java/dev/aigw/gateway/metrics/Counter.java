@@ -21,8 +21,17 @@ import java.util.concurrent.atomic.DoubleAdder;
  */
 public final class Counter extends LabeledMetric<Counter.Value> {
 
-    static final class Value extends LabeledMetric.Series {
+    /** A bound series of a counter ({@link #bind}). */
+    public static final class Value extends LabeledMetric.Series {
         final DoubleAdder sum = new DoubleAdder();
+
+        /** Adds {@code amount}; negative or NaN amounts are ignored. */
+        public void inc(double amount) {
+            if (amount >= 0) {
+                sum.add(amount);
+                touch();
+            }
+        }
     }
 
     Counter(MetricsRegistry registry, String name, String help, List<String> labelNames, long expireSeconds) {

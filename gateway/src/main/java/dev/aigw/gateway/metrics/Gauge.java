@@ -12,10 +12,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /** A value that goes up and down per label set (active connections …). Updates are lock-free CAS. */
 public final class Gauge extends LabeledMetric<Gauge.Value> {
 
-    static final class Value extends LabeledMetric.Series {
+    /** A bound series of a gauge ({@link #bind}). */
+    public static final class Value extends LabeledMetric.Series {
         final AtomicLong bits = new AtomicLong(Double.doubleToRawLongBits(0));
 
-        void add(double d) {
+        /** Adds {@code d} (negative to subtract). */
+        public void add(double d) {
+            addRaw(d);
+            touch();
+        }
+
+        void addRaw(double d) {
             long prev;
             long next;
             do {
@@ -49,7 +56,7 @@ public final class Gauge extends LabeledMetric<Gauge.Value> {
         if (v == null) {
             return false;
         }
-        v.add(delta);
+        v.addRaw(delta);
         return true;
     }
 

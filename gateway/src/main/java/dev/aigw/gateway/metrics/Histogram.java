@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Histogram extends LabeledMetric<Histogram.Value> {
 
-    final class Value extends LabeledMetric.Series {
+    /** A bound series of a histogram ({@link #bind}). */
+    public final class Value extends LabeledMetric.Series {
         final LongAdder[] counts = new LongAdder[bounds.length];
         final DoubleAdder sum = new DoubleAdder();
 
@@ -26,6 +27,21 @@ public final class Histogram extends LabeledMetric<Histogram.Value> {
             for (int i = 0; i < counts.length; i++) {
                 counts[i] = new LongAdder();
             }
+        }
+
+        /** Records one observation; NaN is ignored. */
+        public void observe(double value) {
+            if (Double.isNaN(value)) {
+                return;
+            }
+            record(value);
+            touch();
+        }
+
+        void record(double value) {
+            int i = Arrays.binarySearch(bounds, value);
+            counts[i >= 0 ? i : -i - 1].increment();
+            sum.add(value);
         }
     }
 
@@ -50,9 +66,7 @@ public final class Histogram extends LabeledMetric<Histogram.Value> {
         if (v == null) {
             return;
         }
-        int i = Arrays.binarySearch(bounds, value);
-        v.counts[i >= 0 ? i : -i - 1].increment();
-        v.sum.add(value);
+        v.record(value);
     }
 
     /** Observations in a series so far, or 0 when it does not exist. */

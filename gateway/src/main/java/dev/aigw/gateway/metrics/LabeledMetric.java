@@ -23,9 +23,35 @@ import java.util.concurrent.atomic.LongAdder;
 public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
         permits Counter, Gauge, Histogram {
 
-    /** Per-series state; {@code touched} is the registry clock at the last update. */
-    abstract static class Series {
+    /**
+     * One series: a label value combination's state. {@link #bind} hands it out so that a caller
+     * recording the same labels again and again (per route, per status …) updates it directly, with
+     * no label array and no map lookup; it must rebind once the series is no longer {@link #live}
+     * (expired or cleared), or its updates are lost.
+     */
+    public abstract static sealed class Series permits Counter.Value, Gauge.Value, Histogram.Value {
+        /** The registry clock at the last update. */
         volatile long touched;
+        /** Set once the series left its metric (expiry, clear). */
+        volatile boolean removed;
+        LabeledMetric<?> owner;
+        Key key;
+
+        /** False once the series was removed from its metric: bind again. */
+        public final boolean live() {
+            return !removed;
+        }
+
+        /** A copy of the series' label values, in the metric's label order. */
+        public final String[] labelValues() {
+            return key.values.clone();
+        }
+
+        final void touch() {
+            if (owner.expireSeconds > 0) {
+                touched = owner.registry.clock();
+            }
+        }
     }
 
     /** A label value tuple with its hash computed once. */
@@ -96,6 +122,15 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
 
     abstract S newSeries();
 
+    /**
+     * The series of these label values for repeated updates (see {@link Series}), created if absent
+     * and touched; null when the series cap is reached (that observation is counted as dropped, and
+     * the caller binds again next time). The array becomes the series key if the series is created.
+     */
+    public final S bind(String... labelValues) {
+        return series(labelValues);
+    }
+
     abstract MetricSnapshot snapshot(Map<Key, S> current);
 
     /**
@@ -138,6 +173,8 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
             return existing;
         }
         S fresh = newSeries();
+        fresh.owner = this;
+        fresh.key = key;
         fresh.touched = registry.clock();
         S prev = series.putIfAbsent(key, fresh);
         if (prev != null) {
@@ -166,6 +203,7 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
         long limit = now - expireSeconds * 1000;
         series.forEach((k, s) -> {
             if (s.touched < limit && series.remove(k, s)) {
+                s.removed = true;
                 size.decrementAndGet();
             }
         });
@@ -175,6 +213,7 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
     public final void clear() {
         series.forEach((k, s) -> {
             if (series.remove(k, s)) {
+                s.removed = true;
                 size.decrementAndGet();
             }
         });

@@ -10,7 +10,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,6 +106,39 @@ class MetricsRegistryTest {
         assertEquals(1, g.seriesCount());
         assertEquals(1, g.value("b"));
         assertEquals(1, keep.seriesCount(), "no expire configured: kept");
+    }
+
+    /** A bound series counts like the label-array calls, keeps expiry alive, and says when it must be bound again. */
+    @Test
+    void boundSeriesRecordTouchAndDieWithTheirSeries() {
+        MetricsRegistry r = new MetricsRegistry("", 2);
+        Histogram h = r.histogram("h", "h", List.of("k"), new double[] {1, 10}, 5);
+        Counter c = r.counter("c", "h", List.of("k"), 0);
+        long t0 = System.currentTimeMillis();
+        r.tick(t0);
+        Histogram.Value a = h.bind("a");
+        a.observe(0.5);
+        a.observe(Double.NaN);
+        h.observe(20, "a");
+        assertEquals(2, h.count("a"), "the bound series is the label set's series");
+        Counter.Value ca = c.bind("a");
+        ca.inc(2);
+        ca.inc(-1);
+        ca.inc(Double.NaN);
+        assertEquals(2, c.value("a"), "negative and NaN amounts ignored, as inc(amount, labels)");
+        r.tick(t0 + 4_000);
+        a.observe(1);
+        r.tick(t0 + 6_000);
+        assertTrue(a.live(), "updated 2 s ago: kept");
+        r.tick(t0 + 10_000);
+        assertFalse(a.live(), "idle past expire: removed, the holder must bind again");
+        assertEquals(0, h.seriesCount());
+        assertArrayEquals(new String[] {"a"}, a.labelValues());
+        c.bind("b");
+        assertNull(c.bind("c"), "past the cap: nothing bound");
+        assertEquals(1, c.dropped(), "and the drop is counted");
+        c.clear();
+        assertFalse(ca.live());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.aigw.plugins.prometheus;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.metrics.Gauge;
 import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
@@ -119,9 +120,10 @@ public final class PrometheusPlugin implements Plugin<PrometheusConf> {
         if (recorder == null) {
             return;
         }
-        String[] labels = recorder.activeLabels(ctx, conf.preferName());
-        if (labels != null && recorder.active().inc(labels)) {
-            ctx.put(ACTIVE, labels);
+        Gauge.Value series = recorder.activeSeries(ctx, conf.preferName());
+        if (series != null) {
+            series.add(1);
+            ctx.put(ACTIVE, series);
         }
     }
 
@@ -130,10 +132,14 @@ public final class PrometheusPlugin implements Plugin<PrometheusConf> {
         if (recorder == null) {
             return;
         }
-        String[] active = ctx.get(ACTIVE);
+        Gauge.Value active = ctx.get(ACTIVE);
         if (active != null) {
             ctx.put(ACTIVE, null);
-            recorder.active().dec(active);
+            if (active.live()) {
+                active.add(-1);
+            } else {
+                recorder.active().dec(active.labelValues()); // expired meanwhile: as before, the series comes back
+            }
         }
         recorder.log(ctx, conf.preferName());
     }

@@ -5,6 +5,7 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.metrics.Counter;
 import dev.aigw.gateway.metrics.Gauge;
 import dev.aigw.gateway.metrics.Histogram;
+import dev.aigw.gateway.metrics.LabeledMetric;
 import dev.aigw.gateway.metrics.MetricsRegistry;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -121,11 +123,19 @@ final class Recorder {
     private final Def<Counter> cacheBypasses;
     private final Supplier<JsonObject> metadata;
     private final RouteLabels.Cache routes = new RouteLabels.Cache();
-    /** disabled_labels compiled from one metadata object (compared by identity). */
+    /** disabled_labels compiled from one metadata object (compared by identity), with the series bound under them. */
     private volatile Disabled disabled = new Disabled(null, Map.of());
+    /** No metric has extra_labels: a request's series follow from its {@link Dims}, so they can be bound once. */
+    private final boolean bindable;
 
-    private record Disabled(JsonObject source, Map<String, boolean[]> masks) {
+    private record Disabled(JsonObject source, Map<String, boolean[]> masks, ConcurrentHashMap<Dims, Bound> bound) {
+        Disabled(JsonObject source, Map<String, boolean[]> masks) {
+            this(source, masks, new ConcurrentHashMap<>());
+        }
     }
+
+    /** Bound label combinations kept per {@link Disabled}; past this the cache starts over (hostile model names). */
+    static final int MAX_BOUND = 4096;
 
     Recorder(MetricsRegistry reg, PrometheusAttr attr, Supplier<JsonObject> metadata) {
         this.legacy = attr.legacyLabels();
@@ -146,6 +156,9 @@ final class Recorder {
         cacheMisses = legacy ? null : counter(reg, attr, AI_CACHE_MISSES, "Total AI cache misses");
         cacheBypasses = legacy ? null : counter(reg, attr, AI_CACHE_BYPASSES, "Total AI cache bypassed requests");
         PrometheusAttr.MetricAttr a = attr.metric(LLM_ACTIVE_CONNECTIONS);
+        bindable = java.util.stream.Stream.of(status, latency, bandwidth, llmLatency, promptTokens, completionTokens,
+                promptDist, completionDist).allMatch(d -> d == null || d.extraVars.length == 0)
+                && attr.metric(LLM_ACTIVE_CONNECTIONS).labelVars().isEmpty();
         active = new Def<>(LLM_ACTIVE_CONNECTIONS, reg.gauge(LLM_ACTIVE_CONNECTIONS, "Number of active connections to LLM service",
                 names(LLM_ACTIVE_CONNECTIONS, a), a.expire()), labels.get(LLM_ACTIVE_CONNECTIONS).size(), a.labelVars());
     }
@@ -189,8 +202,7 @@ final class Recorder {
         String model;
     }
 
-    private Req common(RequestContext ctx, boolean preferName) {
-        RouteLabels rl = routes.of(ctx.route());
+    private Req common(RequestContext ctx, RouteLabels rl, boolean preferName) {
         Req r = new Req();
         r.routeId = rl.id();
         r.routeName = rl.name();
@@ -201,7 +213,7 @@ final class Recorder {
         r.matchedHost = rl.matchedHost();
         r.consumer = str(ctx.var("consumer_name"));
         r.requestType = requestType(ctx);
-        r.node = node(ctx, rl);
+        r.node = node(ctx, rl, r.requestType);
         r.requestModel = model(ctx.var("request_llm_model"));
         r.model = model(ctx.var("llm_model"));
         return r;
@@ -217,12 +229,12 @@ final class Recorder {
     }
 
     /** APISIX's {@code ctx.balancer_ip}: the AI instance name, else the upstream node's address. */
-    private static String node(RequestContext ctx, RouteLabels rl) {
+    private static String node(RequestContext ctx, RouteLabels rl, String requestType) {
         Object b = ctx.var("balancer_ip");
         if (b != null) {
             return b.toString();
         }
-        if (rl.aiNode() != null && isAi(requestType(ctx))) {
+        if (rl.aiNode() != null && isAi(requestType)) {
             return rl.aiNode();
         }
         Object addr = ctx.var("upstream_addr");
@@ -285,11 +297,11 @@ final class Recorder {
         }
     }
 
-    private Map<String, boolean[]> masks() {
+    private Disabled disabled() {
         JsonObject meta = metadata.get();
         Disabled d = disabled;
         if (d.source == meta) {
-            return d.masks;
+            return d;
         }
         Map<String, boolean[]> masks = new HashMap<>();
         JsonObject dl = meta == null ? null : meta.getJsonObject("disabled_labels");
@@ -307,8 +319,9 @@ final class Recorder {
                 masks.put(metric, mask);
             }
         }
-        disabled = new Disabled(meta, Map.copyOf(masks));
-        return disabled.masks;
+        d = new Disabled(meta, Map.copyOf(masks));
+        disabled = d;
+        return d;
     }
 
     /** Built-in values (disabled ones collapsed), then the extra labels read from variables. */
@@ -331,37 +344,181 @@ final class Recorder {
         return out;
     }
 
+    // Series slots of a Bound, one per (metric, fixed label such as type) a request may update.
+    private static final int STATUS = 0;
+    private static final int LAT_REQUEST = 1;
+    private static final int LAT_UPSTREAM = 2;
+    private static final int LAT_APISIX = 3;
+    private static final int BW_INGRESS = 4;
+    private static final int BW_EGRESS = 5;
+    private static final int LLM_TOTAL = 6;
+    private static final int LLM_TTFT = 7;
+    private static final int LLM_LEGACY = 8;
+    private static final int PROMPT = 9;
+    private static final int COMPLETION = 10;
+    private static final int PROMPT_DIST = 11;
+    private static final int COMPLETION_DIST = 12;
+    private static final int ACTIVE = 13;
+    private static final int SLOTS = 14;
+
+    /**
+     * What a request's label values are made of (the route's labels by identity, the per-request
+     * variables, the status and response source): equal Dims mean equal label values for every
+     * metric, so their series are bound once and reused.
+     */
+    private static final class Dims {
+        final RouteLabels rl;
+        final boolean preferName;
+        final String consumer;
+        final String node;
+        final String requestType;
+        final String requestModel;
+        final String model;
+        final int code;
+        final String source;
+        private final int hash;
+
+        Dims(RouteLabels rl, boolean preferName, Req r, int code, String source) {
+            this.rl = rl;
+            this.preferName = preferName;
+            this.consumer = r.consumer;
+            this.node = r.node;
+            this.requestType = r.requestType;
+            this.requestModel = r.requestModel;
+            this.model = r.model;
+            this.code = code;
+            this.source = source;
+            int h = System.identityHashCode(rl) * 31 + (preferName ? 1 : 0);
+            h = h * 31 + consumer.hashCode();
+            h = h * 31 + node.hashCode();
+            h = h * 31 + requestType.hashCode();
+            h = h * 31 + requestModel.hashCode();
+            h = h * 31 + model.hashCode();
+            h = h * 31 + code;
+            this.hash = h * 31 + (source == null ? 0 : source.hashCode());
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Dims d && d.hash == hash && d.rl == rl && d.preferName == preferName && d.code == code
+                    && d.consumer.equals(consumer) && d.node.equals(node) && d.requestType.equals(requestType)
+                    && d.requestModel.equals(requestModel) && d.model.equals(model)
+                    && java.util.Objects.equals(d.source, source);
+        }
+    }
+
+    /**
+     * The series one {@link Dims} updates, bound on first use (a series is created only when a request
+     * records into it, as before). Shared between event loops: two may bind the same slot at once,
+     * which yields the same series.
+     */
+    private static final class Bound {
+        final Object[] slots = new Object[SLOTS];
+    }
+
+    /** The Bound of these dims (cached when no metric has extra labels), or a fresh one for this request. */
+    private Bound bound(Disabled d, RouteLabels rl, boolean preferName, Req r, int code, String source) {
+        if (!bindable) {
+            return new Bound();
+        }
+        Dims key = new Dims(rl, preferName, r, code, source);
+        Bound b = d.bound.get(key);
+        if (b == null) {
+            if (d.bound.size() >= MAX_BOUND) {
+                d.bound.clear(); // many distinct label values (models, consumers): start over rather than grow
+            }
+            b = d.bound.computeIfAbsent(key, k -> new Bound());
+        }
+        return b;
+    }
+
+    /** The series of a slot: the bound one while it lives, else bound now; null when the series cap dropped it. */
+    @SuppressWarnings("unchecked")
+    private <V extends LabeledMetric.Series> V series(Bound b, int slot, LabeledMetric<V> metric, Map<String, boolean[]> masks,
+                                                      RequestContext ctx, Req r, String code, String source) {
+        V v = (V) b.slots[slot];
+        if (v == null || !v.live()) {
+            v = metric.bind(labels(slot, masks, ctx, r, code, source));
+            if (v != null) {
+                b.slots[slot] = v;
+            }
+        }
+        return v;
+    }
+
+    /** The label values of a slot's series, in APISIX's order (see {@link #labelMap}). */
+    private String[] labels(int slot, Map<String, boolean[]> masks, RequestContext ctx, Req r, String code, String source) {
+        return switch (slot) {
+            case STATUS -> legacy
+                    ? values(status, masks, ctx, code, r.route, r.matchedUri, r.matchedHost, r.service, r.consumer, r.node,
+                            r.requestType, r.requestModel, r.model)
+                    : values(status, masks, ctx, code, r.route, r.matchedUri, r.matchedHost, r.service, r.consumer, r.node,
+                            r.requestType, r.requestModel, r.model, source);
+            case LAT_REQUEST, LAT_UPSTREAM, LAT_APISIX -> values(latency, masks, ctx,
+                    slot == LAT_REQUEST ? "request" : slot == LAT_UPSTREAM ? "upstream" : "apisix", r.route, r.service,
+                    r.consumer, r.node, r.requestType, r.requestModel, r.model);
+            case BW_INGRESS, BW_EGRESS -> values(bandwidth, masks, ctx, slot == BW_INGRESS ? "ingress" : "egress", r.route,
+                    r.service, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+            case LLM_TOTAL, LLM_TTFT -> values(llmLatency, masks, ctx, slot == LLM_TOTAL ? "total" : "ttft", r.routeId,
+                    r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+            case LLM_LEGACY -> values(llmLatency, masks, ctx, r.routeId, r.serviceId, r.consumer, r.node, r.requestType,
+                    r.requestModel, r.model);
+            case PROMPT, COMPLETION, PROMPT_DIST, COMPLETION_DIST -> values(slot == PROMPT ? promptTokens
+                            : slot == COMPLETION ? completionTokens : slot == PROMPT_DIST ? promptDist : completionDist,
+                    masks, ctx, r.routeId, r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+            case ACTIVE -> values(active, masks, ctx, r.routeName, r.routeId, r.matchedUri, r.matchedHost, r.service,
+                    r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+            default -> throw new IllegalArgumentException("slot " + slot);
+        };
+    }
+
+    private void inc(Bound b, int slot, Counter metric, double amount, Map<String, boolean[]> masks, RequestContext ctx,
+                     Req r, String code, String source) {
+        if (amount >= 0) { // as Counter.inc: no series for an amount it ignores
+            Counter.Value v = series(b, slot, metric, masks, ctx, r, code, source);
+            if (v != null) {
+                v.inc(amount);
+            }
+        }
+    }
+
+    private void observe(Bound b, int slot, Histogram metric, double value, Map<String, boolean[]> masks,
+                         RequestContext ctx, Req r, String code, String source) {
+        if (!Double.isNaN(value)) { // as Histogram.observe
+            Histogram.Value v = series(b, slot, metric, masks, ctx, r, code, source);
+            if (v != null) {
+                v.observe(value);
+            }
+        }
+    }
+
     /** Log phase: everything APISIX's http_log records. */
     void log(RequestContext ctx, boolean preferName) {
-        Map<String, boolean[]> masks = masks();
-        Req r = common(ctx, preferName);
+        Disabled d = disabled();
+        Map<String, boolean[]> masks = d.masks;
+        RouteLabels rl = routes.of(ctx.route());
+        Req r = common(ctx, rl, preferName);
         int code = ctx.status();
         String codeLabel = code >= 0 && code < CODES.length ? CODES[code] : Integer.toString(code);
-        if (legacy) {
-            status.metric.inc(1, values(status, masks, ctx, codeLabel, r.route, r.matchedUri, r.matchedHost, r.service,
-                    r.consumer, r.node, r.requestType, r.requestModel, r.model));
-        } else {
-            status.metric.inc(1, values(status, masks, ctx, codeLabel, r.route, r.matchedUri, r.matchedHost, r.service,
-                    r.consumer, r.node, r.requestType, r.requestModel, r.model, responseSource(ctx)));
-        }
+        String source = legacy ? null : responseSource(ctx);
+        Bound b = bound(d, rl, preferName, r, code, source);
+        inc(b, STATUS, status.metric, 1, masks, ctx, r, codeLabel, source);
 
         long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
         double total = (end - ctx.startNanos()) / 1e6;
         double upstream = num(ctx.var("apisix_upstream_response_time"));
-        latency.metric.observe(total, values(latency, masks, ctx, "request", r.route, r.service, r.consumer, r.node,
-                r.requestType, r.requestModel, r.model));
-        if (!Double.isNaN(upstream)) {
-            latency.metric.observe(upstream, values(latency, masks, ctx, "upstream", r.route, r.service, r.consumer,
-                    r.node, r.requestType, r.requestModel, r.model));
-        }
+        observe(b, LAT_REQUEST, latency.metric, total, masks, ctx, r, codeLabel, source);
+        observe(b, LAT_UPSTREAM, latency.metric, upstream, masks, ctx, r, codeLabel, source);
         double own = Double.isNaN(upstream) ? total : Math.max(0, total - upstream);
-        latency.metric.observe(own, values(latency, masks, ctx, "apisix", r.route, r.service, r.consumer, r.node,
-                r.requestType, r.requestModel, r.model));
+        observe(b, LAT_APISIX, latency.metric, own, masks, ctx, r, codeLabel, source);
 
-        bandwidth.metric.inc(num(ctx.var("request_length")), values(bandwidth, masks, ctx, "ingress", r.route,
-                r.service, r.consumer, r.node, r.requestType, r.requestModel, r.model));
-        bandwidth.metric.inc(num(ctx.var("bytes_sent")), values(bandwidth, masks, ctx, "egress", r.route, r.service,
-                r.consumer, r.node, r.requestType, r.requestModel, r.model));
+        inc(b, BW_INGRESS, bandwidth.metric, num(ctx.var("request_length")), masks, ctx, r, codeLabel, source);
+        inc(b, BW_EGRESS, bandwidth.metric, num(ctx.var("bytes_sent")), masks, ctx, r, codeLabel, source);
 
         if (!legacy) {
             cache(ctx, masks, r);
@@ -374,16 +531,11 @@ final class Recorder {
         if (ttft != 0 && code < 400) {
             if (legacy) {
                 // 3.14–3.16: one series per label set, no type, time to first token only
-                if (!Double.isNaN(ttft)) {
-                    llmLatency.metric.observe(ttft, values(llmLatency, masks, ctx, r.routeId, r.serviceId,
-                            r.consumer, r.node, r.requestType, r.requestModel, r.model));
-                }
+                observe(b, LLM_LEGACY, llmLatency.metric, ttft, masks, ctx, r, codeLabel, source);
             } else {
-                llmLatency.metric.observe(upstream, values(llmLatency, masks, ctx, "total", r.routeId, r.serviceId,
-                        r.consumer, r.node, r.requestType, r.requestModel, r.model));
-                if (stream && !Double.isNaN(ttft)) {
-                    llmLatency.metric.observe(ttft, values(llmLatency, masks, ctx, "ttft", r.routeId, r.serviceId,
-                            r.consumer, r.node, r.requestType, r.requestModel, r.model));
+                observe(b, LLM_TOTAL, llmLatency.metric, upstream, masks, ctx, r, codeLabel, source);
+                if (stream) {
+                    observe(b, LLM_TTFT, llmLatency.metric, ttft, masks, ctx, r, codeLabel, source);
                 }
             }
         }
@@ -391,15 +543,11 @@ final class Recorder {
         double completion = num(ctx.var("llm_completion_tokens"));
         prompt = Double.isNaN(prompt) ? 0 : prompt;
         completion = Double.isNaN(completion) ? 0 : completion;
-        promptTokens.metric.inc(prompt, values(promptTokens, masks, ctx, r.routeId, r.serviceId, r.consumer, r.node,
-                r.requestType, r.requestModel, r.model));
-        completionTokens.metric.inc(completion, values(completionTokens, masks, ctx, r.routeId, r.serviceId, r.consumer,
-                r.node, r.requestType, r.requestModel, r.model));
+        inc(b, PROMPT, promptTokens.metric, prompt, masks, ctx, r, codeLabel, source);
+        inc(b, COMPLETION, completionTokens.metric, completion, masks, ctx, r, codeLabel, source);
         if (!legacy) {
-            promptDist.metric.observe(prompt, values(promptDist, masks, ctx, r.routeId, r.serviceId, r.consumer, r.node,
-                    r.requestType, r.requestModel, r.model));
-            completionDist.metric.observe(completion, values(completionDist, masks, ctx, r.routeId, r.serviceId,
-                    r.consumer, r.node, r.requestType, r.requestModel, r.model));
+            observe(b, PROMPT_DIST, promptDist.metric, prompt, masks, ctx, r, codeLabel, source);
+            observe(b, COMPLETION_DIST, completionDist.metric, completion, masks, ctx, r, codeLabel, source);
         }
     }
 
@@ -447,14 +595,18 @@ final class Recorder {
         return "upstream";
     }
 
-    /** Labels of {@code llm_active_connections} for a request about to be proxied, or null if not an AI request. */
-    String[] activeLabels(RequestContext ctx, boolean preferName) {
-        Req r = common(ctx, preferName);
+    /**
+     * The {@code llm_active_connections} series of a request about to be proxied, or null if it is not
+     * an AI request or the series cap dropped it.
+     */
+    Gauge.Value activeSeries(RequestContext ctx, boolean preferName) {
+        Disabled d = disabled();
+        RouteLabels rl = routes.of(ctx.route());
+        Req r = common(ctx, rl, preferName);
         if (!isAi(r.requestType)) {
             return null;
         }
-        return values(active, masks(), ctx, r.routeName, r.routeId, r.matchedUri, r.matchedHost, r.service,
-                r.serviceId, r.consumer, r.node, r.requestType, r.requestModel, r.model);
+        return series(bound(d, rl, preferName, r, -1, null), ACTIVE, active.metric, d.masks, ctx, r, null, null);
     }
 
     Gauge active() {

@@ -412,7 +412,41 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
 
     /** Dollars as a plain decimal, at most 10 places ({@code 0.0000125}, never {@code 1.25E-5}). */
     static String plain(double d) {
+        // Exactly plainSlow's result, without its decimal conversion (the log phase's dearest step):
+        // below 2^50 units of 1e-10, d * 1e10 and Double.toString(d) * 1e10 differ by less than 0.2,
+        // so away from a tie (fraction within 0.25 of .5) both round half-up to the same integer.
+        if (d >= 0 && d < 100_000) {
+            double scaled = d * 1e10;
+            double frac = scaled - Math.floor(scaled);
+            if (Math.abs(frac - 0.5) > 0.25) {
+                return units(Math.round(scaled));
+            }
+        }
+        return plainSlow(d);
+    }
+
+    static String plainSlow(double d) {
         return BigDecimal.valueOf(d).setScale(10, java.math.RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+    }
+
+    /** {@code n} units of 1e-10 as a plain decimal without trailing zeros ({@code 4500000} → {@code 0.00045}). */
+    private static String units(long n) {
+        long whole = n / 10_000_000_000L;
+        long frac = n % 10_000_000_000L;
+        if (frac == 0) {
+            return Long.toString(whole);
+        }
+        int digits = 10;
+        while (frac % 10 == 0) {
+            frac /= 10;
+            digits--;
+        }
+        String f = Long.toString(frac);
+        StringBuilder sb = new StringBuilder(24).append(whole).append('.');
+        for (int i = f.length(); i < digits; i++) {
+            sb.append('0');
+        }
+        return sb.append(f).toString();
     }
 
     private static String lastOf(String s) {

@@ -13,4 +13,20 @@ import dev.aigw.gateway.log.BatchProcessorConfig;
  * @param batch            the batch processor settings
  */
 record RequestLogConfig(String customCostHeader, boolean allRequests, int maxPayloadBytes, BatchProcessorConfig batch) {
+
+    /*
+     * Identity, not the record's value equality: a parsed configuration is its batch processor's key
+     * (one processor per configuration version, released by identity in Plugin.release), and each
+     * log-phase push looks it up: the record's hashCode would hash every field, the nested batch
+     * settings included, per request.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return this == o;
+    }
+
+    @Override
+    public int hashCode() {
+        return System.identityHashCode(this);
+    }
 }

@@ -54,6 +54,23 @@ class PriceAndMaskTest {
         assertEquals("0.0000125", AiRequestLogPlugin.plain(0.0000125));
     }
 
+    /** The log phase's fast formatting gives exactly the decimal rounding's text, ties and large sums included. */
+    @Test
+    void plainDollarsAsDecimalRounding() {
+        java.util.Random rnd = new java.util.Random(42);
+        List<Double> values = new java.util.ArrayList<>(List.of(0.0, 1e-11, 5e-11, 4.9999e-11, 0.00045, 0.0000125,
+                1.0, 10.5, 0.12345678905, 0.00000000015, 99_999.99999999995, 100_000.0, 1e9, 123.4));
+        for (int i = 0; i < 30_000; i++) {
+            double price = rnd.nextInt(100_000) / 1e6 / 1e3;   // $ per token, from a per-million price in mills
+            values.add(price * rnd.nextInt(200_000));
+            values.add(rnd.nextDouble() * Math.pow(10, rnd.nextInt(12) - 8));
+            values.add(rnd.nextLong(1_000_000_000_000L) / 1e10 + (rnd.nextBoolean() ? 5e-11 : 0));
+        }
+        for (double d : values) {
+            assertEquals(AiRequestLogPlugin.plainSlow(d), AiRequestLogPlugin.plain(d), "plain(" + d + ")");
+        }
+    }
+
     @Test
     void secretsAreMasked() {
         String text = "key sk-ant-api03-abcdefghijkl, google AIzaSyA1234567890abcdefghijklmnop, aws AKIAABCDEFGHIJKLMNOP,"
