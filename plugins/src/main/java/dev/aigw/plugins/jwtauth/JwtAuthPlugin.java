@@ -51,6 +51,9 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
     private static final String FAILED = AuthSupport.body("failed to verify jwt");
     private static final String BEARER = "bearer ";
 
+    /** Tokens this plugin verified, reused while their consumer's key object is unchanged. */
+    private final VerifiedTokens verified = new VerifiedTokens();
+
     private static final String SCHEMA = """
             {
               "type": "object",
@@ -162,12 +165,12 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
     }
 
     /** Attaches the consumer and returns null, or returns the 401 body. */
-    private static String authenticate(JwtAuthConfig conf, RequestContext ctx) {
+    private String authenticate(JwtAuthConfig conf, RequestContext ctx) {
         String token = fetchToken(conf, ctx);
         if (token == null) {
             return MISSING;
         }
-        VerifiedTokens.Entry seen = VerifiedTokens.get(token);
+        VerifiedTokens.Entry seen = verified.get(token);
         if (seen != null) {
             // the same token verified before by the same key object (a consumer change makes a new one):
             // its header and signature hold still; the claims are checked against the clock again below
@@ -213,7 +216,7 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
             LOG.warn("failed to verify jwt: signature mismatch, request {}", ctx.requestId());
             return FAILED;
         }
-        VerifiedTokens.put(token, key, payload);
+        verified.put(token, key, payload);
         return accept(conf, ctx, id, key, payload);
     }
 

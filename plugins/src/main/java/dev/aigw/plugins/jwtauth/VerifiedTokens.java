@@ -27,34 +27,31 @@ final class VerifiedTokens {
     record Entry(JwtKey key, Map<String, Object> payload) {
     }
 
-    private static final Map<String, Entry> TOKENS = new ConcurrentHashMap<>();
-    private static final AtomicLong DROPPED = new AtomicLong();
+    private final Map<String, Entry> tokens = new ConcurrentHashMap<>();
+    private final AtomicLong dropped = new AtomicLong();
 
-    private VerifiedTokens() {
+    Entry get(String token) {
+        return tokens.get(token);
     }
 
-    static Entry get(String token) {
-        return TOKENS.get(token);
-    }
-
-    static void put(String token, JwtKey key, Map<String, Object> payload) {
+    void put(String token, JwtKey key, Map<String, Object> payload) {
         if (token.length() > MAX_TOKEN_CHARS) {
             return;
         }
-        if (TOKENS.size() >= MAX_ENTRIES) {
-            int n = TOKENS.size();
-            TOKENS.clear(); // expired tokens and old keys go with the rest; the live ones come back at once
-            DROPPED.addAndGet(n);
+        if (tokens.size() >= MAX_ENTRIES) {
+            int n = tokens.size();
+            tokens.clear(); // expired tokens and old keys go with the rest; the live ones come back at once
+            dropped.addAndGet(n);
         }
-        TOKENS.put(token, new Entry(key, Collections.unmodifiableMap(payload)));
+        tokens.put(token, new Entry(key, Collections.unmodifiableMap(payload)));
     }
 
     /** Tokens dropped because the cache was full. */
-    static long dropped() {
-        return DROPPED.get();
+    long dropped() {
+        return dropped.get();
     }
 
-    static int size() {
-        return TOKENS.size();
+    int size() {
+        return tokens.size();
     }
 }
