@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Everything the gateway knows about one request while it runs: the Vert.x request and response,
@@ -95,6 +96,10 @@ public final class RequestContext {
     private Object parsedBody;
     private boolean jsonParsed;
     private JsonObject jsonBody;
+    /** The body was replaced by {@link #jsonBody(JsonObject)} and is serialised on first {@link #body()}. */
+    private boolean bodyUnencoded;
+    /** While {@link #bodyUnencoded}: the length of the body it replaced (a size hint). */
+    private int replacedLength;
 
     private Map<String, Object> vars;
     private Map<Object, Object> attrs;
@@ -251,9 +256,24 @@ public final class RequestContext {
 
     // ---------------------------------------------------------------- body
 
-    /** The request body if it was read, else null (it is then streamed to the upstream). */
+    /**
+     * The request body if it was read, else null (it is then streamed to the upstream); a body replaced by
+     * {@link #jsonBody(JsonObject)} is serialised here, once.
+     */
     public Buffer body() {
+        if (bodyUnencoded) {
+            bodyUnencoded = false;
+            body = Buffer.buffer(jsonBody.encode());
+        }
         return body;
+    }
+
+    /**
+     * The body's length in bytes, for sizing a buffer: without serialising a body replaced by
+     * {@link #jsonBody(JsonObject)} (then the length of the body it replaced); 0 without a body.
+     */
+    public int bodyLengthHint() {
+        return bodyUnencoded ? replacedLength : body == null ? 0 : body.length();
     }
 
     /** True once the body has been (or is being) read into memory. */
@@ -377,10 +397,27 @@ public final class RequestContext {
         if (bodyFuture == null) {
             bodyFuture = Future.succeededFuture(newBody);
         }
+        this.bodyUnencoded = false;
         this.bodyParsed = false;
         this.parsedBody = null;
         this.jsonParsed = false;
         this.jsonBody = null;
+    }
+
+    /**
+     * Replaces the body with a JSON object a plugin rewrote (ai-prompt-decorator): {@link #jsonBody()}
+     * returns it as is, so the AI plugins after it do not parse it again, and {@link #body()} serialises
+     * it once, when something needs the bytes (a passthrough upstream, a logger). The object must not be
+     * changed afterwards without calling this again.
+     */
+    public void jsonBody(JsonObject newBody) {
+        Objects.requireNonNull(newBody, "newBody");
+        int was = bodyLengthHint();
+        body((Buffer) null); // resets the parsed forms; the body counts as read, as with body(Buffer)
+        this.bodyUnencoded = true;
+        this.replacedLength = was;
+        this.jsonParsed = true;
+        this.jsonBody = newBody;
     }
 
     /**
@@ -392,7 +429,7 @@ public final class RequestContext {
     public Object parsedBody() {
         if (!bodyParsed) {
             bodyParsed = true;
-            parsedBody = BodyParser.parse(request.getHeader(HttpHeaders.CONTENT_TYPE), body);
+            parsedBody = BodyParser.parse(request.getHeader(HttpHeaders.CONTENT_TYPE), body());
         }
         return parsedBody;
     }
@@ -411,7 +448,7 @@ public final class RequestContext {
 
     /** {@code post_arg.<path>} by a compiled path; null when absent, when the body was not read or is too large. */
     public Object postArg(PostArgPath path) {
-        if (postArgsUnread || (postArgsLimit > 0 && body != null && body.length() > postArgsLimit)) {
+        if (postArgsUnread || (postArgsLimit > 0 && body() != null && body().length() > postArgsLimit)) {
             return null;
         }
         return path.read(parsedBody());

@@ -291,7 +291,8 @@ public final class LogEntry {
      * every name's values.
      */
     private static void writeHeaders(JsonGenerator g, MultiMap headers, boolean mask) throws IOException {
-        int n = headers.size() + 4; // size() counts names: a repeated header has more entries
+        // not headers.size(): Vert.x counts names by building a sorted set of them; the arrays grow
+        int n = 16;
         String[] names = new String[n];
         String[] values = new String[n];
         int i = 0;

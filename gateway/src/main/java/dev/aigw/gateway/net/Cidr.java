@@ -2,6 +2,7 @@ package dev.aigw.gateway.net;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 
 /**
  * An IPv4 or IPv6 address or CIDR block ({@code 127.0.0.1}, {@code 10.0.0.0/8}, {@code ::1/128}),
@@ -46,9 +47,32 @@ public final class Cidr {
     /** True when the literal address lies in this block. A non-literal or other-family address never does. */
     public boolean contains(String address) {
         byte[] a = literal(address);
+        return a != null && contains(a);
+    }
+
+    /**
+     * True when the literal address lies in one of {@code blocks}: the address is parsed once, not once per
+     * block (a per-request check against a route's list).
+     */
+    public static boolean anyContains(List<Cidr> blocks, String address) {
+        byte[] a = literal(address);
         if (a == null) {
             return false;
         }
+        for (Cidr c : blocks) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when {@code s} is a literal IPv4 or IPv6 address (no block, no host name). */
+    public static boolean isAddress(String s) {
+        return s != null && s.indexOf('/') < 0 && literal(s.trim()) != null;
+    }
+
+    private boolean contains(byte[] a) {
         if (a.length != network.length) {
             // IPv4-mapped IPv6 (::ffff:a.b.c.d) against an IPv4 block
             if (a.length == 16 && network.length == 4 && isV4Mapped(a)) {
@@ -101,27 +125,7 @@ public final class Cidr {
         }
         boolean v6 = s.indexOf(':') >= 0;
         if (!v6) {
-            String[] parts = s.split("\\.", -1);
-            if (parts.length != 4) {
-                return null;
-            }
-            byte[] out = new byte[4];
-            for (int i = 0; i < 4; i++) {
-                if (parts[i].isEmpty() || parts[i].length() > 3) {
-                    return null;
-                }
-                int v;
-                try {
-                    v = Integer.parseInt(parts[i]);
-                } catch (NumberFormatException e) {
-                    return null;
-                }
-                if (v < 0 || v > 255) {
-                    return null;
-                }
-                out[i] = (byte) v;
-            }
-            return out;
+            return ipv4(s);
         }
         int pct = s.indexOf('%');
         if (pct >= 0) {
@@ -139,6 +143,36 @@ public final class Cidr {
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    /** Dotted-quad IPv4 (four decimal parts of 1-3 digits, each at most 255), parsed without allocating. */
+    private static byte[] ipv4(String s) {
+        byte[] out = new byte[4];
+        int n = s.length();
+        int i = 0;
+        for (int part = 0; part < 4; part++) {
+            int start = i;
+            int v = 0;
+            while (i < n && s.charAt(i) != '.') {
+                char c = s.charAt(i);
+                if (c < '0' || c > '9' || i - start == 3) {
+                    return null;
+                }
+                v = v * 10 + (c - '0');
+                i++;
+            }
+            if (i == start || v > 255) {
+                return null;
+            }
+            out[part] = (byte) v;
+            if (part < 3) {
+                if (i == n) {
+                    return null;
+                }
+                i++; // the dot
+            }
+        }
+        return i == n ? out : null;
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.plugins.aiprompt.PromptBody.Prompt;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -62,10 +61,12 @@ public final class AiPromptDecoratorPlugin implements Plugin<AiPromptDecoratorPl
     @Override
     public Future<Void> rewrite(Config conf, RequestContext ctx) {
         return ctx.readBody().map(raw -> {
-            JsonObject body = PromptBody.jsonOrExit(ctx, raw);
+            // the body as it is now (ai-prompt-template may have replaced it), parsed once for every AI
+            // plugin; handed on as an object, so ai-proxy neither parses nor the decorator serialises it
+            JsonObject body = PromptBody.current(ctx);
             if (body != null) {
                 PromptBody.decorate(PromptBody.detect(ctx.request().path(), body), body, conf.prepend(), conf.append());
-                ctx.body(Buffer.buffer(body.encode()));
+                ctx.jsonBody(body);
             }
             return null;
         });

@@ -98,24 +98,30 @@ public final class AiPromptGuardPlugin implements Plugin<AiPromptGuardPlugin.Con
     @Override
     public Future<Void> access(Config conf, RequestContext ctx) {
         return ctx.readBody().map(raw -> {
-            check(conf, ctx, raw);
+            check(conf, ctx);
             return null;
         });
     }
 
-    private void check(Config conf, RequestContext ctx, Buffer raw) {
-        if (raw == null || raw.length() == 0) {
-            ctx.exit(400, new JsonObject().put("message", "Empty request body"));
-            return;
+    private void check(Config conf, RequestContext ctx) {
+        // the body as it is now (after ai-prompt-decorator / -template, as APISIX's get_body), from the
+        // parse every AI plugin shares; parsed apart only when that one has no object, for the reason
+        JsonObject body = ctx.jsonBody();
+        if (body == null) {
+            Buffer raw = ctx.body();
+            if (raw == null || raw.length() == 0) {
+                ctx.exit(400, new JsonObject().put("message", "Empty request body"));
+                return;
+            }
+            Object decoded;
+            try {
+                decoded = Json.decodeValue(raw);
+            } catch (DecodeException e) {
+                unsupported(conf, ctx, "request body is not valid JSON", "invalid JSON request body");
+                return;
+            }
+            body = decoded instanceof JsonObject o ? o : null;
         }
-        Object decoded;
-        try {
-            decoded = Json.decodeValue(raw);
-        } catch (DecodeException e) {
-            unsupported(conf, ctx, "request body is not valid JSON", "invalid JSON request body");
-            return;
-        }
-        JsonObject body = decoded instanceof JsonObject o ? o : null;
         Protocol protocol = PromptBody.detect(ctx.request().path(), body);
         if (protocol == Protocol.PASSTHROUGH) {
             unsupported(conf, ctx, "request body does not match any supported AI protocol",

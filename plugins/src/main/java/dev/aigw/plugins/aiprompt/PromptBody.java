@@ -188,6 +188,16 @@ final class PromptBody {
     }
 
     /**
+     * The request body as it is now (a plugin before may have replaced it) as a JSON object, from the
+     * parse every AI plugin shares ({@link RequestContext#jsonBody()}); when that has none, the 400 of
+     * {@link #jsonOrExit} (or the object it still reads, say after a byte-order mark) and null.
+     */
+    static JsonObject current(RequestContext ctx) {
+        JsonObject body = ctx.jsonBody();
+        return body != null ? body : jsonOrExit(ctx, ctx.body());
+    }
+
+    /**
      * The body as a JSON object, or null after answering 400 the way APISIX's prompt plugins do
      * ({@code could not get body: …} / {@code could not parse JSON request body: …}).
      */

@@ -286,7 +286,7 @@ public final class AiExecutor {
             }
             if (sent != null) {
                 provider.rewriteBody(tr.target(), sent);
-                bytes = encode(sent, req.body() == null || ctx.body() == null ? 0 : ctx.body().length());
+                bytes = encode(sent, req.body() == null ? 0 : ctx.bodyLengthHint());
             }
         }
         if (bytes == null) {

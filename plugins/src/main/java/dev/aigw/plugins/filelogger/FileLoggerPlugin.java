@@ -56,6 +56,8 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
              "log_format_extra": {"type": "object"}}}""";
 
     private final Map<Path, AccessLogWriter> writers = new ConcurrentHashMap<>();
+    /** The writers by configured path text, as the routes spell them. */
+    private final Map<String, AccessLogWriter> byPath = new ConcurrentHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
     private volatile PluginEnv env;
     private volatile LoggerEntries entries;
@@ -140,16 +142,23 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
     }
 
     private AccessLogWriter writer(String p) {
-        Path path = env.prefix().resolve(p).normalize();
-        AccessLogWriter w = writers.get(path);
+        AccessLogWriter w = byPath.get(p); // the configured text: no path resolution per request
         if (w != null) {
             return w;
         }
-        if (writers.size() >= MAX_FILES) {
-            return null;
+        Path path = env.prefix().resolve(p).normalize();
+        w = writers.get(path);
+        if (w == null) {
+            if (writers.size() >= MAX_FILES) {
+                return null;
+            }
+            // starting a writer only starts its thread: the file is opened by that thread
+            w = writers.computeIfAbsent(path, k -> AccessLogWriter.start(unused, k, AccessLogWriter.DEFAULT_QUEUE_CAPACITY));
         }
-        // starting a writer only starts its thread: the file is opened by that thread
-        return writers.computeIfAbsent(path, k -> AccessLogWriter.start(unused, k, AccessLogWriter.DEFAULT_QUEUE_CAPACITY));
+        if (byPath.size() < MAX_FILES * 4) { // spellings of the same files; past that, resolved each time
+            byPath.put(p, w);
+        }
+        return w;
     }
 
     /** Lines dropped so far (queue full or file cap), for tests and metrics. */
@@ -166,6 +175,7 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
         return env.vertx().executeBlocking(() -> {
             writers.values().forEach(AccessLogWriter::close);
             writers.clear();
+            byPath.clear();
             return null;
         });
     }

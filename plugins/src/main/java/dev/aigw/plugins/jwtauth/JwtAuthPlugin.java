@@ -51,6 +51,9 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
     private static final String FAILED = AuthSupport.body("failed to verify jwt");
     private static final String BEARER = "bearer ";
 
+    /** Tokens this plugin verified, reused while their consumer's key object is unchanged. */
+    private final VerifiedTokens verified = new VerifiedTokens();
+
     private static final String SCHEMA = """
             {
               "type": "object",
@@ -162,10 +165,20 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
     }
 
     /** Attaches the consumer and returns null, or returns the 401 body. */
-    private static String authenticate(JwtAuthConfig conf, RequestContext ctx) {
+    private String authenticate(JwtAuthConfig conf, RequestContext ctx) {
         String token = fetchToken(conf, ctx);
         if (token == null) {
             return MISSING;
+        }
+        VerifiedTokens.Entry seen = verified.get(token);
+        if (seen != null) {
+            // the same token verified before by the same key object (a consumer change makes a new one):
+            // its header and signature hold still; the claims are checked against the clock again below
+            Object userKey = seen.payload().get(conf.keyClaimName());
+            Consumers.Identity id = userKey instanceof String k ? ctx.consumers().identify(NAME, k) : null;
+            if (id != null && id.conf() == seen.key()) {
+                return accept(conf, ctx, id, seen.key(), seen.payload());
+            }
         }
         JWSObject jws;
         Map<String, Object> payload;
@@ -203,6 +216,13 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
             LOG.warn("failed to verify jwt: signature mismatch, request {}", ctx.requestId());
             return FAILED;
         }
+        verified.put(token, key, payload);
+        return accept(conf, ctx, id, key, payload);
+    }
+
+    /** The claims checked against the clock, then the consumer attached (null), or the 401 body. */
+    private static String accept(JwtAuthConfig conf, RequestContext ctx, Consumers.Identity id, JwtKey key,
+                                 Map<String, Object> payload) {
         String claimError = verifyClaims(payload, conf.claimsToVerify(), key.gracePeriodSeconds(),
                 System.currentTimeMillis() / 1000);
         if (claimError != null) {
@@ -210,7 +230,8 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
             return FAILED;
         }
         if (conf.storeInCtx()) {
-            ctx.setVar(PAYLOAD_VAR, new JsonObject(payload));
+            // a deep copy: the payload may be shared with later requests of the same token
+            ctx.setVar(PAYLOAD_VAR, new JsonObject(payload).copy());
         }
         ctx.attachConsumer(id.consumer());
         return null;

@@ -30,12 +30,7 @@ public final class RealIpPlugin implements Plugin<RealIpPlugin.Config> {
     /** Parsed configuration: trusted blocks parsed once (null: trust every peer). */
     public record Config(String source, List<Cidr> trusted, boolean recursive) {
         boolean trusts(String addr) {
-            for (Cidr c : trusted) {
-                if (c.contains(addr)) {
-                    return true;
-                }
-            }
-            return false;
+            return Cidr.anyContains(trusted, addr);
         }
     }
 
@@ -141,15 +136,7 @@ public final class RealIpPlugin implements Plugin<RealIpPlugin.Config> {
     }
 
     private static boolean isLiteral(String ip) {
-        if (ip.isEmpty() || ip.indexOf('/') >= 0) {
-            return false;
-        }
-        try {
-            Cidr.parse(ip);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return !ip.isEmpty() && Cidr.isAddress(ip);
     }
 
     /** APISIX's get_addr. */

@@ -211,6 +211,51 @@ class AuthPluginsTest {
         assertUnauthorized(post(path, "Authorization", forged), "failed to verify jwt", realm);
     }
 
+    /** A token accepted once is judged again on every use: the clock, the route's claims, consumer changes. */
+    @Test
+    void jwtAuthAcceptedTokenIsJudgedAgainOnEveryUse() throws Exception {
+        put("/consumers", new JsonObject().put("username", "jwt_again").put("plugins", new JsonObject()
+                .put("jwt-auth", new JsonObject().put("key", "again-key").put("secret", "secret-one"))));
+        put("/routes/jwtagain", route("/jwtagain/*", new JsonObject().put("jwt-auth", new JsonObject())));
+        put("/routes/jwtexp", route("/jwtexp/*", new JsonObject().put("jwt-auth", new JsonObject()
+                .put("claims_to_verify", new JsonArray().add("exp")))));
+        String path = "/jwtagain/v1/chat/completions";
+        String realm = "Bearer realm=\"jwt\"";
+        long now = System.currentTimeMillis() / 1000;
+        String token = hs("HS256", "secret-one", new JsonObject().put("key", "again-key").put("exp", now + 600));
+        await(() -> post(path, "Authorization", token), r -> r.status() == 200, "token accepted");
+        assertEquals(200, post(path, "Authorization", token).status(), "and again");
+
+        // accepted without exp on one route, refused by a route that requires exp
+        String noExp = hs("HS256", "secret-one", new JsonObject().put("key", "again-key"));
+        assertEquals(200, post(path, "Authorization", noExp).status());
+        await(() -> post("/jwtexp/v1/chat/completions", "Authorization", noExp), r -> r.status() == 401, "exp required");
+        assertUnauthorized(post("/jwtexp/v1/chat/completions", "Authorization", noExp), "failed to verify jwt", realm);
+        assertEquals(200, post("/jwtexp/v1/chat/completions", "Authorization", token).status());
+
+        // a token that expires while in use is refused once its exp has passed
+        long exp = System.currentTimeMillis() / 1000 + 2;
+        String shortLived = hs("HS256", "secret-one", new JsonObject().put("key", "again-key").put("exp", exp));
+        assertEquals(200, post(path, "Authorization", shortLived).status());
+        for (int i = 0; i < 100 && System.currentTimeMillis() / 1000 <= exp; i++) {
+            Thread.sleep(100);
+        }
+        assertUnauthorized(post(path, "Authorization", shortLived), "failed to verify jwt", realm);
+
+        // the consumer's secret changes: the token signed with the old one no longer passes
+        put("/consumers", new JsonObject().put("username", "jwt_again").put("plugins", new JsonObject()
+                .put("jwt-auth", new JsonObject().put("key", "again-key").put("secret", "secret-two"))));
+        await(() -> post(path, "Authorization", token), r -> r.status() == 401, "old secret refused");
+        assertUnauthorized(post(path, "Authorization", token), "failed to verify jwt", realm);
+        String renewed = hs("HS256", "secret-two", new JsonObject().put("key", "again-key").put("exp", now + 600));
+        assertEquals(200, post(path, "Authorization", renewed).status());
+
+        // the consumer is deleted: its tokens name nobody
+        assertEquals(200, gw.admin("DELETE", "/consumers/jwt_again", null).status());
+        await(() -> post(path, "Authorization", renewed), r -> r.status() == 401, "deleted consumer refused");
+        assertUnauthorized(post(path, "Authorization", renewed), "Invalid user key in JWT token", realm);
+    }
+
     @Test
     void jwtAuthRs256ClaimsToVerifyAndHideCredentials() throws Exception {
         KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");

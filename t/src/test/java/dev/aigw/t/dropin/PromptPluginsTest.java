@@ -20,6 +20,7 @@ import java.time.Duration;
 
 import static dev.aigw.t.Pause.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -46,6 +47,8 @@ class PromptPluginsTest {
                 .put("template", new JsonObject().put("model", "gpt-4o-mini").put("messages", new JsonArray()
                         .add(msg("user", "Explain about {{ topic }} in {{ level }}."))))));
         put("templated", "/templated/v1/chat/completions", new JsonObject().put("ai-prompt-template", template));
+        put("templated-decorated", "/tdecorated/v1/chat/completions", new JsonObject()
+                .put("ai-prompt-template", template).put("ai-prompt-decorator", decorator));
 
         JsonObject guard = new JsonObject()
                 .put("allow_patterns", new JsonArray().add("(?i)gateway|proxy"))
@@ -109,6 +112,23 @@ class PromptPluginsTest {
         assertEquals("You are terse.", sent.getJsonObject(1).getString("content"));
         assertEquals("What is a gateway?", sent.getJsonObject(2).getString("content"));
         assertEquals(msg("user", "End with a question."), sent.getJsonObject(3));
+    }
+
+    /** The template renders first (priority 1071), the decorator wraps what it rendered (1070), as APISIX. */
+    @Test
+    void decoratorWrapsTheRenderedTemplate() {
+        mock().reset();
+        HttpResult r = gw().http("POST", "/tdecorated/v1/chat/completions", new JsonObject()
+                .put("template_name", "level of detail").put("topic", "gateways").put("level", "brief").encode(),
+                "Content-Type", "application/json");
+        assertEquals(200, r.status(), r.body());
+        JsonObject sent = mock().lastRequest().json();
+        JsonArray messages = sent.getJsonArray("messages");
+        assertEquals(3, messages.size(), messages.encode());
+        assertEquals(msg("system", "Answer in one sentence."), messages.getJsonObject(0));
+        assertEquals(msg("user", "Explain about gateways in brief."), messages.getJsonObject(1));
+        assertEquals(msg("user", "End with a question."), messages.getJsonObject(2));
+        assertNull(sent.getValue("template_name"), "the template's body, not the client's");
     }
 
     @Test
