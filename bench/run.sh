@@ -409,6 +409,7 @@ header_of() {
     p:key-auth) echo "apikey: $BENCH_KEY" ;;
     p:basic-auth) echo "Authorization: Basic $(printf 'bench:%s' "$BENCH_KEY" | base64 -w0)" ;;
     p:jwt-auth) [ -n "$BENCH_JWT" ] || BENCH_JWT="$(bench_jwt)"; echo "Authorization: Bearer $BENCH_JWT" ;;
+    p:real-ip) echo "X-Forwarded-For: 10.1.2.3" ;; # as behind a load balancer: without it every request logs real-ip's warning
     *) echo "" ;;
   esac
 }
