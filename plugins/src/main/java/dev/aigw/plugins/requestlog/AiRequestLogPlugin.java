@@ -289,7 +289,10 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (attempts == null && upstreamStatus != null) {
             attempts = 1;
         }
-        Cost cost = cost(ctx);
+        String requestModel = ctx.varString("request_llm_model");
+        String model = ctx.varString("llm_model");
+        String cacheStatus = ctx.varString(VAR_CACHE_STATUS);
+        Cost cost = cost(ctx, cacheStatus, prompt, completion, cached, model != null ? model : requestModel);
         long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
         String requestText = null;
         String responseText = null;
@@ -306,11 +309,11 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return new LogRow(ctx.startMillis(), ctx.requestId(),
                 route == null ? null : route.id(), route == null ? null : route.name(),
                 ctx.varString("consumer_name"), clientIp(ctx), type, provider(route, instance), instance,
-                ctx.varString("request_llm_model"), ctx.varString("llm_model"), ctx.status(), upstreamStatus,
+                requestModel, model, ctx.status(), upstreamStatus,
                 (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
                 cost == null ? null : cost.dollars(), cost == null ? null : cost.source(), attempts,
-                ctx.varString(VAR_CACHE_STATUS), requestText, responseText,
+                cacheStatus, requestText, responseText,
                 requestText == null && responseText == null ? List.of() : clientSecrets(ctx));
     }
 
@@ -383,11 +386,17 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
      * header's, else the price table's for the served model; null if unknown.
      */
     private Cost cost(RequestContext ctx) {
-        if ("HIT".equals(ctx.varString(VAR_CACHE_STATUS))) {
+        String model = ctx.varString("llm_model");
+        return cost(ctx, ctx.varString(VAR_CACHE_STATUS), toLong(ctx.var("llm_prompt_tokens")),
+                toLong(ctx.var("llm_completion_tokens")), toLong(ctx.var(VAR_CACHED_TOKENS)),
+                model != null ? model : ctx.varString("request_llm_model"));
+    }
+
+    /** {@link #cost(RequestContext)} from values the caller has already read (the log phase reads each once). */
+    private Cost cost(RequestContext ctx, String cacheStatus, Long prompt, Long completion, Long cached, String model) {
+        if ("HIT".equals(cacheStatus)) {
             return CACHE_HIT;
         }
-        Long prompt = toLong(ctx.var("llm_prompt_tokens"));
-        Long completion = toLong(ctx.var("llm_completion_tokens"));
         Object custom = ctx.get(CUSTOM_COST);
         if (custom instanceof Double d) {
             return new Cost(d, "header");
@@ -398,11 +407,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (prompt == null && completion == null) {
             return null;
         }
-        String model = ctx.varString("llm_model");
-        if (model == null) {
-            model = ctx.varString("request_llm_model");
-        }
-        Double d = prices().cost(model, nz(prompt), nz(completion), nz(toLong(ctx.var(VAR_CACHED_TOKENS))));
+        Double d = prices().cost(model, nz(prompt), nz(completion), nz(cached));
         return d == null ? null : new Cost(d, "price");
     }
 
