@@ -151,6 +151,19 @@ cpu_ticks() {
   echo "$total"
 }
 
+thread_ticks() { # pid comm-regex: CPU ticks of the process's threads whose name (comm, 15 chars) matches
+  local p="$1" re="$2" t total=0
+  for t in /proc/"$p"/task/*; do
+    grep -Eq "$re" "$t/comm" 2>/dev/null || continue
+    total=$(( total + $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}') ))
+  done
+  echo "$total"
+}
+# Thread groups whose CPU per request run_wrk records besides the process total (name:comm-regex):
+# the event loops, the garbage collector (SerialGC runs in the VM thread), the JIT compilers (a run that
+# still compiles is not at steady state) and a logger's own writer.
+THREAD_GROUPS=(loop:'^vert\.x-eventloo' gc:'^VM Thread' jit:'^C[12] CompilerThre')
+
 # ---------------------------------------------------------------- build
 GIT_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "$BUILD" = 1 ]; then
@@ -498,10 +511,14 @@ run_wrk() { # section pass target profile pinned(1|0) [url]
   if [ "$profile" = c50 ]; then t=2 c=50; else t=1 c=1; fi
   [ "$pinned" = 1 ] && pin="$PIN_LOAD"
   truncate_access_log
-  c0=$(cpu_ticks "$(pid_of "$target")")
+  local pid g; pid="$(pid_of "$target")"; declare -A g0=()
+  for g in "${THREAD_GROUPS[@]}" ${WRITER_GROUP:+"$WRITER_GROUP"}; do g0[${g%%:*}]=$(thread_ticks "$pid" "${g#*:}"); done
+  c0=$(cpu_ticks "$pid")
   out=$(BENCH_BODY="$(body_of "$target")" BENCH_HEADER="$(header_of "$target")" timeout $((DURATION + 30)) $pin wrk -t$t -c$c -d"${DURATION}s" \
     --timeout 5s -s "$BENCH/load/post.lua" "$url" 2>&1)
-  c1=$(cpu_ticks "$(pid_of "$target")")
+  c1=$(cpu_ticks "$pid")
+  declare -A g1=()
+  for g in "${THREAD_GROUPS[@]}" ${WRITER_GROUP:+"$WRITER_GROUP"}; do g1[${g%%:*}]=$(thread_ticks "$pid" "${g#*:}"); done
   line=$(grep '^WRK ' <<<"$out")
   if [ -z "$line" ]; then
     log "wrk $section/$target/$profile produced no summary: $(tail -3 <<<"$out" | tr '\n' ' ')"
@@ -521,6 +538,10 @@ run_wrk() { # section pass target profile pinned(1|0) [url]
   raw "$section" "$pass" "$target" "${profile}_max" "${v[max]}"
   raw "$section" "$pass" "$target" "${profile}_errors" "$errs"
   raw "$section" "$pass" "$target" "${profile}_cpu_us" "$cpu_us"
+  for g in "${!g0[@]}"; do
+    raw "$section" "$pass" "$target" "${profile}_cpu_${g}_us" \
+      "$(awk -v d="$((g1[$g] - g0[$g]))" -v n="${v[requests]}" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.2f", d*1e6/hz/n; else print "nan" }')"
+  done
   log "$(printf '%-8s pass %s %-6s %-4s rps=%-9s p50=%-6s p99=%-6s cpu/req=%sus errors=%s' \
     "$section" "$pass" "$target" "$profile" "${v[rps]}" "${v[p50]}" "${v[p99]}" "$cpu_us" "$errs")"
 }
@@ -551,6 +572,17 @@ load_passes() { # section passes pinned targets...
     for profile in c50 c1; do
       for t in "$@"; do run_wrk "$section" "$pass" "$t" "$profile" "$pinned"; done
     done
+  done
+}
+
+# An on/off comparison: per pass the c50 runs go off, on, on, off (ABBA), so that a machine whose speed
+# drifts during the pass weighs on both states alike and each on-run has an off-run beside it (the
+# report pairs them); then one c1 run of each.
+abba_passes() { # section passes off-target on-target
+  local section="$1" passes="$2" off="$3" on="$4" pass t
+  for pass in $(seq 1 "$passes"); do
+    for t in "$off" "$on" "$on" "$off"; do run_wrk "$section" "$pass" "$t" c50 1; done
+    for t in "$off" "$on"; do run_wrk "$section" "$pass" "$t" c1 1; done
   done
 }
 
@@ -664,7 +696,7 @@ if [ "$REQLOG" = 1 ]; then
     ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai ailog)
     warm_up $((WARMUP / 2)) 1
     TARGETS=("${ALL_TARGETS[@]}")
-    load_passes reqlog "$PASSES" 1 ai ailog
+    WRITER_GROUP='writer:^aigw-request-lo' abba_passes reqlog "$PASSES" ai ailog
     log "request log rows: $(sqlite3 "$WORK/gw-builtin/logs/requests.db" 'SELECT COUNT(*) FROM llm_requests' 2>&1)"
   else
     log "request log comparison skipped: the ai target or the ai-request-log route does not answer"
@@ -719,7 +751,7 @@ kafka_section() {
     ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai aikafka)
     warm_up $((WARMUP / 2)) 1
     TARGETS=("${ALL_TARGETS[@]}")
-    load_passes kafka "$PASSES" 1 ai aikafka
+    WRITER_GROUP='writer:^kafka-producer' abba_passes kafka "$PASSES" ai aikafka
   else
     log "kafka-logger comparison skipped: the kafka-logger route does not answer (HTTP ${SMOKE_CODE:-?})"
   fi
@@ -752,8 +784,11 @@ if [ "$METRICS" = 1 ]; then
   # The same gateway with and without the prometheus plugin on a global rule, alternating within each
   # pass so that both states see the same machine; the plugin records in the log phase of every request.
   log "== metrics: prometheus on a global rule vs off (c50, pinned, alternating)"
+  # the recording path is compiled before it is measured, as every other section's code is
+  global_rule bench-prom '{"plugins":{"prometheus":{}}}'; sleep 0.5
+  warm_up $((WARMUP / 2)) 1
   for pass in $(seq 1 "$PASSES"); do
-    for state in off on; do
+    for state in off on on off; do
       if [ "$state" = on ]; then global_rule bench-prom '{"plugins":{"prometheus":{}}}'; else global_rule bench-prom ""; fi
       sleep 0.5
       for t in "${TARGETS[@]}"; do
