@@ -1,16 +1,14 @@
 package dev.aigw.plugins.prometheus;
 
 import dev.aigw.gateway.route.Route;
+import dev.aigw.gateway.route.RouteMemo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The label values a route contributes (id, name, matched uri and host, service, the AI node name),
  * computed once per route version and cached: a request only looks them up.
  *
- * @param route       the route version they were computed from (compared by identity)
  * @param id          the route id
  * @param name        the route name, or "" when it has none
  * @param matchedUri  the route's uri pattern ({@code uri}, else the first of {@code uris})
@@ -18,30 +16,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param serviceId   {@code service_id}, or ""
  * @param aiNode      APISIX's {@code balancer_ip} for ai-proxy routes ({@code ai-proxy-<provider>}), or null
  */
-record RouteLabels(Route route, String id, String name, String matchedUri, String matchedHost, String serviceId,
+record RouteLabels(String id, String name, String matchedUri, String matchedHost, String serviceId,
                    String aiNode) {
 
-    static final RouteLabels NONE = new RouteLabels(null, "", "", "", "", "", null);
+    static final RouteLabels NONE = new RouteLabels("", "", "", "", "", null);
 
-    /** Per route id; an entry is replaced when its route changes. Bounded by {@link #CAP}. */
+    /** Per route version; bounded (deleted routes linger until the cap, then it starts over). */
     static final class Cache {
         private static final int CAP = 100_000;
-        private final ConcurrentHashMap<String, RouteLabels> byId = new ConcurrentHashMap<>();
+        private final RouteMemo<RouteLabels> byRoute = new RouteMemo<>(CAP, RouteLabels::compute);
 
         RouteLabels of(Route route) {
-            if (route == null) {
-                return NONE;
-            }
-            RouteLabels l = byId.get(route.id());
-            if (l != null && l.route == route) {
-                return l;
-            }
-            l = compute(route);
-            if (byId.size() >= CAP) {
-                byId.clear(); // deleted routes linger here; start over rather than grow
-            }
-            byId.put(route.id(), l);
-            return l;
+            return route == null ? NONE : byRoute.of(route);
         }
     }
 
@@ -60,7 +46,7 @@ record RouteLabels(Route route, String id, String name, String matchedUri, Strin
         if (plugins != null && plugins.getValue("ai-proxy") instanceof JsonObject ai && ai.getString("provider") != null) {
             aiNode = "ai-proxy-" + ai.getString("provider");
         }
-        return new RouteLabels(r, r.id(), r.name() != null ? r.name() : "", uri == null ? "" : uri,
+        return new RouteLabels(r.id(), r.name() != null ? r.name() : "", uri == null ? "" : uri,
                 host == null ? "" : host, d.getValue("service_id") == null ? "" : String.valueOf(d.getValue("service_id")),
                 aiNode);
     }

@@ -10,6 +10,7 @@ import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginAdminApi;
 import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.route.Route;
+import dev.aigw.gateway.route.RouteMemo;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +88,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
     private final String schema = RequestLogSchema.schema(BATCH_NAME);
     private final String metadataSchema = RequestLogSchema.metadataSchema();
     private final AtomicReference<Metadata> metadata = new AtomicReference<>();
+    private final RouteMemo<Providers> providers = new RouteMemo<>(100_000, Providers::of);
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong failedSinceLog = new AtomicLong();
@@ -308,7 +311,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         }
         return new LogRow(ctx.startMillis(), ctx.requestId(),
                 route == null ? null : route.id(), route == null ? null : route.name(),
-                ctx.varString("consumer_name"), clientIp(ctx), type, provider(route, instance), instance,
+                ctx.varString("consumer_name"), clientIp(ctx), type, route == null ? null : providers.of(route).of(instance),
+                instance,
                 requestModel, model, ctx.status(), upstreamStatus,
                 (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
@@ -325,24 +329,35 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return v;
     }
 
-    /** The provider from the route's own AI plugin configuration (read as data, not through the plugin). */
-    static String provider(Route route, String instance) {
-        if (route == null || route.definition() == null
-                || !(route.definition().getValue("plugins") instanceof JsonObject plugins)) {
-            return null;
-        }
-        if (plugins.getValue("ai-proxy") instanceof JsonObject single) {
-            return single.getString("provider");
-        }
-        if (instance != null && plugins.getValue("ai-proxy-multi") instanceof JsonObject multi
-                && multi.getValue("instances") instanceof JsonArray instances) {
-            for (Object o : instances) {
-                if (o instanceof JsonObject i && instance.equals(i.getValue("name"))) {
-                    return i.getString("provider");
+    /**
+     * The providers of a route's own AI plugin configuration (read as data, not through the plugin):
+     * ai-proxy's, or ai-proxy-multi's per instance name. Derived once per route version.
+     */
+    private record Providers(String single, Map<String, String> byInstance) {
+
+        static Providers of(Route route) {
+            if (route.definition() == null || !(route.definition().getValue("plugins") instanceof JsonObject plugins)) {
+                return new Providers(null, Map.of());
+            }
+            if (plugins.getValue("ai-proxy") instanceof JsonObject single) {
+                return new Providers(single.getValue("provider") instanceof String p ? p : null, Map.of());
+            }
+            Map<String, String> byInstance = new HashMap<>();
+            if (plugins.getValue("ai-proxy-multi") instanceof JsonObject multi
+                    && multi.getValue("instances") instanceof JsonArray instances) {
+                for (Object o : instances) {
+                    if (o instanceof JsonObject i && i.getValue("name") instanceof String name
+                            && i.getValue("provider") instanceof String p) {
+                        byInstance.putIfAbsent(name, p);
+                    }
                 }
             }
+            return new Providers(null, byInstance);
         }
-        return null;
+
+        String of(String instance) {
+            return single != null || instance == null ? single : byInstance.get(instance);
+        }
     }
 
     /** The credentials this client sent (masked wherever they appear in its prompt or the reply). */

@@ -2,6 +2,7 @@ package dev.aigw.t.requestlog;
 
 import dev.aigw.t.Pause;
 import dev.aigw.testkit.HttpResult;
+import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,35 @@ abstract class RequestLogCases extends RequestLogEnv {
         assertTrue(resp.startsWith("Sure. The admin password="), resp);
         assertFalse(resp.contains("opensesame42"), resp);
         assertFalse(String.valueOf(row).contains("sk-provider-key-abcdefgh"), "provider key never stored");
+    }
+
+    @Test
+    void multiRowNamesTheInstanceThatAnsweredAndItsProvider() {
+        try (MockLlm down = new MockLlm()) {
+            down.status(500);
+            JsonObject multi = new JsonObject()
+                    .put("instances", new JsonArray()
+                            .add(instance("first", "deepseek", down, 10))
+                            .add(instance("second", "openai", mock, 1)))
+                    .put("fallback_strategy", new JsonArray().add("http_5xx"));
+            putRoute("multi", new JsonObject().put("uri", "/multi/v1/chat/completions")
+                    .put("plugins", new JsonObject().put("ai-proxy-multi", multi)));
+            mock.usage(10, 5).content("from the second");
+            HttpResult r = post("/multi/v1/chat/completions", chatBody("gpt-4o", "hi", false));
+            assertEquals(200, r.status(), r.toString());
+
+            Map<String, Object> row = awaitRows("multi", 1).get(0);
+            assertEquals("second", row.get("instance"));
+            assertEquals("openai", row.get("provider"), "the provider of the instance that answered");
+            assertEquals(2L, num(row.get("attempts")));
+            assertEquals(1, down.count(MockLlm.Kind.CHAT), "the first instance was tried");
+        }
+    }
+
+    private static JsonObject instance(String name, String provider, MockLlm m, int priority) {
+        return new JsonObject().put("name", name).put("provider", provider).put("priority", priority).put("weight", 1)
+                .put("auth", new JsonObject().put("header", new JsonObject().put("Authorization", "Bearer sk-" + name)))
+                .put("override", new JsonObject().put("endpoint", m.url() + "/v1/chat/completions"));
     }
 
     @Test
