@@ -115,8 +115,7 @@ public final class Bootstrap {
      * scrape time; nothing is recorded per request here.
      */
     private MetricsRegistry createMetrics() {
-        JsonObject attr = config.raw().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject("prometheus", new JsonObject());
+        JsonObject attr = config.pluginAttr("prometheus");
         MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"),
                 attr.getInteger("max_series", MetricsRegistry.DEFAULT_MAX_SERIES));
         String p = m.prefix();
@@ -424,9 +423,8 @@ public final class Bootstrap {
             JsonObject raw = config.raw();
             if (checkOnly) {
                 // the check must not take (or fight over) the prometheus export port of a running gateway
-                JsonObject attr = raw.getJsonObject("plugin_attr", new JsonObject());
-                raw.put("plugin_attr", attr.put("prometheus",
-                        attr.getJsonObject("prometheus", new JsonObject()).copy().put("enable_export_server", false)));
+                JsonObject prometheus = GatewayConfig.pluginAttr(raw, "prometheus").put("enable_export_server", false);
+                raw.put("plugin_attr", raw.getJsonObject("plugin_attr", new JsonObject()).put("prometheus", prometheus));
             }
             return raw;
         }

@@ -177,8 +177,7 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
     @Override
     public void init(PluginEnv pluginEnv) {
         this.env = pluginEnv;
-        JsonObject attr = pluginEnv.config().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject(NAME, new JsonObject());
+        JsonObject attr = pluginEnv.pluginAttr(NAME);
         this.memory = new MemoryStore(attr.getLong("memory_max_bytes", 64L * 1024 * 1024));
         pluginEnv.variables().register(VAR_CACHE_STATUS, AiCachePlugin::status);
         pluginEnv.variables().register(VAR_AI_CACHE_STATUS, AiCachePlugin::status);

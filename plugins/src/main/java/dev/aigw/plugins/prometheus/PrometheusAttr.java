@@ -51,9 +51,11 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
         return metrics.getOrDefault(name, MetricAttr.NONE);
     }
 
-    /** Parses the attributes; a malformed value fails the start with a message naming the key. */
-    static PrometheusAttr parse(JsonObject root) {
-        JsonObject a = root.getJsonObject("plugin_attr", new JsonObject()).getJsonObject("prometheus", new JsonObject());
+    /**
+     * Parses the attributes ({@code plugin_attr.prometheus}, see {@code PluginEnv.pluginAttr}); a
+     * malformed value fails the start with a message naming the key.
+     */
+    static PrometheusAttr parse(JsonObject a) {
         String uri = a.getString("export_uri", "/apisix/prometheus/metrics");
         if (!uri.startsWith("/")) {
             throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_uri must start with /: " + uri);
