@@ -7,6 +7,7 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
+import dev.aigw.gateway.conf.ConfigException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -46,6 +47,24 @@ final class TokenEstimator {
 
     /** What an entry weighs besides its text, in characters. */
     static final int ENTRY_OVERHEAD = 64;
+
+    /**
+     * {@code token_count_cache_chars} of {@code plugin_attr.ai-rate-limiting}: an integer >= 0 (0 turns
+     * the cache off), {@link #DEFAULT_CACHE_CHARS} when absent.
+     *
+     * @throws ConfigException naming the key for anything else (it stops the start)
+     */
+    static long cacheChars(JsonObject attr) {
+        Object v = attr.getValue("token_count_cache_chars");
+        if (v == null) {
+            return DEFAULT_CACHE_CHARS;
+        }
+        if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0) {
+            throw new ConfigException("invalid configuration: plugin_attr." + AiRateLimitingPlugin.NAME
+                    + ".token_count_cache_chars must be an integer >= 0: " + v);
+        }
+        return ((Number) v).longValue();
+    }
 
     /** The cache key: the same text counts differently in another encoding. */
     private record Key(EncodingType type, String text) {
