@@ -116,8 +116,8 @@ public final class Bootstrap {
      */
     private MetricsRegistry createMetrics() {
         JsonObject attr = config.pluginAttr("prometheus");
-        MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"),
-                attr.getInteger("max_series", MetricsRegistry.DEFAULT_MAX_SERIES));
+        MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"), (int) Math.min(Integer.MAX_VALUE,
+                GatewayConfig.pluginAttrInteger(attr, "prometheus", "max_series", MetricsRegistry.DEFAULT_MAX_SERIES, 1)));
         String p = m.prefix();
         ServerStats st = server.stats();
         GaugeWithCallback.builder().name(p + "nginx_http_current_connections").help("Number of HTTP connections")

@@ -238,6 +238,26 @@ public final class GatewayConfig {
         return attr.copy();
     }
 
+    /**
+     * The integer {@code key} of a plugin's attributes (as {@link #pluginAttr} gives them, or a mapping
+     * below them), {@code def} when absent.
+     *
+     * @param attrPath where {@code attr} stands below {@code plugin_attr}, for the message: the plugin's
+     *                 name ({@code ai-cache}) or a path below it ({@code prometheus.metrics.http_status})
+     * @throws ConfigException {@code invalid configuration: plugin_attr.<attrPath>.<key> must be an
+     *                         integer >= <min>: <value>} for anything else (a string, a fraction, less)
+     */
+    public static long pluginAttrInteger(JsonObject attr, String attrPath, String key, long def, long min) {
+        Object v = attr.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (!isInteger(v) || ((Number) v).longValue() < min) {
+            throw invalid("plugin_attr." + attrPath + "." + key + " must be an integer >= " + min + ": " + v);
+        }
+        return ((Number) v).longValue();
+    }
+
     /** The installation directory, absolute. */
     public Path prefix() {
         return prefix;

@@ -8,6 +8,7 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.aigw.gateway.conf.ConfigException;
+import dev.aigw.gateway.conf.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -55,15 +56,8 @@ final class TokenEstimator {
      * @throws ConfigException naming the key for anything else (it stops the start)
      */
     static long cacheChars(JsonObject attr) {
-        Object v = attr.getValue("token_count_cache_chars");
-        if (v == null) {
-            return DEFAULT_CACHE_CHARS;
-        }
-        if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0) {
-            throw new ConfigException("invalid configuration: plugin_attr." + AiRateLimitingPlugin.NAME
-                    + ".token_count_cache_chars must be an integer >= 0: " + v);
-        }
-        return ((Number) v).longValue();
+        return GatewayConfig.pluginAttrInteger(attr, AiRateLimitingPlugin.NAME, "token_count_cache_chars",
+                DEFAULT_CACHE_CHARS, 0);
     }
 
     /** The cache key: the same text counts differently in another encoding. */

@@ -102,6 +102,13 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void badMetricsCapNamesTheKey(@TempDir Path prefix) throws Exception {
+        // read by the core when it creates the metrics registry, before any plugin
+        GatewayConfig c = GatewayConfig.create().set("plugin_attr.prometheus.max_series", "many");
+        assertOneClearError(run(prefix, c.toYaml()), "plugin_attr.prometheus.max_series", "many");
+    }
+
+    @Test
     void badPrometheusExtraLabelNamesTheKey(@TempDir Path prefix) throws Exception {
         GatewayConfig c = GatewayConfig.create().set("plugin_attr.prometheus.metrics.http_status.extra_labels",
                 List.of(java.util.Map.of("bad-name", "$remote_addr")));
