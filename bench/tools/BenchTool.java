@@ -825,6 +825,24 @@ public final class BenchTool {
         static final Map<String, String> NAMES = Map.of("direct", "direct to mock", "nginx", "nginx hop",
                 "plain", "aigw plain route", "ai", "aigw ai-proxy route");
 
+        /**
+         * A table of one ai-proxy route with and without a plugin, measured in the same passes:
+         * {@code rows} are {target, label} of {@code section}.
+         */
+        private void sameRouteTable(StringBuilder s, String section, String heading, String intro, String[][] rows) {
+            s.append("### ").append(heading).append("\n\n").append(intro).append("\n\n");
+            s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
+            for (String[] row : rows) {
+                String t = row[0];
+                s.append("| ").append(row[1])
+                        .append(" | ").append(f0(med(section, t, "c50_rps"))).append(" | ")
+                        .append(f0(med(section, t, "c50_p99"))).append(" | ").append(f0(med(section, t, "c1_p50")))
+                        .append(" | ").append(f1(med(section, t, "c50_cpu_us"))).append(" | ")
+                        .append(f0(plus(sum(section, t, "c50_errors"), sum(section, t, "c1_errors")))).append(" |\n");
+            }
+            s.append('\n');
+        }
+
         String render() {
             StringBuilder s = new StringBuilder();
             s.append("## Performance run ").append(meta.getOrDefault("date", "")).append("\n\n");
@@ -965,49 +983,25 @@ public final class BenchTool {
                 s.append('\n');
             }
             if (med("reqlog", "ai", "c50_rps") != null && med("reqlog", "ailog", "c50_rps") != null) {
-                s.append("### Request log (ai-request-log on vs off; pinned, same gateway, interleaved)\n\n");
-                s.append("The same ai-proxy route with and without `ai-request-log` (SQLite, default batch settings), "
-                        + "measured in the same passes. Every request on the logged route becomes a row.\n\n");
-                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
-                for (String t : new String[] {"ai", "ailog"}) {
-                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no request log" : "ai-proxy + ai-request-log")
-                            .append(" | ").append(f0(med("reqlog", t, "c50_rps"))).append(" | ")
-                            .append(f0(med("reqlog", t, "c50_p99"))).append(" | ").append(f0(med("reqlog", t, "c1_p50")))
-                            .append(" | ").append(f1(med("reqlog", t, "c50_cpu_us"))).append(" | ")
-                            .append(f0(plus(sum("reqlog", t, "c50_errors"), sum("reqlog", t, "c1_errors")))).append(" |\n");
-                }
-                s.append('\n');
+                sameRouteTable(s, "reqlog", "Request log (ai-request-log on vs off; pinned, same gateway, interleaved)",
+                        "The same ai-proxy route with and without `ai-request-log` (SQLite, default batch settings), "
+                        + "measured in the same passes. Every request on the logged route becomes a row.",
+                        new String[][] {{"ai", "ai-proxy, no request log"}, {"ailog", "ai-proxy + ai-request-log"}});
             }
             if (med("kafka", "ai", "c50_rps") != null && med("kafka", "aikafka", "c50_rps") != null) {
-                s.append("### Kafka logger (kafka-logger on vs off; pinned, same gateway, interleaved)\n\n");
-                s.append("The same ai-proxy route with and without `kafka-logger` (batch_max_size 1000, ai-proxy's "
+                sameRouteTable(s, "kafka", "Kafka logger (kafka-logger on vs off; pinned, same gateway, interleaved)",
+                        "The same ai-proxy route with and without `kafka-logger` (batch_max_size 1000, ai-proxy's "
                         + "`logging.summaries` on, a real single-node broker from the tests' Maven jars on the load "
                         + "generator's core), measured in the same passes. Every request on the logged route becomes "
-                        + "an entry in a Kafka record.\n\n");
-                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
-                for (String t : new String[] {"ai", "aikafka"}) {
-                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no kafka-logger" : "ai-proxy + kafka-logger")
-                            .append(" | ").append(f0(med("kafka", t, "c50_rps"))).append(" | ")
-                            .append(f0(med("kafka", t, "c50_p99"))).append(" | ").append(f0(med("kafka", t, "c1_p50")))
-                            .append(" | ").append(f1(med("kafka", t, "c50_cpu_us"))).append(" | ")
-                            .append(f0(plus(sum("kafka", t, "c50_errors"), sum("kafka", t, "c1_errors")))).append(" |\n");
-                }
-                s.append('\n');
+                        + "an entry in a Kafka record.",
+                        new String[][] {{"ai", "ai-proxy, no kafka-logger"}, {"aikafka", "ai-proxy + kafka-logger"}});
             }
             if (med("cache", "aicache", "c50_rps") != null) {
-                s.append("### AI cache (ai-cache hit vs miss vs no cache; pinned, same gateway, interleaved)\n\n");
-                s.append("The same ai-proxy route without `ai-cache`, with it keyed per request (every request a miss: "
+                sameRouteTable(s, "cache", "AI cache (ai-cache hit vs miss vs no cache; pinned, same gateway, interleaved)",
+                        "The same ai-proxy route without `ai-cache`, with it keyed per request (every request a miss: "
                         + "lookup, provider call, store) and with it on a repeated body (every request after the first "
-                        + "a hit, answered without the provider).\n\n");
-                s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
-                for (String t : new String[] {"ai", "aimiss", "aicache"}) {
-                    s.append("| ").append(t.equals("ai") ? "ai-proxy, no cache" : t.equals("aimiss") ? "ai-cache miss" : "ai-cache hit")
-                            .append(" | ").append(f0(med("cache", t, "c50_rps"))).append(" | ")
-                            .append(f0(med("cache", t, "c50_p99"))).append(" | ").append(f0(med("cache", t, "c1_p50")))
-                            .append(" | ").append(f1(med("cache", t, "c50_cpu_us"))).append(" | ")
-                            .append(f0(plus(sum("cache", t, "c50_errors"), sum("cache", t, "c1_errors")))).append(" |\n");
-                }
-                s.append('\n');
+                        + "a hit, answered without the provider).",
+                        new String[][] {{"ai", "ai-proxy, no cache"}, {"aimiss", "ai-cache miss"}, {"aicache", "ai-cache hit"}});
             }
             List<String> plugins = new ArrayList<>();
             for (String k : values.keySet()) {

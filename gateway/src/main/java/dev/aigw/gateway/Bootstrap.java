@@ -115,10 +115,9 @@ public final class Bootstrap {
      * scrape time; nothing is recorded per request here.
      */
     private MetricsRegistry createMetrics() {
-        JsonObject attr = config.raw().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject("prometheus", new JsonObject());
-        MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"),
-                attr.getInteger("max_series", MetricsRegistry.DEFAULT_MAX_SERIES));
+        JsonObject attr = config.pluginAttr("prometheus");
+        MetricsRegistry m = new MetricsRegistry(attr.getString("metric_prefix", "apisix_"), (int) Math.min(Integer.MAX_VALUE,
+                GatewayConfig.pluginAttrInteger(attr, "prometheus", "max_series", MetricsRegistry.DEFAULT_MAX_SERIES, 1)));
         String p = m.prefix();
         ServerStats st = server.stats();
         GaugeWithCallback.builder().name(p + "nginx_http_current_connections").help("Number of HTTP connections")
@@ -424,9 +423,8 @@ public final class Bootstrap {
             JsonObject raw = config.raw();
             if (checkOnly) {
                 // the check must not take (or fight over) the prometheus export port of a running gateway
-                JsonObject attr = raw.getJsonObject("plugin_attr", new JsonObject());
-                raw.put("plugin_attr", attr.put("prometheus",
-                        attr.getJsonObject("prometheus", new JsonObject()).copy().put("enable_export_server", false)));
+                JsonObject prometheus = GatewayConfig.pluginAttr(raw, "prometheus").put("enable_export_server", false);
+                raw.put("plugin_attr", raw.getJsonObject("plugin_attr", new JsonObject()).put("prometheus", prometheus));
             }
             return raw;
         }

@@ -170,6 +170,7 @@ public final class GatewayConfig {
         long graceSeconds = grace == null ? 10 : integer("apisix.graceful_shutdown_timeout", grace, 0);
         this.gracefulShutdownTimeout = Duration.ofSeconds(graceSeconds);
         validateAccessLog();
+        validatePluginAttr();
         // Last: it may write a generated key back into raw, so raw and adminKeys() agree.
         List<AdminKey> keys = parseAdminKeys();
         boolean generated = false;
@@ -203,6 +204,59 @@ public final class GatewayConfig {
     }
 
     // ---------------------------------------------------------------- accessors
+
+    /**
+     * {@code plugin_attr.<pluginName>}: a copy of the mapping (changing it changes nothing), empty
+     * when the key is absent or has no value.
+     *
+     * @throws ConfigException naming the key when {@code plugin_attr} or {@code plugin_attr.<pluginName>}
+     *                         is not a mapping (a loaded configuration has been checked already)
+     */
+    public JsonObject pluginAttr(String pluginName) {
+        return pluginAttr(raw, pluginName);
+    }
+
+    /**
+     * {@code plugin_attr.<pluginName>} of a merged configuration, as {@link #pluginAttr(String)}; for
+     * the holders of a configuration object ({@code PluginEnv}).
+     */
+    public static JsonObject pluginAttr(JsonObject config, String pluginName) {
+        Object all = config.getValue("plugin_attr");
+        if (all == null) {
+            return new JsonObject();
+        }
+        if (!(all instanceof JsonObject attrs)) {
+            throw invalid("plugin_attr must be a mapping (got " + kind(all) + ")");
+        }
+        Object one = attrs.getValue(pluginName);
+        if (one == null) {
+            return new JsonObject();
+        }
+        if (!(one instanceof JsonObject attr)) {
+            throw invalid("plugin_attr." + pluginName + " must be a mapping (got " + kind(one) + ")");
+        }
+        return attr.copy();
+    }
+
+    /**
+     * The integer {@code key} of a plugin's attributes (as {@link #pluginAttr} gives them, or a mapping
+     * below them), {@code def} when absent.
+     *
+     * @param attrPath where {@code attr} stands below {@code plugin_attr}, for the message: the plugin's
+     *                 name ({@code ai-cache}) or a path below it ({@code prometheus.metrics.http_status})
+     * @throws ConfigException {@code invalid configuration: plugin_attr.<attrPath>.<key> must be an
+     *                         integer >= <min>: <value>} for anything else (a string, a fraction, less)
+     */
+    public static long pluginAttrInteger(JsonObject attr, String attrPath, String key, long def, long min) {
+        Object v = attr.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (!isInteger(v) || ((Number) v).longValue() < min) {
+            throw invalid("plugin_attr." + attrPath + "." + key + " must be an integer >= " + min + ": " + v);
+        }
+        return ((Number) v).longValue();
+    }
 
     /** The installation directory, absolute. */
     public Path prefix() {
@@ -705,7 +759,41 @@ public final class GatewayConfig {
         }
     }
 
+    /**
+     * Every plugin's attributes, of enabled plugins or not, must be mappings: a stray scalar is
+     * refused at start rather than when (or if) a plugin reads it.
+     */
+    private void validatePluginAttr() {
+        if (raw.getValue("plugin_attr") instanceof JsonObject attrs) {
+            for (String name : attrs.fieldNames()) {
+                pluginAttr(raw, name);
+            }
+        } else {
+            pluginAttr(raw, "any"); // absent is fine; anything else is refused
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * What a value is, for a message: never the value itself, which may hold a secret (a DSN with
+     * its password, a key).
+     */
+    private static String kind(Object v) {
+        if (v instanceof String) {
+            return "a string";
+        }
+        if (v instanceof Number) {
+            return "a number";
+        }
+        if (v instanceof Boolean) {
+            return "true or false";
+        }
+        if (v instanceof JsonArray) {
+            return "a list";
+        }
+        return v.getClass().getSimpleName();
+    }
 
     private static ConfigException invalid(String what) {
         return new ConfigException("invalid configuration: " + what);

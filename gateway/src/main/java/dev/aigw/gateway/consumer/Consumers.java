@@ -6,7 +6,6 @@ import dev.aigw.gateway.route.Route;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -123,7 +122,7 @@ public final class Consumers {
             return null;
         }
         byte[] given = key.getBytes(StandardCharsets.UTF_8);
-        Keyed k = index.get(ByteBuffer.wrap(sha256(given)));
+        Keyed k = index.get(ByteBuffer.wrap(Sha256.of(given)));
         return k != null && MessageDigest.isEqual(k.key, given) ? k.identity : null;
     }
 
@@ -178,14 +177,6 @@ public final class Consumers {
         return new Merged(List.copyOf(all), List.copyOf(added));
     }
 
-    static byte[] sha256(byte[] in) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(in);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JRE has SHA-256
-        }
-    }
-
     /** Collects consumers and keys for one configuration; the last key added wins, as in APISIX. */
     public static final class Builder {
         private final Map<String, Consumer> byName = new HashMap<>();
@@ -208,7 +199,7 @@ public final class Consumers {
         public Builder key(String plugin, String key, Consumer c, Object conf) {
             byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
             byKey.computeIfAbsent(plugin, p -> new HashMap<>())
-                    .put(ByteBuffer.wrap(sha256(bytes)), new Keyed(bytes, new Identity(c, conf)));
+                    .put(ByteBuffer.wrap(Sha256.of(bytes)), new Keyed(bytes, new Identity(c, conf)));
             return this;
         }
 

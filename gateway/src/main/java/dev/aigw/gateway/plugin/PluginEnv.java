@@ -1,5 +1,6 @@
 package dev.aigw.gateway.plugin;
 
+import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.metrics.MetricsRegistry;
 import io.vertx.core.Vertx;
@@ -18,6 +19,19 @@ public interface PluginEnv {
 
     /** The whole merged configuration (config-default.yaml with config.yaml over it). */
     JsonObject config();
+
+    /**
+     * The plugin's attributes, {@code plugin_attr.<pluginName>} of {@link #config()}: a copy (changing
+     * it changes nothing), empty when absent. The one way to read them, so that a malformed
+     * {@code plugin_attr} is refused the same way for every plugin.
+     *
+     * @throws dev.aigw.gateway.conf.ConfigException naming the key when {@code plugin_attr} or
+     *         {@code plugin_attr.<pluginName>} is not a mapping (thrown from {@link Plugin#init}, it
+     *         stops the start with that one message)
+     */
+    default JsonObject pluginAttr(String pluginName) {
+        return GatewayConfig.pluginAttr(config(), pluginName);
+    }
 
     /** Registry of the variables usable in {@code vars}, the access log and loggers. */
     VariableRegistry variables();

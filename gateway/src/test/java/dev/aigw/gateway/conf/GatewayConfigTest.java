@@ -262,6 +262,28 @@ class GatewayConfigTest {
     }
 
     @Test
+    void pluginAttrIsReadAsMappingsOnly() throws IOException {
+        GatewayConfig c = loadUser("plugin_attr:\n  log-rotate:\n    interval: 60\n  server-info:\n");
+        assertEquals(new JsonObject().put("interval", 60), c.pluginAttr("log-rotate"));
+        assertEquals(new JsonObject(), c.pluginAttr("server-info"), "a key without a value: no attributes");
+        assertEquals(new JsonObject(), c.pluginAttr("ai-request-log"), "absent: no attributes");
+        c.pluginAttr("log-rotate").put("interval", 1);
+        assertEquals(60, c.pluginAttr("log-rotate").getInteger("interval"), "a copy: changing it changes nothing");
+
+        assertEquals("invalid configuration: plugin_attr must be a mapping (got a list)",
+                errorFor("plugin_attr: [prometheus]\n"));
+        // refused at start for any plugin, enabled or not; the value itself is not repeated (a DSN holds a password)
+        assertEquals("invalid configuration: plugin_attr.ai-request-log must be a mapping (got a string)",
+                errorFor("plugin_attr:\n  ai-request-log: postgres://u:secret@db/x\n"));
+        assertEquals("invalid configuration: plugin_attr.no-such-plugin must be a mapping (got a number)",
+                errorFor("plugin_attr:\n  no-such-plugin: 3\n"));
+        // the static form, as PluginEnv uses it on a configuration object
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> GatewayConfig.pluginAttr(new JsonObject().put("plugin_attr", new JsonObject().put("x", true)), "x"));
+        assertEquals("invalid configuration: plugin_attr.x must be a mapping (got true or false)", e.getMessage());
+    }
+
+    @Test
     void listenerTimeoutsAndHttp2() throws IOException {
         GatewayConfig d = loadUser("");
         assertEquals(HttpTimeouts.DEFAULTS, d.httpTimeouts());

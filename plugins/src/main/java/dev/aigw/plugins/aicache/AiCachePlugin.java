@@ -2,6 +2,7 @@ package dev.aigw.plugins.aicache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.limit.RedisSchema;
 import dev.aigw.gateway.plugin.Plugin;
@@ -177,9 +178,8 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
     @Override
     public void init(PluginEnv pluginEnv) {
         this.env = pluginEnv;
-        JsonObject attr = pluginEnv.config().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject(NAME, new JsonObject());
-        this.memory = new MemoryStore(attr.getLong("memory_max_bytes", 64L * 1024 * 1024));
+        JsonObject attr = pluginEnv.pluginAttr(NAME);
+        this.memory = new MemoryStore(GatewayConfig.pluginAttrInteger(attr, NAME, "memory_max_bytes", 64L * 1024 * 1024, 0));
         pluginEnv.variables().register(VAR_CACHE_STATUS, AiCachePlugin::status);
         pluginEnv.variables().register(VAR_AI_CACHE_STATUS, AiCachePlugin::status);
         pluginEnv.variables().register(VAR_AI_CACHE_HIT_LAYER, ctx -> HIT.equals(status(ctx)) ? "exact" : null);

@@ -158,10 +158,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     public void init(PluginEnv env) {
         this.env = env;
         this.local = RateLimit.init(env);
-        JsonObject attr = env.config() == null ? null
-                : env.config().getJsonObject("plugin_attr", new JsonObject()).getJsonObject(NAME);
-        this.estimator = new TokenEstimator(env.vertx(), attr == null ? TokenEstimator.DEFAULT_CACHE_CHARS
-                : attr.getLong("token_count_cache_chars", TokenEstimator.DEFAULT_CACHE_CHARS));
+        this.estimator = new TokenEstimator(env.vertx(), TokenEstimator.cacheChars(env.pluginAttr(NAME)));
         if (env.metrics() != null) {
             Gauge g = env.metrics().gauge("ai_rate_limiting_token_count_cache",
                     "ai-rate-limiting's cache of prompt token counts: hits, misses, evictions since start, chars held",

@@ -7,6 +7,8 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
+import dev.aigw.gateway.conf.ConfigException;
+import dev.aigw.gateway.conf.GatewayConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -46,6 +48,17 @@ final class TokenEstimator {
 
     /** What an entry weighs besides its text, in characters. */
     static final int ENTRY_OVERHEAD = 64;
+
+    /**
+     * {@code token_count_cache_chars} of {@code plugin_attr.ai-rate-limiting}: an integer >= 0 (0 turns
+     * the cache off), {@link #DEFAULT_CACHE_CHARS} when absent.
+     *
+     * @throws ConfigException naming the key for anything else (it stops the start)
+     */
+    static long cacheChars(JsonObject attr) {
+        return GatewayConfig.pluginAttrInteger(attr, AiRateLimitingPlugin.NAME, "token_count_cache_chars",
+                DEFAULT_CACHE_CHARS, 0);
+    }
 
     /** The cache key: the same text counts differently in another encoding. */
     private record Key(EncodingType type, String text) {

@@ -2,6 +2,7 @@ package dev.aigw.plugins.basicauth;
 
 import dev.aigw.gateway.consumer.AuthSupport;
 import dev.aigw.gateway.consumer.Consumers;
+import dev.aigw.gateway.consumer.Sha256;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import io.vertx.core.Future;
@@ -10,8 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -101,7 +100,7 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthConfig> {
 
     @Override
     public Object parseConsumerConfig(JsonObject conf) {
-        return new Password(sha256(conf.getString("password")));
+        return new Password(Sha256.of(conf.getString("password")));
     }
 
     @Override
@@ -158,18 +157,10 @@ public final class BasicAuthPlugin implements Plugin<BasicAuthConfig> {
             LOG.warn("failed to find user: invalid user, request {}", ctx.requestId());
             return INVALID_USER;
         }
-        if (!(id.conf() instanceof Password p) || !MessageDigest.isEqual(p.sha256(), sha256(password))) {
+        if (!(id.conf() instanceof Password p) || !Sha256.matches(p.sha256(), password)) {
             return INVALID_USER;
         }
         ctx.attachConsumer(id.consumer());
         return null;
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JRE has SHA-256
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.aigw.plugins.prometheus;
 
 import dev.aigw.gateway.conf.ConfigException;
+import dev.aigw.gateway.conf.GatewayConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -51,17 +52,22 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
         return metrics.getOrDefault(name, MetricAttr.NONE);
     }
 
-    /** Parses the attributes; a malformed value fails the start with a message naming the key. */
-    static PrometheusAttr parse(JsonObject root) {
-        JsonObject a = root.getJsonObject("plugin_attr", new JsonObject()).getJsonObject("prometheus", new JsonObject());
+    /**
+     * Parses the attributes ({@code plugin_attr.prometheus}, see {@code PluginEnv.pluginAttr}); a
+     * malformed value fails the start with a message naming the key.
+     */
+    static PrometheusAttr parse(JsonObject a) {
         String uri = a.getString("export_uri", "/apisix/prometheus/metrics");
         if (!uri.startsWith("/")) {
             throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_uri must start with /: " + uri);
         }
         JsonObject addr = a.getJsonObject("export_addr", new JsonObject());
-        int port = addr.getInteger("port", 9091);
-        if (port < 0 || port > 65535) {
-            throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_addr.port out of range: " + port);
+        Object port = addr.getValue("port", 9091);
+        // a YAML integer arrives as a Long
+        if (!(port instanceof Integer || port instanceof Long) || ((Number) port).longValue() < 0
+                || ((Number) port).longValue() > 65535) {
+            throw new ConfigException("invalid configuration: plugin_attr.prometheus.export_addr.port must be a port number (0-65535): "
+                    + port);
         }
         Map<String, MetricAttr> metrics = new java.util.HashMap<>();
         JsonObject m = a.getJsonObject("metrics", new JsonObject());
@@ -87,13 +93,14 @@ record PrometheusAttr(String exportUri, String exportIp, int exportPort, boolean
                     vars.add(v.substring(1));
                 }
             }
-            metrics.put(name, new MetricAttr(one.getLong("expire", 0L), List.copyOf(names), List.copyOf(vars)));
+            long expire = GatewayConfig.pluginAttrInteger(one, "prometheus.metrics." + name, "expire", 0, 0);
+            metrics.put(name, new MetricAttr(expire, List.copyOf(names), List.copyOf(vars)));
         }
         String labelSet = String.valueOf(a.getValue("label_set", "3.18"));
         if (!labelSet.equals("3.18") && !labelSet.equals("3.16")) {
             throw new ConfigException("invalid configuration: plugin_attr.prometheus.label_set must be \"3.18\" or \"3.16\": " + labelSet);
         }
-        return new PrometheusAttr(uri, addr.getString("ip", "127.0.0.1"), port,
+        return new PrometheusAttr(uri, addr.getString("ip", "127.0.0.1"), ((Number) port).intValue(),
                 a.getBoolean("enable_export_server", true),
                 buckets(a, "default_buckets", DEFAULT_BUCKETS), buckets(a, "llm_latency_buckets", DEFAULT_BUCKETS),
                 buckets(a, "llm_prompt_tokens_buckets", DEFAULT_TOKEN_BUCKETS),

@@ -78,7 +78,7 @@ public final class PrometheusPlugin implements Plugin<PrometheusConf> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.attr = PrometheusAttr.parse(env.config());
+        this.attr = PrometheusAttr.parse(env.pluginAttr(NAME));
         MetricsRegistry metrics = env.metrics();
         metrics.registerJvmMetrics();
         this.recorder = new Recorder(metrics, attr, () -> env.pluginMetadata(NAME));

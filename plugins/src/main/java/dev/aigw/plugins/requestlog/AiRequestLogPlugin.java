@@ -133,8 +133,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (!env.variables().isKnown(VAR_CACHED_TOKENS)) {
             env.variables().register(VAR_CACHED_TOKENS, ctx -> null);
         }
-        JsonObject attr = env.config().getJsonObject("plugin_attr", new JsonObject())
-                .getJsonObject(NAME, new JsonObject());
+        JsonObject attr = env.pluginAttr(NAME);
         Object dsn = attr.getValue("dsn", DEFAULT_DSN);
         RequestLogDb.Target target;
         try {

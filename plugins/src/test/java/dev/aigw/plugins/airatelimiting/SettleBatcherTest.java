@@ -62,25 +62,32 @@ class SettleBatcherTest {
         assertEquals(List.of(-100L, -45L, -7L), p.sent);
     }
 
-    @Test
-    void countersAndWindowsNeverShareASum() {
+    /** One settlement: counter key, end of its window (ms from now) and delta, over a 60 s window. */
+    private record Settle(String key, long windowEndsInMs, long delta) {
+    }
+
+    /** What a fresh batcher sends for {@code settlements} made one after the other, none completed. */
+    private static List<Long> sent(Settle... settlements) {
         Recording p = new Recording();
         SettleBatcher b = new SettleBatcher();
         long now = System.currentTimeMillis();
-        b.settle(p, "a", 60, now + 60_000, -1);
-        b.settle(p, "b", 60, now + 60_000, -2);
-        b.settle(p, "a", 60, now + 120_000, -3); // a reservation of the next window of "a"
-        assertEquals(List.of(-1L, -2L, -3L), p.sent);
+        for (Settle s : settlements) {
+            b.settle(p, s.key(), 60, now + s.windowEndsInMs(), s.delta());
+        }
+        return p.sent;
+    }
+
+    @Test
+    void countersAndWindowsNeverShareASum() {
+        assertEquals(List.of(-1L, -2L, -3L), sent(new Settle("a", 60_000, -1), new Settle("b", 60_000, -2),
+                new Settle("a", 120_000, -3))); // the last: a reservation of the next window of "a"
     }
 
     @Test
     void giveBackOfAnEndedWindowIsDropped() {
-        Recording p = new Recording();
-        SettleBatcher b = new SettleBatcher();
-        long now = System.currentTimeMillis();
-        b.settle(p, "k", 60, now - 1, -50);
-        assertEquals(List.of(), p.sent, "the window ended: giving back would land on the next one");
-        b.settle(p, "k", 60, now - 1, 20);
-        assertEquals(List.of(20L), p.sent, "usage beyond the reservation is still counted");
+        assertEquals(List.of(), sent(new Settle("k", -1, -50)),
+                "the window ended: giving back would land on the next one");
+        assertEquals(List.of(20L), sent(new Settle("k", -1, -50), new Settle("k", -1, 20)),
+                "usage beyond the reservation is still counted");
     }
 }

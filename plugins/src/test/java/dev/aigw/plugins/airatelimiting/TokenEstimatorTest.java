@@ -1,11 +1,13 @@
 package dev.aigw.plugins.airatelimiting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
+import dev.aigw.gateway.conf.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +54,19 @@ class TokenEstimatorTest {
         assertEquals(expected, count(cached, chat(new String(system.toCharArray()), user)), "cache hit");
         assertEquals(1, cached.stats().hitCount(), "the system prompt (the user text is too short to cache)");
         assertEquals(1, cached.stats().missCount());
+    }
+
+    @Test
+    void cacheSizeFromPluginAttr() {
+        assertEquals(TokenEstimator.DEFAULT_CACHE_CHARS, TokenEstimator.cacheChars(new JsonObject()), "absent: the default");
+        assertEquals(0, TokenEstimator.cacheChars(new JsonObject().put("token_count_cache_chars", 0)), "0: cache off");
+        assertEquals(5_000_000_000L, TokenEstimator.cacheChars(new JsonObject().put("token_count_cache_chars", 5_000_000_000L)));
+        for (Object bad : new Object[] {"1m", -1, 1.5, true}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> TokenEstimator.cacheChars(new JsonObject().put("token_count_cache_chars", bad)), "value " + bad);
+            assertEquals("invalid configuration: plugin_attr.ai-rate-limiting.token_count_cache_chars must be an integer >= 0: "
+                    + bad, e.getMessage());
+        }
     }
 
     @Test

@@ -87,6 +87,28 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void pluginAttrNotAMappingNamesTheKey(@TempDir Path prefix) throws Exception {
+        GatewayConfig c = GatewayConfig.create().set("plugin_attr.ai-request-log", "postgres://u:secret@127.0.0.1/x");
+        Run r = run(prefix, c.toYaml());
+        assertOneClearError(r, "plugin_attr.ai-request-log must be a mapping");
+        assertFalse(r.output().contains("secret"), "the value is not repeated:\n" + r.output());
+    }
+
+    @Test
+    void badTokenCountCacheSizeNamesTheKey(@TempDir Path prefix) throws Exception {
+        // read by the plugin at init, after the config file was accepted: still one clear line
+        GatewayConfig c = GatewayConfig.create().set("plugin_attr.ai-rate-limiting.token_count_cache_chars", "lots");
+        assertOneClearError(run(prefix, c.toYaml()), "plugin_attr.ai-rate-limiting.token_count_cache_chars", "lots");
+    }
+
+    @Test
+    void badMetricsCapNamesTheKey(@TempDir Path prefix) throws Exception {
+        // read by the core when it creates the metrics registry, before any plugin
+        GatewayConfig c = GatewayConfig.create().set("plugin_attr.prometheus.max_series", "many");
+        assertOneClearError(run(prefix, c.toYaml()), "plugin_attr.prometheus.max_series", "many");
+    }
+
+    @Test
     void badPrometheusExtraLabelNamesTheKey(@TempDir Path prefix) throws Exception {
         GatewayConfig c = GatewayConfig.create().set("plugin_attr.prometheus.metrics.http_status.extra_labels",
                 List.of(java.util.Map.of("bad-name", "$remote_addr")));

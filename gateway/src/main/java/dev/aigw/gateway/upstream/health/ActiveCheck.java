@@ -73,13 +73,7 @@ public record ActiveCheck(String type, long timeoutMs, int concurrency, String h
 
     /** What a probe's HTTP status says (lua-resty-healthcheck: healthy list, unhealthy list, else nothing). */
     public ProbeResult classify(int status) {
-        if (healthyStatuses.contains(status)) {
-            return ProbeResult.SUCCESS;
-        }
-        if (unhealthyStatuses.contains(status)) {
-            return ProbeResult.HTTP_FAILURE;
-        }
-        return ProbeResult.IGNORED;
+        return ProbeResult.of(status, healthyStatuses, unhealthyStatuses);
     }
 
     static Set<Integer> ints(JsonArray a, Set<Integer> dflt) {

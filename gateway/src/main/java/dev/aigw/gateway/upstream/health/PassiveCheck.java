@@ -39,12 +39,6 @@ public record PassiveCheck(Set<Integer> healthyStatuses, int successes, Set<Inte
 
     /** What a proxied answer's status says. */
     public ProbeResult classify(int status) {
-        if (healthyStatuses.contains(status)) {
-            return ProbeResult.SUCCESS;
-        }
-        if (unhealthyStatuses.contains(status)) {
-            return ProbeResult.HTTP_FAILURE;
-        }
-        return ProbeResult.IGNORED;
+        return ProbeResult.of(status, healthyStatuses, unhealthyStatuses);
     }
 }

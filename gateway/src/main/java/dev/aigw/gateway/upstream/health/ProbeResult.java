@@ -1,5 +1,7 @@
 package dev.aigw.gateway.upstream.health;
 
+import java.util.Set;
+
 /** What one health report says about a target (an active probe or a proxied answer). */
 public enum ProbeResult {
     /** A healthy status (or a TCP connection for a tcp check). */
@@ -11,5 +13,19 @@ public enum ProbeResult {
     /** The target did not answer in time. */
     TIMEOUT,
     /** A status in neither list: says nothing. */
-    IGNORED
+    IGNORED;
+
+    /**
+     * What an HTTP status says, for active probes and proxied answers alike (lua-resty-healthcheck):
+     * in the healthy list, in the unhealthy list, or neither.
+     */
+    static ProbeResult of(int status, Set<Integer> healthyStatuses, Set<Integer> unhealthyStatuses) {
+        if (healthyStatuses.contains(status)) {
+            return SUCCESS;
+        }
+        if (unhealthyStatuses.contains(status)) {
+            return HTTP_FAILURE;
+        }
+        return IGNORED;
+    }
 }
