@@ -4,7 +4,7 @@
 # (by PID) and writes bench/results/<date>.md with a verdict per goal.
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
-#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-cache]
+#                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-reqlog-pg] [--skip-cache]
 #                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--skip-fields] [--routes N] [--jmh] [--jfr] [--nmt]
 #                [--variant NAME='JVM FLAGS']...
 #
@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
@@ -34,6 +34,7 @@ while [ $# -gt 0 ]; do
     --skip-scale) SCALE=0 ;;
     --skip-metrics) METRICS=0 ;;
     --skip-reqlog) REQLOG=0 ;;
+    --skip-reqlog-pg) REQLOG_PG=0 ;;
     --skip-cache) CACHE=0 ;;
     --skip-plugins) PLUGINS=0 ;;
     --plugins) PLUGIN_ONLY="$2"; shift ;;
@@ -289,6 +290,7 @@ start_gateway() { # name provider(builtin|etcd) pin(1|0) [etcd_url]
     echo "    export_addr: {ip: 127.0.0.1, port: $(free_port)}"
     echo "  ai-cache:"
     echo "    memory_max_bytes: 8388608  # the miss scenario fills the cache"
+    [ -n "${GW_REQLOG_DSN:-}" ] && printf '  ai-request-log:\n    dsn: "%s"\n' "$GW_REQLOG_DSN"
   } > "$dir/conf/config.yaml"
   fi
   local pin_cmd=""; [ "$pin" = 1 ] && pin_cmd="$PIN_SUT"
@@ -694,7 +696,7 @@ if [ "$REQLOG" = 1 ]; then
   if printf '%s\n' "${TARGETS[@]}" | grep -qx ai && answers ailog; then
     log "== request log: ai-proxy route with ai-request-log vs without (pinned)"
     ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai ailog)
-    warm_up $((WARMUP / 2)) 1
+    warm_up "$WARMUP" 1 # a whole warm-up: the logger's path (JDBC, the producer) is compiled before it is measured
     TARGETS=("${ALL_TARGETS[@]}")
     WRITER_GROUP='writer:^aigw-request-lo' abba_passes reqlog "$PASSES" ai ailog
     log "request log rows: $(sqlite3 "$WORK/gw-builtin/logs/requests.db" 'SELECT COUNT(*) FROM llm_requests' 2>&1)"
@@ -749,7 +751,7 @@ kafka_section() {
       && sleep 0.5 && answers aikafka; then
     log "== kafka-logger: ai-proxy route with kafka-logger (batch 1000, summaries) vs without (pinned)"
     ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai aikafka)
-    warm_up $((WARMUP / 2)) 1
+    warm_up "$WARMUP" 1 # a whole warm-up: the logger's path (JDBC, the producer) is compiled before it is measured
     TARGETS=("${ALL_TARGETS[@]}")
     WRITER_GROUP='writer:^kafka-producer' abba_passes kafka "$PASSES" ai aikafka
   else
@@ -806,6 +808,57 @@ GW_TARGETS=()
 for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
 record_resources 1
 stop_gateway
+
+# ---------------------------------------------------------------- request log on PostgreSQL
+# The same on/off comparison as the request-log section, with the rows going to PostgreSQL (Debian's
+# server, initdb in the run's directory, on the load generator's core as the Kafka broker: it is the
+# log's destination, not the proxy under test). The database is per gateway (plugin_attr), so this is
+# a gateway of its own, started after the main one stopped.
+PG_PID="" PG_DIR="$WORK/postgres"
+start_postgres() {
+  local bin port i as=()
+  bin="${AIGW_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
+  [ -x "$bin/postgres" ] || { log "postgres: no server binaries (package postgresql, or AIGW_PG_BIN)"; return 1; }
+  mkdir -p "$PG_DIR"
+  if [ "$(id -u)" = 0 ]; then # initdb and postgres refuse root: run them as nobody (setpriv execs)
+    chown nobody:nogroup "$PG_DIR"; as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env --)
+  fi
+  timeout 120 "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U aigw --auth=trust -E UTF8 --no-locale --no-sync \
+    >"$WORK/postgres-initdb.log" 2>&1 || { log "postgres: initdb failed (see $WORK/postgres-initdb.log)"; return 1; }
+  port=$(free_port)
+  # durability as the tests run it (no fsync): the section measures the gateway, not the disk
+  $PIN_LOAD "${as[@]}" "$bin/postgres" -D "$PG_DIR/data" -p "$port" -h 127.0.0.1 -k "$PG_DIR" \
+    -c fsync=off -c full_page_writes=off -c max_connections=20 -c shared_buffers=32MB >"$PG_DIR/postgres.log" 2>&1 &
+  PG_PID=$!; PIDS+=("$PG_PID")
+  for i in $(seq 1 300); do
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U aigw && { PG_PORT=$port; return 0; }
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "postgres: did not start (see $PG_DIR/postgres.log)"; return 1
+}
+reqlog_pg_section() {
+  start_postgres || { meta skip_reqlog_pg "PostgreSQL did not start"; return; }
+  log "postgres 127.0.0.1:$PG_PORT (pid $PG_PID)"
+  GW_REQLOG_DSN="postgresql://aigw@127.0.0.1:$PG_PORT/postgres" start_gateway gw-pg builtin 1
+  put_route bench-ai "$(ai_route /v1/chat/completions "$MOCK_PORT")" \
+    && put_route bench-ai-log "$(ai_log_route /log/v1/chat/completions "$MOCK_PORT")" && sleep 0.5
+  if answers ai && answers ailog; then
+    log "== request log on PostgreSQL: ai-proxy route with ai-request-log vs without (pinned)"
+    ALL_TARGETS=("${TARGETS[@]}"); TARGETS=(ai ailog)
+    warm_up "$WARMUP" 1
+    TARGETS=("${ALL_TARGETS[@]}")
+    WRITER_GROUP='writer:^aigw-request-lo' abba_passes reqlog-pg "$PASSES" ai ailog
+    log "request log rows (PostgreSQL): $(curl -s -m 10 -H "X-API-KEY: $ADMIN_KEY" \
+      "http://127.0.0.1:$GW_ADMIN/apisix/admin/ai-request-log/stats")"
+  else
+    log "request log on PostgreSQL skipped: a route does not answer (HTTP ${SMOKE_CODE:-?})"
+  fi
+  stop_gateway
+  stop_pid "$PG_PID"; forget_pid "$PG_PID"; PG_PID=""
+}
+[ "$REQLOG" = 1 ] && [ "$REQLOG_PG" = 1 ] && printf '%s\n' "${TARGETS[@]}" | grep -qx ai && reqlog_pg_section
+
 if [ "$SCALE" = 1 ]; then
   log "== scale: $SCALE_ROUTES routes written into the stopped gateway's store, then a restart"
   timeout 120 "${TOOL[@]}" store-append --file "$WORK/gw-builtin/data/store.json" --count "$SCALE_ROUTES" \

@@ -827,18 +827,39 @@ public final class BenchTool {
 
         /**
          * A table of one ai-proxy route with and without a plugin, measured in the same passes:
-         * {@code rows} are {target, label} of {@code section}.
+         * {@code rows} are {target, label} of {@code section}. Runs that recorded the CPU of thread
+         * groups (event loops, GC, JIT, the logger's writer) get a column each; an on/off pair of rows
+         * gets the paired RPS loss under the table.
          */
         private void sameRouteTable(StringBuilder s, String section, String heading, String intro, String[][] rows) {
             s.append("### ").append(heading).append("\n\n").append(intro).append("\n\n");
-            s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req | errors |\n|---|---:|---:|---:|---:|---:|\n");
+            String[] groups = {"loop", "gc", "jit", "writer"};
+            boolean split = med(section, rows[0][0], "c50_cpu_loop_us") != null;
+            s.append("| route | c50 RPS | c50 p99 (µs) | c1 p50 (µs) | CPU µs/req |")
+                    .append(split ? " event loops | GC | JIT | writer |" : "").append(" errors |\n|---|---:|---:|---:|---:|")
+                    .append(split ? "---:|---:|---:|---:|" : "").append("---:|\n");
             for (String[] row : rows) {
                 String t = row[0];
                 s.append("| ").append(row[1])
                         .append(" | ").append(f0(med(section, t, "c50_rps"))).append(" | ")
                         .append(f0(med(section, t, "c50_p99"))).append(" | ").append(f0(med(section, t, "c1_p50")))
-                        .append(" | ").append(f1(med(section, t, "c50_cpu_us"))).append(" | ")
-                        .append(f0(plus(sum(section, t, "c50_errors"), sum(section, t, "c1_errors")))).append(" |\n");
+                        .append(" | ").append(f1(med(section, t, "c50_cpu_us"))).append(" | ");
+                if (split) {
+                    for (String g : groups) {
+                        Double v = med(section, t, "c50_cpu_" + g + "_us");
+                        s.append(v == null ? "—" : f1(v)).append(" | ");
+                    }
+                }
+                s.append(f0(plus(sum(section, t, "c50_errors"), sum(section, t, "c1_errors")))).append(" |\n");
+            }
+            if (split) {
+                s.append("\nCPU µs per request of the whole process, then of its thread groups (the rest: other "
+                        + "threads, such as the access-log writer).\n");
+            }
+            Double loss = rows.length == 2 ? pairedLossPct(section, rows[0][0], section, rows[1][0]) : null;
+            if (loss != null && split) {
+                s.append("RPS loss with the plugin on: **").append(f1(loss)).append(" %** (median over pairs of adjacent "
+                        + "runs, off, on, on, off in each pass).\n");
             }
             s.append('\n');
         }
@@ -987,6 +1008,15 @@ public final class BenchTool {
                         "The same ai-proxy route with and without `ai-request-log` (SQLite, default batch settings), "
                         + "measured in the same passes. Every request on the logged route becomes a row.",
                         new String[][] {{"ai", "ai-proxy, no request log"}, {"ailog", "ai-proxy + ai-request-log"}});
+            }
+            if (med("reqlog-pg", "ai", "c50_rps") != null && med("reqlog-pg", "ailog", "c50_rps") != null) {
+                sameRouteTable(s, "reqlog-pg", "Request log on PostgreSQL (ai-request-log on vs off; pinned, a gateway of its own)",
+                        "As above with `plugin_attr.ai-request-log.dsn` set to a PostgreSQL server (Debian's, on the "
+                        + "load generator's core like the Kafka broker: the log's destination, not the proxy under "
+                        + "test). The goal below is judged on the default, SQLite.",
+                        new String[][] {{"ai", "ai-proxy, no request log"}, {"ailog", "ai-proxy + ai-request-log (PostgreSQL)"}});
+            } else if (meta.containsKey("skip_reqlog_pg")) {
+                s.append("Request log on PostgreSQL not measured: ").append(meta.get("skip_reqlog_pg")).append(".\n\n");
             }
             if (med("kafka", "ai", "c50_rps") != null && med("kafka", "aikafka", "c50_rps") != null) {
                 sameRouteTable(s, "kafka", "Kafka logger (kafka-logger on vs off; pinned, same gateway, interleaved)",
