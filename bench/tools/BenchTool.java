@@ -968,14 +968,19 @@ public final class BenchTool {
             if (med("metrics-off", "plain", "c50_rps") != null || med("metrics-off", "ai", "c50_rps") != null) {
                 s.append("### prometheus on a global rule (pinned, c50; off, on, on, off in each pass after a warm-up with it on; "
                         + "loss: the median over pairs of adjacent runs)\n\n");
-                s.append("| target | c50 RPS off | c50 RPS on | loss | c50 p99 off | c50 p99 on |\n|---|---:|---:|---:|---:|---:|\n");
+                s.append("| target | c50 RPS off | c50 RPS on | loss | c50 p99 off | c50 p99 on | event loops µs/req off "
+                        + "| event loops µs/req on | JIT µs/req off | JIT µs/req on |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
                 for (String t : new String[] {"plain", "ai"}) {
                     Double loss = metricsLossPct(t);
                     s.append("| ").append(NAMES.get(t)).append(" | ").append(f0(med("metrics-off", t, "c50_rps")))
                             .append(" | ").append(f0(med("metrics-on", t, "c50_rps"))).append(" | ")
                             .append(loss == null ? "n/a" : f1(loss) + " %").append(" | ")
                             .append(f0(med("metrics-off", t, "c50_p99"))).append(" | ")
-                            .append(f0(med("metrics-on", t, "c50_p99"))).append(" |\n");
+                            .append(f0(med("metrics-on", t, "c50_p99"))).append(" | ")
+                            .append(f1(med("metrics-off", t, "c50_cpu_loop_us"))).append(" | ")
+                            .append(f1(med("metrics-on", t, "c50_cpu_loop_us"))).append(" | ")
+                            .append(f1(med("metrics-off", t, "c50_cpu_jit_us"))).append(" | ")
+                            .append(f1(med("metrics-on", t, "c50_cpu_jit_us"))).append(" |\n");
                 }
                 s.append('\n');
             }

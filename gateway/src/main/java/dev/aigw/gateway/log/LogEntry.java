@@ -1,8 +1,10 @@
 package dev.aigw.gateway.log;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.Route;
 import io.vertx.core.MultiMap;
@@ -23,6 +25,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * Builds APISIX's default log entry (log-util's {@code get_full_log}) and the {@code origin} form
@@ -111,6 +114,25 @@ public final class LogEntry {
             return out.getAndClear();
         } catch (IOException e) {
             throw new EncodeException("log entry: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #fullJson} as UTF-8, written straight to bytes: for a sink that sends bytes (Kafka), no
+     * String and no second encoding pass.
+     */
+    public byte[] fullJsonUtf8(RequestContext ctx, String requestBody, String responseBody, LogEntryFormat extra,
+                               int maxReqBodyBytes) {
+        ByteArrayBuilder out = new ByteArrayBuilder(JSON._getBufferRecycler());
+        try {
+            try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+                writeFull(g, ctx, requestBody, responseBody, extra, maxReqBodyBytes);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new EncodeException("log entry: " + e.getMessage(), e);
+        } finally {
+            out.release();
         }
     }
 
@@ -291,28 +313,17 @@ public final class LogEntry {
      * every name's values.
      */
     private static void writeHeaders(JsonGenerator g, MultiMap headers, boolean mask) throws IOException {
-        // not headers.size(): Vert.x counts names by building a sorted set of them; the arrays grow
-        int n = 16;
-        String[] names = new String[n];
-        String[] values = new String[n];
-        int i = 0;
-        for (Map.Entry<String, String> e : headers) {
-            if (i == names.length) {
-                names = Arrays.copyOf(names, i * 2);
-                values = Arrays.copyOf(values, i * 2);
-            }
-            names[i] = e.getKey();
-            values[i++] = e.getValue();
-        }
-        Integer[] order = null;
+        // forEach, not the iterator (a wrapper per entry) nor headers.size() (Vert.x counts names by
+        // building a sorted set of them)
+        HeaderList list = new HeaderList();
+        headers.forEach(list);
+        String[] names = list.names;
+        String[] values = list.values;
+        int i = list.size;
+        int[] order = null;
         for (int k = 1; k < i; k++) {
             if (String.CASE_INSENSITIVE_ORDER.compare(names[k - 1], names[k]) > 0) {
-                order = new Integer[i];
-                for (int m = 0; m < i; m++) {
-                    order[m] = m;
-                }
-                String[] ns = names;
-                Arrays.sort(order, (a, b) -> String.CASE_INSENSITIVE_ORDER.compare(ns[a], ns[b])); // stable
+                order = sortedOrder(names, i);
                 break;
             }
         }
@@ -339,6 +350,41 @@ public final class LogEntry {
             k = end;
         }
         g.writeEndObject();
+    }
+
+    /** A request's or response's header entries in arrival order. */
+    private static final class HeaderList implements BiConsumer<String, String> {
+        String[] names = new String[16];
+        String[] values = new String[16];
+        int size;
+
+        @Override
+        public void accept(String name, String value) {
+            if (size == names.length) {
+                names = Arrays.copyOf(names, size * 2);
+                values = Arrays.copyOf(values, size * 2);
+            }
+            names[size] = name;
+            values[size++] = value;
+        }
+    }
+
+    /**
+     * Indexes of the first {@code n} names sorted case-insensitively, equal names kept in arrival order
+     * (an insertion sort: a request has a few dozen headers at most).
+     */
+    private static int[] sortedOrder(String[] names, int n) {
+        int[] order = new int[n];
+        for (int j = 0; j < n; j++) {
+            order[j] = j;
+            int m = j - 1;
+            while (m >= 0 && String.CASE_INSENSITIVE_ORDER.compare(names[order[m]], names[j]) > 0) {
+                order[m + 1] = order[m];
+                m--;
+            }
+            order[m + 1] = j;
+        }
+        return order;
     }
 
     /**

@@ -78,13 +78,16 @@ class LogEntryJsonTest {
                     }
                 }
             }
-            return new String[] {old.encode(), NEW.fullJson(ctx, reqBody, respBody, extra, 7)};
+            return new String[] {old.encode(), NEW.fullJson(ctx, reqBody, respBody, extra, 7),
+                    new String(NEW.fullJsonUtf8(ctx, reqBody, respBody, extra, 7), java.nio.charset.StandardCharsets.UTF_8)};
         });
         byte[] body = BODY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try (RawHttp client = new RawHttp(server.port())) {
             assertEquals(200, client.exchange(RICH_REQUEST.replace("{LEN}", String.valueOf(body.length)) + BODY).status());
         }
-        return server.next();
+        String[] r = server.next();
+        assertEquals(r[1], r[2], "the UTF-8 entry (Kafka) decodes to the text entry");
+        return r;
     }
 
     private static Map<String, Object> summary() {

@@ -337,50 +337,54 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     }
 
     /** An entry already encoded as JSON (a {@code meta_format: origin} entry is a plain String). */
-    record Encoded(String text) {
+    record Encoded(byte[] json) {
     }
+
+    private static final byte[] EMPTY = new byte[0];
 
     /**
      * APISIX: the entry itself when batch_max_size is 1, else a JSON array of the entries (origin
-     * entries as JSON strings). Runs on a Kafka worker thread.
+     * entries as JSON strings). Runs on a Kafka worker thread; the entries' UTF-8 is copied once, into
+     * an array of the exact size.
      */
-    static String encode(List<Object> batch, int batchMaxSize) {
+    static byte[] encode(List<Object> batch, int batchMaxSize) {
         if (batchMaxSize == 1 && batch.size() == 1) {
             Object e = batch.get(0);
-            return e instanceof Encoded j ? j.text() : e instanceof JsonObject o ? o.encode() : String.valueOf(e);
+            return e instanceof Encoded j ? j.json() : String.valueOf(e).getBytes(StandardCharsets.UTF_8);
         }
-        int size = 2;
-        for (Object e : batch) {
-            size += (e instanceof Encoded j ? j.text().length() : 256) + 1;
-        }
-        StringBuilder sb = new StringBuilder(size).append('[');
-        for (int i = 0; i < batch.size(); i++) {
-            if (i > 0) {
-                sb.append(',');
-            }
+        byte[][] parts = new byte[batch.size()][];
+        int size = 1 + batch.size();
+        for (int i = 0; i < parts.length; i++) {
             Object e = batch.get(i);
-            if (e instanceof Encoded j) {
-                sb.append(j.text());
-            } else if (e instanceof JsonObject o) {
-                sb.append(o.encode());
-            } else {
-                sb.append(Json.encode(String.valueOf(e)));
-            }
+            parts[i] = e instanceof Encoded j ? j.json() : e == null ? EMPTY
+                    : Json.encode(String.valueOf(e)).getBytes(StandardCharsets.UTF_8);
+            size += parts[i].length;
         }
-        return sb.append(']').toString();
+        byte[] out = new byte[Math.max(size, 2)];
+        out[0] = '[';
+        int at = 1;
+        for (int i = 0; i < parts.length; i++) {
+            if (i > 0) {
+                out[at++] = ',';
+            }
+            System.arraycopy(parts[i], 0, out, at, parts[i].length);
+            at += parts[i].length;
+        }
+        out[at] = ']';
+        return out;
     }
 
     /** The entry as JSON text: the default one written straight to text, a {@code log_format} rendered. */
-    private String entry(KafkaLoggerConfig conf, RequestContext ctx) {
+    private byte[] entry(KafkaLoggerConfig conf, RequestContext ctx) {
         CompiledMetadata meta = metadata();
         LogEntryFormat format = conf.logFormat() != null ? conf.logFormat()
                 : meta != null && meta.logFormat != null ? meta.logFormat : null;
         if (format != null) {
-            return LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes());
+            return LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes()).getBytes(StandardCharsets.UTF_8);
         }
         LogEntryFormat extra = conf.source().containsKey("log_format_extra") ? conf.logFormatExtra()
                 : meta == null ? null : meta.logFormatExtra;
-        return entries.fullJson(ctx, requestBody(conf, ctx), responseBody(conf, ctx), extra, conf.maxReqBodyBytes());
+        return entries.fullJsonUtf8(ctx, requestBody(conf, ctx), responseBody(conf, ctx), extra, conf.maxReqBodyBytes());
     }
 
     /** Plugin metadata, compiled once per metadata change (compared by identity: cheap). */

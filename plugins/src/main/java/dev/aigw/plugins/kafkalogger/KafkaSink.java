@@ -36,7 +36,7 @@ final class KafkaSink {
     private static final class Holder {
         final ProducerSettings settings;
         int refs;
-        private KafkaProducer<String, String> producer;
+        private KafkaProducer<String, byte[]> producer;
         private boolean closed;
 
         Holder(ProducerSettings settings) {
@@ -44,7 +44,7 @@ final class KafkaSink {
         }
 
         /** Worker thread only. */
-        synchronized KafkaProducer<String, String> producer() {
+        synchronized KafkaProducer<String, byte[]> producer() {
             if (closed) {
                 throw new IllegalStateException("producer closed");
             }
@@ -115,7 +115,7 @@ final class KafkaSink {
      * Sends one record; the payload is produced on the worker thread (JSON encoding stays off the
      * event loop). Completes on acknowledgement.
      */
-    Future<Void> send(ProducerSettings s, String topic, String key, Supplier<String> payload) {
+    Future<Void> send(ProducerSettings s, String topic, String key, Supplier<byte[]> payload) {
         Holder h = holders.get(s);
         if (h == null) {
             // released meanwhile (a late entry of a retired processor): keep it working

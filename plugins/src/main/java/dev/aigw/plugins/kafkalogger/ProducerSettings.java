@@ -1,6 +1,7 @@
 package dev.aigw.plugins.kafkalogger;
 
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.Properties;
@@ -31,7 +32,8 @@ record ProducerSettings(String bootstrap, String saslMechanism, String saslUser,
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "aigw-kafka-logger-" + clusterName);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        // values are the UTF-8 JSON the plugin built: no String, no second encoding pass
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.ACKS_CONFIG, requiredAcks == -1 ? "all" : Integer.toString(requiredAcks));
         int timeoutMs = timeoutSeconds * 1000;
         int lingerMs = sync ? 0 : lingerSeconds * 1000;
