@@ -16,12 +16,12 @@ import java.lang.reflect.Proxy;
  * the access log read. Every call costs one proxy dispatch (a few ns, the same for every variant
  * measured), which {@code ProxyBaseline} measures so it can be told apart.
  */
-final class FakeRequests {
+public final class FakeRequests {
 
     private FakeRequests() {
     }
 
-    static HttpServerRequest request(HttpMethod method, String uri, String host, MultiMap headers) {
+    public static HttpServerRequest request(HttpMethod method, String uri, String host, MultiMap headers) {
         String path = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
         String query = uri.contains("?") ? uri.substring(uri.indexOf('?') + 1) : null;
         MultiMap params = MultiMap.caseInsensitiveMultiMap();
@@ -59,7 +59,7 @@ final class FakeRequests {
                 });
     }
 
-    static HttpServerResponse response() {
+    public static HttpServerResponse response() {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         return (HttpServerResponse) Proxy.newProxyInstance(FakeRequests.class.getClassLoader(),
                 new Class<?>[] {HttpServerResponse.class}, (self, m, args) -> switch (m.getName()) {

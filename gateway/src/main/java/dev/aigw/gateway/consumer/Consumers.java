@@ -1,5 +1,6 @@
 package dev.aigw.gateway.consumer;
 
+import dev.aigw.gateway.crypto.Sha256;
 import dev.aigw.gateway.plugin.PluginBinding;
 import dev.aigw.gateway.route.Route;
 

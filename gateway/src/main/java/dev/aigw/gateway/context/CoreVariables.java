@@ -360,14 +360,14 @@ public final class CoreVariables {
     }
 
     /** {@code request_length}: request line, headers and body bytes read (best effort: HTTP/1 framing). */
-    private static long requestLength(RequestContext ctx) {
+    public static long requestLength(RequestContext ctx) {
         HttpServerRequest req = ctx.request();
         long n = req.method().name().length() + 1L + req.uri().length() + 1L + 8 + 2;
         return n + headerBytes(req.headers()) + 2 + req.bytesRead();
     }
 
     /** {@code bytes_sent}: status line, headers and body (best effort: HTTP/1 framing, no chunk sizes). */
-    private static long bytesSent(RequestContext ctx) {
+    public static long bytesSent(RequestContext ctx) {
         HttpServerResponse resp = ctx.response();
         String msg = resp.getStatusMessage();
         long n = 8 + 1 + 3 + 1 + (msg == null ? 0 : msg.length()) + 2;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.Route;
 import io.vertx.core.MultiMap;
@@ -174,7 +175,7 @@ public final class LogEntry {
             } else {
                 JacksonCodec.encodeJson(querystring(query), g);
             }
-            g.writeNumberField("size", requestSize(ctx));
+            g.writeNumberField("size", CoreVariables.requestLength(ctx));
             if (requestBody != null) {
                 g.writeStringField("body", requestBody);
             }
@@ -185,7 +186,7 @@ public final class LogEntry {
             g.writeNumberField("status", ctx.status());
             g.writeFieldName("headers");
             writeHeaders(g, resp.headers(), false);
-            g.writeNumberField("size", responseSize(ctx));
+            g.writeNumberField("size", CoreVariables.bytesSent(ctx));
             if (responseBody != null) {
                 g.writeStringField("body", responseBody);
             }
@@ -508,36 +509,8 @@ public final class LogEntry {
         }
     }
 
-    /** nginx's {@code $request_length}, else request line + headers + body bytes read. */
-    static long requestSize(RequestContext ctx) {
-        Long v = toLong(ctx.var("request_length"));
-        if (v != null) {
-            return v;
-        }
-        HttpServerRequest req = ctx.request();
-        long n = requestLine(req).length() + 2L;
-        for (Map.Entry<String, String> h : req.headers()) {
-            n += h.getKey().length() + 2L + h.getValue().length() + 2L;
-        }
-        return n + 2 + req.bytesRead();
-    }
-
-    /** nginx's {@code $bytes_sent}, else status line + headers + body bytes written. */
-    static long responseSize(RequestContext ctx) {
-        Long v = toLong(ctx.var("bytes_sent"));
-        if (v != null) {
-            return v;
-        }
-        HttpServerResponse resp = ctx.response();
-        String msg = resp.getStatusMessage();
-        long n = "HTTP/1.1 200 \r\n".length() + (msg == null ? 0 : msg.length());
-        for (Map.Entry<String, String> h : resp.headers()) {
-            n += h.getKey().length() + 2L + h.getValue().length() + 2L;
-        }
-        return n + 2 + resp.bytesWritten();
-    }
-
-    static Long toLong(Object v) {
+    /** A variable's value as a whole number (a number, or text that parses as one), else null. */
+    public static Long toLong(Object v) {
         if (v instanceof Number n) {
             return n.longValue();
         }

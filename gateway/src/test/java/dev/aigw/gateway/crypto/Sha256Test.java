@@ -1,4 +1,4 @@
-package dev.aigw.gateway.consumer;
+package dev.aigw.gateway.crypto;
 
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +30,7 @@ class Sha256Test {
         for (int i = 0; i < 3; i++) {
             assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex(Sha256.of("abc")));
             assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex(Sha256.of("")));
+            assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Sha256.hex("abc"));
         }
         assertArrayEquals(Sha256.of("pässword".getBytes(StandardCharsets.UTF_8)), Sha256.of("pässword"));
     }

@@ -1,5 +1,6 @@
 package dev.aigw.gateway.log;
 
+import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.Route;
 import io.vertx.core.MultiMap;
@@ -84,14 +85,14 @@ final class LegacyLogEntry {
                 .put("method", req.method().name())
                 .put("headers", headers(req.headers(), true))
                 .put("querystring", LogEntry.querystring(req.query()))
-                .put("size", LogEntry.requestSize(ctx));
+                .put("size", CoreVariables.requestLength(ctx));
         if (requestBody != null) {
             request.put("body", requestBody);
         }
         JsonObject response = new JsonObject()
                 .put("status", ctx.status())
                 .put("headers", headers(resp.headers(), false))
-                .put("size", LogEntry.responseSize(ctx));
+                .put("size", CoreVariables.bytesSent(ctx));
         if (responseBody != null) {
             response.put("body", responseBody);
         }
@@ -238,5 +239,5 @@ final class LegacyLogEntry {
         return out;
     }
 
-    // querystring, requestSize, responseSize, toLong, toDouble: LogEntry's own (the helpers did not change)
+    // querystring, toLong, toDouble: LogEntry's own; the sizes: CoreVariables' (the helpers did not change)
 }

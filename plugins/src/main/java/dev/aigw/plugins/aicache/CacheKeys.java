@@ -1,16 +1,13 @@
 package dev.aigw.plugins.aicache;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.crypto.Sha256;
 import dev.aigw.gateway.resource.SharedResources;
 import dev.aigw.plugins.aiproxy.AiInstance;
 import dev.aigw.plugins.aiproxy.AiRequest;
 import dev.aigw.plugins.aiproxy.Endpoint;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * APISIX's L1 key: {@code ai-cache:l1:<scope>:<sha256>}. The scope isolates ({@code route=<id>}
@@ -74,12 +71,7 @@ final class CacheKeys {
     }
 
     static String sha256(String s) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(s);
     }
 
     /** What identifies an instance's answers: provider, options, endpoint, provider_conf (not auth). */

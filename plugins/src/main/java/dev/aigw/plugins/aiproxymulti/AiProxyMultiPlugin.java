@@ -1,6 +1,7 @@
 package dev.aigw.plugins.aiproxymulti;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.crypto.Sha256;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
@@ -15,9 +16,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -358,13 +356,7 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
     static String healthKey(JsonObject ic, JsonObject checks) {
         JsonObject override = ic.getJsonObject("override", new JsonObject());
         String material = canonical(ic.getValue("auth")) + "|" + canonical(checks);
-        String fp;
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(material.getBytes(StandardCharsets.UTF_8));
-            fp = HexFormat.of().formatHex(d, 0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String fp = HexFormat.of().formatHex(Sha256.of(material), 0, 12);
         return ic.getString("provider") + "|" + override.getString("endpoint", "") + "|"
                 + canonical(ic.getValue("provider_conf")) + "|" + fp;
     }

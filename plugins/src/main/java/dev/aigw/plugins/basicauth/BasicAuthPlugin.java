@@ -2,7 +2,7 @@ package dev.aigw.plugins.basicauth;
 
 import dev.aigw.gateway.consumer.AuthSupport;
 import dev.aigw.gateway.consumer.Consumers;
-import dev.aigw.gateway.consumer.Sha256;
+import dev.aigw.gateway.crypto.Sha256;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import io.vertx.core.Future;

@@ -282,10 +282,10 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
     private LogRow row(RequestLogConfig conf, RequestContext ctx, String type) {
         Route route = ctx.route();
         String instance = ctx.varString("ai_proxy_multi_instance");
-        Long prompt = toLong(ctx.var("llm_prompt_tokens"));
-        Long completion = toLong(ctx.var("llm_completion_tokens"));
-        Long cached = toLong(ctx.var(VAR_CACHED_TOKENS));
-        Long total = toLong(ctx.var("llm_total_tokens"));
+        Long prompt = LogEntry.toLong(ctx.var("llm_prompt_tokens"));
+        Long completion = LogEntry.toLong(ctx.var("llm_completion_tokens"));
+        Long cached = LogEntry.toLong(ctx.var(VAR_CACHED_TOKENS));
+        Long total = LogEntry.toLong(ctx.var("llm_total_tokens"));
         Integer attempts = toInt(ctx.var("ai_proxy_multi_attempts"));
         Integer upstreamStatus = toInt(lastOf(ctx.varString("upstream_status")));
         if (attempts == null && upstreamStatus != null) {
@@ -313,7 +313,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
                 ctx.varString("consumer_name"), clientIp(ctx), type, route == null ? null : providers.of(route).of(instance),
                 instance,
                 requestModel, model, ctx.status(), upstreamStatus,
-                (end - ctx.startNanos()) / 1_000_000.0, toLong(ctx.var("llm_time_to_first_token")),
+                (end - ctx.startNanos()) / 1_000_000.0, LogEntry.toLong(ctx.var("llm_time_to_first_token")),
                 prompt, completion, cached, total,
                 cost == null ? null : cost.dollars(), cost == null ? null : cost.source(), attempts,
                 cacheStatus, requestText, responseText,
@@ -401,8 +401,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
      */
     private Cost cost(RequestContext ctx) {
         String model = ctx.varString("llm_model");
-        return cost(ctx, ctx.varString(VAR_CACHE_STATUS), toLong(ctx.var("llm_prompt_tokens")),
-                toLong(ctx.var("llm_completion_tokens")), toLong(ctx.var(VAR_CACHED_TOKENS)),
+        return cost(ctx, ctx.varString(VAR_CACHE_STATUS), LogEntry.toLong(ctx.var("llm_prompt_tokens")),
+                LogEntry.toLong(ctx.var("llm_completion_tokens")), LogEntry.toLong(ctx.var(VAR_CACHED_TOKENS)),
                 model != null ? model : ctx.varString("request_llm_model"));
     }
 
@@ -476,22 +476,8 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         return comma < 0 ? s.trim() : s.substring(comma + 1).trim();
     }
 
-    private static Long toLong(Object v) {
-        if (v instanceof Number n) {
-            return n.longValue();
-        }
-        if (v != null) {
-            try {
-                return Long.parseLong(v.toString().trim());
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-        return null;
-    }
-
     private static Integer toInt(Object v) {
-        Long l = toLong(v);
+        Long l = LogEntry.toLong(v);
         return l == null ? null : (int) (long) l;
     }
 

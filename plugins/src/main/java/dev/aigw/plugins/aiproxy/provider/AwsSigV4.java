@@ -1,12 +1,12 @@
 package dev.aigw.plugins.aiproxy.provider;
 
+import dev.aigw.gateway.crypto.Sha256;
 import io.vertx.core.MultiMap;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -158,11 +158,7 @@ public final class AwsSigV4 {
     }
 
     private static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.of(data);
     }
 
     private static byte[] hmac(byte[] key, String data) {

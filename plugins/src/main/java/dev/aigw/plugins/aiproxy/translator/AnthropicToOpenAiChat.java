@@ -1,5 +1,6 @@
 package dev.aigw.plugins.aiproxy.translator;
 
+import dev.aigw.gateway.crypto.Sha256;
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 import dev.aigw.plugins.aiproxy.protocol.TokenUsage;
 import dev.aigw.plugins.aiproxy.sse.SseEvent;
@@ -9,11 +10,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -353,11 +351,7 @@ public final class AnthropicToOpenAiChat extends SseTranslator {
     }
 
     private static String sha256Hex(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(s);
     }
 
     private static Object toolChoice(Object tc) {
