@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
@@ -144,6 +145,47 @@ public final class LogEntry {
         return entry.encode();
     }
 
+    // The default entry's field names, quoted and encoded once: Jackson copies them as they are
+    // instead of checking every character for escapes, per field, per request.
+    private static final SerializedString F_APISIX_LATENCY = new SerializedString("apisix_latency");
+    private static final SerializedString F_BODY = new SerializedString("body");
+    private static final SerializedString F_CLIENT_IP = new SerializedString("client_ip");
+    private static final SerializedString F_CONSUMER = new SerializedString("consumer");
+    private static final SerializedString F_HEADERS = new SerializedString("headers");
+    private static final SerializedString F_HOSTNAME = new SerializedString("hostname");
+    private static final SerializedString F_LATENCY = new SerializedString("latency");
+    private static final SerializedString F_METHOD = new SerializedString("method");
+    private static final SerializedString F_QUERYSTRING = new SerializedString("querystring");
+    private static final SerializedString F_REQUEST = new SerializedString("request");
+    private static final SerializedString F_RESPONSE = new SerializedString("response");
+    private static final SerializedString F_ROUTE_ID = new SerializedString("route_id");
+    private static final SerializedString F_SERVER = new SerializedString("server");
+    private static final SerializedString F_SERVICE_ID = new SerializedString("service_id");
+    private static final SerializedString F_SIZE = new SerializedString("size");
+    private static final SerializedString F_START_TIME = new SerializedString("start_time");
+    private static final SerializedString F_STATUS = new SerializedString("status");
+    private static final SerializedString F_UPSTREAM = new SerializedString("upstream");
+    private static final SerializedString F_UPSTREAM_LATENCY = new SerializedString("upstream_latency");
+    private static final SerializedString F_URI = new SerializedString("uri");
+    private static final SerializedString F_URL = new SerializedString("url");
+    private static final SerializedString F_USERNAME = new SerializedString("username");
+    private static final SerializedString F_VERSION = new SerializedString("version");
+
+    private static void stringField(JsonGenerator g, SerializedString name, String value) throws IOException {
+        g.writeFieldName(name);
+        g.writeString(value);
+    }
+
+    private static void numberField(JsonGenerator g, SerializedString name, long value) throws IOException {
+        g.writeFieldName(name);
+        g.writeNumber(value);
+    }
+
+    private static void numberField(JsonGenerator g, SerializedString name, double value) throws IOException {
+        g.writeFieldName(name);
+        g.writeNumber(value);
+    }
+
     private void writeFull(JsonGenerator g, RequestContext ctx, String requestBody, String responseBody,
                            LogEntryFormat extra, int maxReqBodyBytes) throws IOException {
         HttpServerRequest req = ctx.request();
@@ -161,13 +203,14 @@ public final class LogEntry {
 
         g.writeStartObject();
         if (!override(g, overrides, fields, "request")) {
-            g.writeObjectFieldStart("request");
-            g.writeStringField("url", url(ctx));
-            g.writeStringField("uri", req.uri());
-            g.writeStringField("method", req.method().name());
-            g.writeFieldName("headers");
+            g.writeFieldName(F_REQUEST);
+            g.writeStartObject();
+            stringField(g, F_URL, url(ctx));
+            stringField(g, F_URI, req.uri());
+            stringField(g, F_METHOD, req.method().name());
+            g.writeFieldName(F_HEADERS);
             writeHeaders(g, req.headers(), true);
-            g.writeFieldName("querystring");
+            g.writeFieldName(F_QUERYSTRING);
             String query = req.query();
             if (query == null || query.isEmpty()) {
                 g.writeStartObject();
@@ -175,77 +218,81 @@ public final class LogEntry {
             } else {
                 JacksonCodec.encodeJson(querystring(query), g);
             }
-            g.writeNumberField("size", CoreVariables.requestLength(ctx));
+            numberField(g, F_SIZE, CoreVariables.requestLength(ctx));
             if (requestBody != null) {
-                g.writeStringField("body", requestBody);
+                stringField(g, F_BODY, requestBody);
             }
             g.writeEndObject();
         }
         if (!override(g, overrides, fields, "response")) {
-            g.writeObjectFieldStart("response");
-            g.writeNumberField("status", ctx.status());
-            g.writeFieldName("headers");
+            g.writeFieldName(F_RESPONSE);
+            g.writeStartObject();
+            numberField(g, F_STATUS, ctx.status());
+            g.writeFieldName(F_HEADERS);
             writeHeaders(g, resp.headers(), false);
-            g.writeNumberField("size", CoreVariables.bytesSent(ctx));
+            numberField(g, F_SIZE, CoreVariables.bytesSent(ctx));
             if (responseBody != null) {
-                g.writeStringField("body", responseBody);
+                stringField(g, F_BODY, responseBody);
             }
             g.writeEndObject();
         }
         if (!override(g, overrides, fields, "server")) {
-            g.writeObjectFieldStart("server");
-            g.writeStringField("hostname", hostname);
-            g.writeStringField("version", version);
+            g.writeFieldName(F_SERVER);
+            g.writeStartObject();
+            stringField(g, F_HOSTNAME, hostname);
+            stringField(g, F_VERSION, version);
             g.writeEndObject();
         }
         String upstream = ctx.varString("upstream_addr");
         if (upstream != null && !override(g, overrides, fields, "upstream")) {
-            g.writeStringField("upstream", upstream);
+            stringField(g, F_UPSTREAM, upstream);
         }
         if (route != null) {
             if (!override(g, overrides, fields, "service_id")) {
                 Object sid = route.definition() == null ? null : route.definition().getValue("service_id");
-                g.writeStringField("service_id", sid == null ? "" : String.valueOf(sid));
+                stringField(g, F_SERVICE_ID, sid == null ? "" : String.valueOf(sid));
             }
             if (!override(g, overrides, fields, "route_id")) {
-                g.writeStringField("route_id", route.id());
+                stringField(g, F_ROUTE_ID, route.id());
             }
         } else if (!override(g, overrides, fields, "service_id")) {
-            g.writeStringField("service_id", host(ctx));
+            stringField(g, F_SERVICE_ID, host(ctx));
         }
         String consumer = ctx.varString("consumer_name");
         if (consumer != null && !override(g, overrides, fields, "consumer")) {
-            g.writeObjectFieldStart("consumer");
-            g.writeStringField("username", consumer);
+            g.writeFieldName(F_CONSUMER);
+            g.writeStartObject();
+            stringField(g, F_USERNAME, consumer);
             g.writeEndObject();
         }
         String clientIp = clientIp(ctx);
         if (!override(g, overrides, fields, "client_ip")) {
             if (clientIp == null) {
-                g.writeNullField("client_ip");
+                g.writeFieldName(F_CLIENT_IP);
+                g.writeNull();
             } else {
-                g.writeStringField("client_ip", clientIp);
+                stringField(g, F_CLIENT_IP, clientIp);
             }
         }
         if (!override(g, overrides, fields, "start_time")) {
-            g.writeNumberField("start_time", ctx.startMillis());
+            numberField(g, F_START_TIME, ctx.startMillis());
         }
         long end = ctx.endNanos() != 0 ? ctx.endNanos() : System.nanoTime();
         double latency = (end - ctx.startNanos()) / 1_000_000.0;
         double apisixLatency = latency;
         if (!override(g, overrides, fields, "latency")) {
-            g.writeNumberField("latency", latency);
+            numberField(g, F_LATENCY, latency);
         }
         Double upstreamSeconds = toDouble(ctx.var("upstream_response_time"));
         if (upstreamSeconds != null) {
             double upstreamLatency = upstreamSeconds * 1000.0;
             if (!override(g, overrides, fields, "upstream_latency")) {
-                g.writeNumberField("upstream_latency", upstreamLatency);
+                numberField(g, F_UPSTREAM_LATENCY, upstreamLatency);
             }
             apisixLatency = Math.max(0, latency - upstreamLatency);
         }
         if (!override(g, overrides, fields, "apisix_latency")) {
-            g.writeNumberField("apisix_latency", apisixLatency);
+            numberField(g, F_APISIX_LATENCY, apisixLatency);
         }
 
         for (Map.Entry<String, Object> f : fields.entrySet()) {
