@@ -128,9 +128,21 @@ final class Recorder {
     /** No metric has extra_labels: a request's series follow from its {@link Dims}, so they can be bound once. */
     private final boolean bindable;
 
-    private record Disabled(JsonObject source, Map<String, boolean[]> masks, ConcurrentHashMap<Dims, Bound> bound) {
+    private static final class Disabled {
+        final JsonObject source;
+        final Map<String, boolean[]> masks;
+        final ConcurrentHashMap<Dims, Bound> bound = new ConcurrentHashMap<>();
+        /**
+         * The last dims looked up before proxying (the active gauge, code -1) and in the log phase:
+         * consecutive requests of a route mostly share them, so these are compared field by field
+         * before a key is built and hashed.
+         */
+        volatile Dims lastActive;
+        volatile Dims lastLog;
+
         Disabled(JsonObject source, Map<String, boolean[]> masks) {
-            this(source, masks, new ConcurrentHashMap<>());
+            this.source = source;
+            this.masks = masks;
         }
     }
 
@@ -228,8 +240,14 @@ final class Recorder {
         return "ai_chat".equals(requestType) || "ai_stream".equals(requestType);
     }
 
+    /** The last upstream address and its host: a node's address is one String object per node. */
+    private record NodeHost(Object addr, String host) {
+    }
+
+    private volatile NodeHost lastNode = new NodeHost(null, "");
+
     /** APISIX's {@code ctx.balancer_ip}: the AI instance name, else the upstream node's address. */
-    private static String node(RequestContext ctx, RouteLabels rl, String requestType) {
+    private String node(RequestContext ctx, RouteLabels rl, String requestType) {
         Object b = ctx.var("balancer_ip");
         if (b != null) {
             return b.toString();
@@ -241,7 +259,17 @@ final class Recorder {
         if (addr == null) {
             return "";
         }
-        String a = addr.toString();
+        NodeHost last = lastNode;
+        if (last.addr == addr) {
+            return last.host; // the same node as the previous request: no substring per request
+        }
+        String host = host(addr.toString());
+        lastNode = new NodeHost(addr, host);
+        return host;
+    }
+
+    /** The host of {@code host:port}, {@code [v6]:port} or of the last of a retried list. */
+    static String host(String a) {
         int comma = a.lastIndexOf(", ");
         if (comma >= 0) {
             a = a.substring(comma + 2); // retried: the node that answered last
@@ -378,6 +406,9 @@ final class Recorder {
         final String source;
         private final int hash;
 
+        /** The series of these dims, set once the key is in the map (for the last-dims shortcut). */
+        Bound bound;
+
         Dims(RouteLabels rl, boolean preferName, Req r, int code, String source) {
             this.rl = rl;
             this.preferName = preferName;
@@ -396,6 +427,13 @@ final class Recorder {
             h = h * 31 + model.hashCode();
             h = h * 31 + code;
             this.hash = h * 31 + (source == null ? 0 : source.hashCode());
+        }
+
+        /** Equal to the dims these values would make (without building or hashing them). */
+        boolean matches(RouteLabels rl, boolean preferName, Req r, int code, String source) {
+            return this.rl == rl && this.preferName == preferName && this.code == code && consumer.equals(r.consumer)
+                    && node.equals(r.node) && requestType.equals(r.requestType) && requestModel.equals(r.requestModel)
+                    && model.equals(r.model) && java.util.Objects.equals(this.source, source);
         }
 
         @Override
@@ -426,6 +464,10 @@ final class Recorder {
         if (!bindable) {
             return new Bound();
         }
+        Dims last = code < 0 ? d.lastActive : d.lastLog;
+        if (last != null && last.matches(rl, preferName, r, code, source)) {
+            return last.bound;
+        }
         Dims key = new Dims(rl, preferName, r, code, source);
         Bound b = d.bound.get(key);
         if (b == null) {
@@ -433,6 +475,12 @@ final class Recorder {
                 d.bound.clear(); // many distinct label values (models, consumers): start over rather than grow
             }
             b = d.bound.computeIfAbsent(key, k -> new Bound());
+        }
+        key.bound = b;
+        if (code < 0) {
+            d.lastActive = key; // published by the volatile write, with its bound
+        } else {
+            d.lastLog = key;
         }
         return b;
     }
@@ -600,12 +648,12 @@ final class Recorder {
      * an AI request or the series cap dropped it.
      */
     Gauge.Value activeSeries(RequestContext ctx, boolean preferName) {
+        if (!isAi(requestType(ctx))) {
+            return null; // most requests of a plain route: no labels to compute
+        }
         Disabled d = disabled();
         RouteLabels rl = routes.of(ctx.route());
         Req r = common(ctx, rl, preferName);
-        if (!isAi(r.requestType)) {
-            return null;
-        }
         return series(bound(d, rl, preferName, r, -1, null), ACTIVE, active.metric, d.masks, ctx, r, null, null);
     }
 
