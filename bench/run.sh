@@ -5,8 +5,8 @@
 #
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-reqlog-pg] [--skip-cache]
-#                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--skip-fields] [--routes N] [--jmh] [--jfr] [--nmt]
-#                [--variant NAME='JVM FLAGS']...
+#                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--skip-fields] [--skip-twin] [--routes N] [--jmh]
+#                [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1 TWIN=1
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
@@ -40,6 +40,7 @@ while [ $# -gt 0 ]; do
     --plugins) PLUGIN_ONLY="$2"; shift ;;
     --skip-kafka) KAFKA=0 ;;
     --skip-fields) FIELDS=0 ;;
+    --skip-twin) TWIN=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -808,6 +809,118 @@ if [ "$METRICS" = 1 ]; then
   done
   TARGETS=("${ALL_TARGETS[@]}")
   global_rule bench-prom ""
+fi
+
+# ---------------------------------------------------------------- twins
+# On a shared host a gateway's CPU per request swings by ±20 % between adjacent 10-s runs (other
+# tenants on the same physical core and caches): more than the 5 % a plugin may cost, so on/off runs
+# taken one after the other cannot show it. Twins can: a second gateway, pinned to the same core as
+# the first, loaded at the same time (two wrk, 25 connections each, on the load core). Both see the
+# same swings, and the ratio of their CPU per request cancels them. The plugin is on in one twin and
+# off in the other, swapped between runs (B, A, A, B in a pass) so that the twins' own difference
+# (a few %) cancels too: each pair of runs gives one loss, from the geometric mean of its two ratios.
+# The loss is the gateway's CPU per request with the plugin over without it, i.e. the RPS it loses on a
+# core of its own; the RPS ratio of the shared core is shown beside it.
+TWIN_PID="" TWIN_PORT="" TWIN_ADMIN=""
+twin_start() {
+  local a_pid="$GW_PID" a_port="$GW_PORT" a_admin="$GW_ADMIN"
+  start_gateway gw-twin builtin 1
+  TWIN_PID="$GW_PID" TWIN_PORT="$GW_PORT" TWIN_ADMIN="$GW_ADMIN"
+  setup_routes
+  sleep 0.5
+  local t # the twin is a fresh JVM: warm the routes the cases load (discarded), as the first gateway was
+  for t in plain ai ailog; do
+    log "twin warm-up $t $((WARMUP / 3 + 1)) s (discarded)"
+    twin_load $((WARMUP / 3 + 1)) "$(url_of "$t")" /dev/null
+  done
+  GW_PID="$a_pid" GW_PORT="$a_port" GW_ADMIN="$a_admin"
+}
+twin_admin() { # a|b command...: runs an admin helper (put_route, global_rule, delete_route) on that twin
+  local t="$1"; shift
+  if [ "$t" = b ]; then GW_ADMIN="$TWIN_ADMIN" "$@"; else "$@"; fi
+}
+twin_load() { # seconds url out-file: one wrk of 25 connections on the load core; its summary line to out-file
+  BENCH_BODY="$BENCH/load/chat.json" timeout $(($1 + 30)) $PIN_LOAD wrk -t1 -c25 -d"$1s" --timeout 5s \
+    -s "$BENCH/load/post.lua" "$2" 2>&1 | grep '^WRK ' > "$3"
+}
+TWIN_CPU_RATIO="" TWIN_RPS_RATIO=""
+twin_run() { # section pass on-twin(a|b) off-target on-target [discard]: both twins loaded at once
+  local section="$1" pass="$2" on="$3" offt="$4" ont="$5" discard="${6:-}" ua ub c0a c0b c1a c1b
+  local secs="$DURATION"; [ -n "$discard" ] && secs="$discard"
+  if [ "$on" = b ]; then ua="$(url_of "$offt")"; ub="$(url_of "$ont")"; else ua="$(url_of "$ont")"; ub="$(url_of "$offt")"; fi
+  ub="${ub/:$GW_PORT\//:$TWIN_PORT/}"
+  c0a=$(cpu_ticks "$GW_PID"); c0b=$(cpu_ticks "$TWIN_PID")
+  twin_load "$secs" "$ua" "$WORK/twin-a.out" & local wa=$!
+  twin_load "$secs" "$ub" "$WORK/twin-b.out" & local wb=$!
+  wait "$wa" "$wb"
+  c1a=$(cpu_ticks "$GW_PID"); c1b=$(cpu_ticks "$TWIN_PID")
+  [ -n "$discard" ] && return 0
+  declare -A va=() vb=(); local kv
+  for kv in $(sed 's/^WRK //' "$WORK/twin-a.out"); do va[${kv%%=*}]="${kv#*=}"; done
+  for kv in $(sed 's/^WRK //' "$WORK/twin-b.out"); do vb[${kv%%=*}]="${kv#*=}"; done
+  if [ -z "${va[requests]:-}" ] || [ -z "${vb[requests]:-}" ] || [ "${va[requests]}" = 0 ] || [ "${vb[requests]}" = 0 ]; then
+    log "twin $section pass $pass: a wrk produced no summary"; raw "$section" "$pass" on c50_errors 1; TWIN_CPU_RATIO=""; return
+  fi
+  local cua cub; cua=$(awk -v d=$((c1a - c0a)) -v n="${va[requests]}" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d*1e6/hz/n}')
+  cub=$(awk -v d=$((c1b - c0b)) -v n="${vb[requests]}" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d*1e6/hz/n}')
+  local ea=$(( va[err_connect] + va[err_read] + va[err_write] + va[err_status] + va[err_timeout] ))
+  local eb=$(( vb[err_connect] + vb[err_read] + vb[err_write] + vb[err_status] + vb[err_timeout] ))
+  local con coff ron roff eon eoff
+  if [ "$on" = b ]; then con=$cub coff=$cua ron="${vb[rps]}" roff="${va[rps]}" eon=$eb eoff=$ea
+  else con=$cua coff=$cub ron="${va[rps]}" roff="${vb[rps]}" eon=$ea eoff=$eb; fi
+  raw "$section" "$pass" on c50_cpu_us "$con"; raw "$section" "$pass" off c50_cpu_us "$coff"
+  raw "$section" "$pass" on c50_rps "$ron"; raw "$section" "$pass" off c50_rps "$roff"
+  raw "$section" "$pass" on c50_errors "$eon"; raw "$section" "$pass" off c50_errors "$eoff"
+  TWIN_CPU_RATIO=$(awk -v a="$con" -v b="$coff" 'BEGIN{printf "%.6f", a/b}')
+  TWIN_RPS_RATIO=$(awk -v a="$ron" -v b="$roff" 'BEGIN{printf "%.6f", a/b}')
+  log "$(printf '%-16s pass %s on=%s cpu/req on=%sus off=%sus rps on=%s off=%s errors=%s' "$section" "$pass" "$on" \
+    "$con" "$coff" "$ron" "$roff" $((eon + eoff)))"
+}
+twin_case() { # section off-target on-target [global-rule-json]: with a rule, it is the plugin (same route)
+  local section="$1" offt="$2" ont="$3" rule="${4:-}" pass on prev="" k r1="" q1=""
+  log "== twins: $section"
+  for pass in $(seq 1 "$PASSES"); do
+    k=0
+    for on in b a a b; do
+      k=$((k + 1))
+      if [ "$on" != "$prev" ]; then
+        if [ -n "$rule" ]; then
+          twin_admin "$on" global_rule bench-twin "$rule"
+          twin_admin "$([ "$on" = a ] && echo b || echo a)" global_rule bench-twin ""
+          sleep 0.5
+        fi
+        # after a switch the first requests bind their series and the JIT adapts (discarded); the
+        # first switch of a case gets a longer run, so the plugin's path is compiled in both twins
+        twin_run "$section" "$pass" "$on" "$offt" "$ont" "$([ -z "$prev" ] && echo $((WARMUP / 2)) || echo 4)"
+        prev="$on"
+      fi
+      twin_run "$section" "$pass" "$on" "$offt" "$ont"
+      if [ $((k % 2)) = 1 ]; then
+        r1="$TWIN_CPU_RATIO" q1="$TWIN_RPS_RATIO"
+      elif [ -n "$r1" ] && [ -n "$TWIN_CPU_RATIO" ]; then # runs 1+2 and 3+4: one on each twin
+        raw "$section" "$pass" pair cpu_loss_pct "$(awk -v x="$r1" -v y="$TWIN_CPU_RATIO" 'BEGIN{printf "%.3f", (1 - 1/sqrt(x*y))*100}')"
+        raw "$section" "$pass" pair rps_loss_pct "$(awk -v x="$q1" -v y="$TWIN_RPS_RATIO" 'BEGIN{printf "%.3f", (1 - sqrt(x*y))*100}')"
+      fi
+    done
+  done
+  if [ -n "$rule" ]; then twin_admin a global_rule bench-twin ""; twin_admin b global_rule bench-twin ""; fi
+}
+if [ "$TWIN" = 1 ] && printf '%s\n' "${TARGETS[@]}" | grep -qx ai; then
+  twin_start
+  [ "$METRICS" = 1 ] && twin_case twin-prometheus-plain plain plain '{"plugins":{"prometheus":{}}}'
+  [ "$METRICS" = 1 ] && twin_case twin-prometheus-ai ai ai '{"plugins":{"prometheus":{}}}'
+  [ "$REQLOG" = 1 ] && twin_case twin-reqlog ai ailog
+  if [ "$KAFKA" = 1 ] && start_kafka; then
+    if twin_admin a put_route bench-ai-kafka "$(ai_kafka_route /kafka/v1/chat/completions "$MOCK_PORT" "$KAFKA_PORT")" \
+        && twin_admin b put_route bench-ai-kafka "$(ai_kafka_route /kafka/v1/chat/completions "$MOCK_PORT" "$KAFKA_PORT")" \
+        && sleep 0.5 && answers aikafka; then
+      twin_case twin-kafka ai aikafka
+    fi
+    twin_admin a delete_route bench-ai-kafka; twin_admin b delete_route bench-ai-kafka
+    sleep 2
+    stop_kafka
+  fi
+  stop_pid "$TWIN_PID"; forget_pid "$TWIN_PID"; TWIN_PID=""
 fi
 
 log "== propagation, built-in store"
