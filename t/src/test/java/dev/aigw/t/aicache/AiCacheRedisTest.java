@@ -64,6 +64,11 @@ class AiCacheRedisTest {
         return uri;
     }
 
+    /** How many Redis keys match a glob pattern, as RESP (":1"). */
+    static String keys(String pattern) {
+        return redis.command("EVAL", "return #redis.call('keys', ARGV[1])", "0", pattern);
+    }
+
     @Test
     void twoGatewaysShareEntriesAndABurstMakesOneCall() throws Exception {
         String id = "r" + UUID.randomUUID().toString().substring(0, 8);
@@ -71,13 +76,18 @@ class AiCacheRedisTest {
         String body = chat("gpt-4o", "q " + UUID.randomUUID(), false);
         HttpResult miss = post(gws.get(0), uri, body);
         assertEquals("MISS", miss.header("X-AI-Cache-Status"));
+        // the entry is written once the answer has gone out (APISIX: log phase): wait for it, bounded
+        String pattern = "ai-cache:l1:route=" + id + ":" + "?".repeat(64);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!":1".equals(keys(pattern)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         HttpResult hit = post(gws.get(1), uri, body);
         assertEquals("HIT", hit.header("X-AI-Cache-Status"), "the other node reads the entry");
         assertEquals(miss.body(), hit.body());
         assertEquals(1, llm.count(MockLlm.Kind.CHAT));
         // APISIX's key layout and envelope
-        assertEquals(":1", redis.command("EVAL", "return #redis.call('keys', ARGV[1])", "0",
-                "ai-cache:l1:route=" + id + ":" + "?".repeat(64)));
+        assertEquals(":1", keys(pattern));
         assertEquals("+json", redis.command("EVAL",
                 "return {ok = cjson.decode(redis.call('get', redis.call('keys', ARGV[1])[1])).format}", "0",
                 "ai-cache:l1:route=" + id + ":*"));
