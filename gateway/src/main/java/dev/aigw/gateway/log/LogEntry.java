@@ -3,6 +3,7 @@ package dev.aigw.gateway.log;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
@@ -56,8 +57,14 @@ public final class LogEntry {
     /** What a masked value is replaced with. */
     public static final String MASK = "******";
 
-    /** Jackson's streaming writer (Vert.x's JSON is Jackson too: the same text for the same values). */
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Jackson's streaming writer (Vert.x's JSON is Jackson too: the same text for the same values).
+     * Doubles (latencies, every entry has three) are written with Jackson's Schubfach writer: JDK 17's
+     * {@code Double.toString} took ~2 % of an event loop with kafka-logger on. Both give a text that
+     * reads back as the same double; Schubfach's is the shortest, where JDK 17's rarely has a digit more.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     private final String hostname;
     private final String version;
