@@ -78,10 +78,7 @@ class AiCacheRedisTest {
         assertEquals("MISS", miss.header("X-AI-Cache-Status"));
         // the entry is written once the answer has gone out (APISIX: log phase): wait for it, bounded
         String pattern = "ai-cache:l1:route=" + id + ":" + "?".repeat(64);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!":1".equals(keys(pattern)) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        assertTrue(MockLlm.await(() -> ":1".equals(keys(pattern)), Duration.ofSeconds(5)), "the entry reaches Redis");
         HttpResult hit = post(gws.get(1), uri, body);
         assertEquals("HIT", hit.header("X-AI-Cache-Status"), "the other node reads the entry");
         assertEquals(miss.body(), hit.body());
