@@ -1,6 +1,7 @@
 package dev.aigw.t.dropin;
 
 import dev.aigw.t.GatewayExtension;
+import dev.aigw.t.Pause;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
 import io.vertx.core.json.JsonArray;
@@ -49,13 +50,7 @@ class CommonPluginsTest {
     }
 
     static void eventually(String what, java.util.function.BooleanSupplier check) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!check.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail(what + " not seen within 10 s");
-            }
-            sleep(50);
-        }
+        Pause.until(what, Duration.ofSeconds(10), 50, check);
     }
 
     // ------------------------------------------------------------------ response-rewrite

@@ -1,6 +1,7 @@
 package dev.aigw.t.dropin;
 
 import dev.aigw.t.GatewayExtension;
+import dev.aigw.t.Pause;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
 import dev.aigw.testkit.MockLlm;
@@ -44,13 +45,7 @@ class HttpPluginsTest {
 
     /** Waits (bounded) until {@code check} holds: a route change reaches the data plane through the watch. */
     private static void eventually(String what, java.util.function.BooleanSupplier check) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!check.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail(what + " not seen within 10 s");
-            }
-            sleep(50);
-        }
+        Pause.until(what, Duration.ofSeconds(10), 50, check);
     }
 
     private static void route(String id, String uri, JsonObject plugins) {

@@ -1,6 +1,7 @@
 package dev.aigw.t.dropin;
 
 import dev.aigw.t.GatewayExtension;
+import dev.aigw.t.Pause;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.HttpResult;
 import io.vertx.core.Vertx;
@@ -23,10 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
-import static dev.aigw.t.Pause.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * APISIX's {@code upstream.checks} on plain upstreams, against two real HTTP servers (A and B) started
@@ -184,13 +183,7 @@ class UpstreamHealthCheckTest {
     }
 
     private static void eventually(String what, BooleanSupplier check) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!check.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail(what + " not seen within 20 s");
-            }
-            sleep(100);
-        }
+        Pause.until(what, Duration.ofSeconds(20), 100, check);
     }
 
     @Test
