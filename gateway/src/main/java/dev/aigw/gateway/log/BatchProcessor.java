@@ -44,6 +44,13 @@ public final class BatchProcessor<T> {
          *                     object rather than an array when it is 1)
          */
         Future<Void> process(List<T> entries, int batchMaxSize);
+
+        /**
+         * The processor is done with a batch: sent, or dropped after its last retry. Called once per
+         * batch, on the processor's context; entries holding resources (pooled buffers) release them here.
+         */
+        default void finished(List<T> entries) {
+        }
     }
 
     private static final class Batch<T> {
@@ -216,6 +223,11 @@ public final class BatchProcessor<T> {
     }
 
     private void finish(Batch<T> batch) {
+        try {
+            handler.finished(batch.entries);
+        } catch (RuntimeException e) {
+            LOG.error("Batch Processor[{}] failed to release a batch: {}", config.name(), e.toString());
+        }
         backlog.release(batch.entries.size());
         inflight--;
         if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import com.fasterxml.jackson.core.io.SerializedString;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.route.Route;
@@ -21,6 +20,7 @@ import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.net.SocketAddress;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -127,21 +127,16 @@ public final class LogEntry {
     }
 
     /**
-     * {@link #fullJson} as UTF-8, written straight to bytes: for a sink that sends bytes (Kafka), no
-     * String and no second encoding pass.
+     * {@link #fullJson} as UTF-8, written to {@code out}: for a sink that keeps bytes (Kafka), no String
+     * and no second encoding pass. Jackson's recycled buffer holds the text until the generator is
+     * closed, so a short entry reaches {@code out} in one write.
      */
-    public byte[] fullJsonUtf8(RequestContext ctx, String requestBody, String responseBody, LogEntryFormat extra,
-                               int maxReqBodyBytes) {
-        ByteArrayBuilder out = new ByteArrayBuilder(JSON._getBufferRecycler());
-        try {
-            try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-                writeFull(g, ctx, requestBody, responseBody, extra, maxReqBodyBytes);
-            }
-            return out.toByteArray();
+    public void fullJsonUtf8(OutputStream out, RequestContext ctx, String requestBody, String responseBody,
+                             LogEntryFormat extra, int maxReqBodyBytes) {
+        try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            writeFull(g, ctx, requestBody, responseBody, extra, maxReqBodyBytes);
         } catch (IOException e) {
             throw new EncodeException("log entry: " + e.getMessage(), e);
-        } finally {
-            out.release();
         }
     }
 

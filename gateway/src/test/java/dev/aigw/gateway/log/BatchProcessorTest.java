@@ -160,6 +160,34 @@ class BatchProcessorTest {
     }
 
     @Test
+    void everyBatchIsFinishedOnceWhetherSentOrDropped() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        List<List<Integer>> finished = new CopyOnWriteArrayList<>();
+        AtomicInteger attempts = new AtomicInteger();
+        BatchProcessor.Handler<Integer> oddsFail = new BatchProcessor.Handler<>() {
+            @Override
+            public Future<Void> process(List<Integer> entries, int batchMaxSize) {
+                attempts.incrementAndGet();
+                return entries.get(0) % 2 == 1 ? Future.failedFuture("odd") : Future.succeededFuture();
+            }
+
+            @Override
+            public void finished(List<Integer> entries) {
+                assertNotNull(Vertx.currentContext(), "finished runs on the processor's context");
+                finished.add(List.copyOf(entries));
+            }
+        };
+        BatchProcessorConfig c = config(1, 60_000, 60_000, 1, 0);
+        for (int i = 1; i <= 4; i++) {
+            m.push("k", c, () -> oddsFail, i);
+        }
+        await("every batch done", () -> m.pending() == 0);
+        assertEquals(6, attempts.get(), "two sent at once, two dropped after one retry each");
+        assertEquals(4, finished.size(), "one finish per batch, not per attempt: " + finished);
+        assertEquals(List.of(1, 2, 3, 4), finished.stream().map(l -> l.get(0)).sorted().toList());
+    }
+
+    @Test
     void globalCapDropsAndCountsWithoutBlocking() throws Exception {
         BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 5);
         List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();

@@ -79,7 +79,7 @@ class LogEntryJsonTest {
                 }
             }
             return new String[] {old.encode(), NEW.fullJson(ctx, reqBody, respBody, extra, 7),
-                    new String(NEW.fullJsonUtf8(ctx, reqBody, respBody, extra, 7), java.nio.charset.StandardCharsets.UTF_8)};
+                    utf8(ctx, reqBody, respBody, extra)};
         });
         byte[] body = BODY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try (RawHttp client = new RawHttp(server.port())) {
@@ -88,6 +88,13 @@ class LogEntryJsonTest {
         String[] r = server.next();
         assertEquals(r[1], r[2], "the UTF-8 entry (Kafka) decodes to the text entry");
         return r;
+    }
+
+    /** The UTF-8 entry (Kafka's) as text. */
+    private static String utf8(RequestContext ctx, String reqBody, String respBody, LogEntryFormat extra) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        NEW.fullJsonUtf8(out, ctx, reqBody, respBody, extra, 7);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static Map<String, Object> summary() {

@@ -13,6 +13,10 @@ import dev.aigw.gateway.plugin.PluginEnv;
 import dev.aigw.gateway.route.match.ContextVars;
 import dev.aigw.gateway.route.match.VarsExpr;
 import dev.aigw.gateway.route.match.VarsExprException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -29,6 +33,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -46,6 +51,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code max_retry_count}; beyond the backlog cap ({@code max_pending_entries} in the plugin
  * metadata, 8192 by default) entries are dropped and counted. kafka-clients reconnects by itself,
  * so new entries flow again once the broker is back.
+ *
+ * <p>JSON entries are encoded once, in the log phase, into pooled off-heap buffers (up to
+ * {@link #OFF_HEAP_BUDGET} in all, past it on the heap), released when their batch is sent or
+ * dropped: with 1 000 entries per batch a young collection would otherwise copy the waiting entries
+ * and overflow the survivor spaces into the old generation (a full collection every few seconds
+ * under load).
  */
 public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
 
@@ -59,6 +70,10 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private static final Object RESP_BODY = new Object();
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(30);
+    /** Off-heap bytes the waiting entries may hold in all (with the default backlog cap, ~2 KiB each). */
+    static final long OFF_HEAP_BUDGET = 16L << 20;
+    /** A default entry without bodies is ~1 KiB: its buffer is sized once, at the generator's single write. */
+    private static final int INITIAL_ENTRY_BYTES = 1024;
 
     /** Response body being captured for {@code include_resp_body}. */
     private static final class RespBody {
@@ -94,6 +109,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private final String schema = KafkaLoggerSchema.schema(BATCH_NAME);
     private final String metadataSchema = KafkaLoggerSchema.metadataSchema();
     private final AtomicReference<CompiledMetadata> metadata = new AtomicReference<>();
+    private final AtomicLong offHeapBytes = new AtomicLong();
 
     private volatile PluginEnv env;
     private volatile LogEntry entries;
@@ -309,35 +325,93 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         Object entry;
         try {
             // JSON entries are encoded here, once: a batch holds up to batch_max_size entries for
-            // seconds, and as one flat string each they cost the collector a copy, not a walk over
-            // a tree of maps (with 1 000 entries buffered that walk was ~30 µs per request)
-            entry = conf.origin() ? entries.origin(ctx, requestBody(conf, ctx)) : new Encoded(entry(conf, ctx));
+            // seconds, and as flat bytes each they cost the sender a copy, not a walk over a tree of
+            // maps (with 1 000 entries buffered that walk was ~30 µs per request)
+            entry = conf.origin() ? entries.origin(ctx, requestBody(conf, ctx)) : encoded(conf, ctx);
         } catch (RuntimeException e) {
             LOG.error("kafka-logger: cannot build the log entry: {}", e.toString());
             return;
         }
         String routeId = ctx.route() == null ? "" : ctx.route().id();
         KafkaSink s = sink;
-        m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> {
+        if (!m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> {
             s.retain(conf.producer());
             return handler(conf, s);
-        }, entry);
+        }, entry)) {
+            releaseEntry(entry); // dropped (backlog full, or closing)
+        }
     }
 
     private BatchProcessor.Handler<Object> handler(KafkaLoggerConfig conf, KafkaSink sink) {
-        return (batch, batchMaxSize) -> sink.send(conf.producer(), conf.topic(), conf.key(),
-                () -> encode(batch, batchMaxSize)).onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        batches.inc(1, "ok");
-                    } else {
-                        batches.inc(1, "failed");
-                        lastFailure.set(System.currentTimeMillis() / 1000.0);
-                    }
-                });
+        return new BatchProcessor.Handler<>() {
+            @Override
+            public Future<Void> process(List<Object> batch, int batchMaxSize) {
+                return sink.send(conf.producer(), conf.topic(), conf.key(), () -> encode(batch, batchMaxSize))
+                        .onComplete(ar -> {
+                            if (ar.succeeded()) {
+                                batches.inc(1, "ok");
+                            } else {
+                                batches.inc(1, "failed");
+                                lastFailure.set(System.currentTimeMillis() / 1000.0);
+                            }
+                        });
+            }
+
+            @Override
+            public void finished(List<Object> batch) {
+                for (Object e : batch) {
+                    releaseEntry(e);
+                }
+            }
+        };
     }
 
-    /** An entry already encoded as JSON (a {@code meta_format: origin} entry is a plain String). */
-    record Encoded(byte[] json) {
+    /**
+     * An entry encoded as JSON (a {@code meta_format: origin} entry is a plain String): UTF-8 from the
+     * buffer's reader index to its writer index, never modified once built (the sender only reads it).
+     *
+     * @param offHeap the off-heap bytes it holds (its capacity), 0 on the heap
+     */
+    record Encoded(ByteBuf json, int offHeap) {
+        int length() {
+            return json.readableBytes();
+        }
+
+        void copyTo(byte[] out, int at) {
+            json.getBytes(json.readerIndex(), out, at, json.readableBytes());
+        }
+    }
+
+    /** The entry encoded into a pooled off-heap buffer while the budget allows, else on the heap. */
+    private Encoded encoded(KafkaLoggerConfig conf, RequestContext ctx) {
+        boolean offHeap = offHeapBytes.get() < OFF_HEAP_BUDGET;
+        ByteBuf buf = offHeap ? ByteBufAllocator.DEFAULT.directBuffer(INITIAL_ENTRY_BYTES)
+                : Unpooled.buffer(INITIAL_ENTRY_BYTES);
+        try {
+            writeEntry(conf, ctx, new ByteBufOutputStream(buf));
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
+        }
+        int held = offHeap ? buf.capacity() : 0;
+        if (held > 0) {
+            offHeapBytes.addAndGet(held);
+        }
+        return new Encoded(buf, held);
+    }
+
+    private void releaseEntry(Object entry) {
+        if (entry instanceof Encoded e) {
+            e.json().release();
+            if (e.offHeap() > 0) {
+                offHeapBytes.addAndGet(-e.offHeap());
+            }
+        }
+    }
+
+    /** Off-heap bytes held by entries waiting in batches (for tests). */
+    long offHeapBytes() {
+        return offHeapBytes.get();
     }
 
     private static final byte[] EMPTY = new byte[0];
@@ -350,41 +424,56 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     static byte[] encode(List<Object> batch, int batchMaxSize) {
         if (batchMaxSize == 1 && batch.size() == 1) {
             Object e = batch.get(0);
-            return e instanceof Encoded j ? j.json() : String.valueOf(e).getBytes(StandardCharsets.UTF_8);
+            if (e instanceof Encoded j) {
+                byte[] out = new byte[j.length()];
+                j.copyTo(out, 0);
+                return out;
+            }
+            return String.valueOf(e).getBytes(StandardCharsets.UTF_8);
         }
-        byte[][] parts = new byte[batch.size()][];
+        // origin entries become JSON strings here; encoded entries are copied straight from their buffers
+        byte[][] origin = new byte[batch.size()][];
         int size = 1 + batch.size();
-        for (int i = 0; i < parts.length; i++) {
+        for (int i = 0; i < origin.length; i++) {
             Object e = batch.get(i);
-            parts[i] = e instanceof Encoded j ? j.json() : e == null ? EMPTY
-                    : Json.encode(String.valueOf(e)).getBytes(StandardCharsets.UTF_8);
-            size += parts[i].length;
+            if (e instanceof Encoded j) {
+                size += j.length();
+            } else {
+                origin[i] = e == null ? EMPTY : Json.encode(String.valueOf(e)).getBytes(StandardCharsets.UTF_8);
+                size += origin[i].length;
+            }
         }
         byte[] out = new byte[Math.max(size, 2)];
         out[0] = '[';
         int at = 1;
-        for (int i = 0; i < parts.length; i++) {
+        for (int i = 0; i < origin.length; i++) {
             if (i > 0) {
                 out[at++] = ',';
             }
-            System.arraycopy(parts[i], 0, out, at, parts[i].length);
-            at += parts[i].length;
+            if (batch.get(i) instanceof Encoded j) {
+                j.copyTo(out, at);
+                at += j.length();
+            } else {
+                System.arraycopy(origin[i], 0, out, at, origin[i].length);
+                at += origin[i].length;
+            }
         }
         out[at] = ']';
         return out;
     }
 
-    /** The entry as JSON text: the default one written straight to text, a {@code log_format} rendered. */
-    private byte[] entry(KafkaLoggerConfig conf, RequestContext ctx) {
+    /** The entry as JSON, UTF-8: the default one written straight to bytes, a {@code log_format} rendered. */
+    private void writeEntry(KafkaLoggerConfig conf, RequestContext ctx, ByteBufOutputStream out) {
         CompiledMetadata meta = metadata();
         LogEntryFormat format = conf.logFormat() != null ? conf.logFormat()
                 : meta != null && meta.logFormat != null ? meta.logFormat : null;
         if (format != null) {
-            return LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes()).getBytes(StandardCharsets.UTF_8);
+            out.buffer().writeCharSequence(LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes()), StandardCharsets.UTF_8);
+            return;
         }
         LogEntryFormat extra = conf.source().containsKey("log_format_extra") ? conf.logFormatExtra()
                 : meta == null ? null : meta.logFormatExtra;
-        return entries.fullJsonUtf8(ctx, requestBody(conf, ctx), responseBody(conf, ctx), extra, conf.maxReqBodyBytes());
+        entries.fullJsonUtf8(out, ctx, requestBody(conf, ctx), responseBody(conf, ctx), extra, conf.maxReqBodyBytes());
     }
 
     /** Plugin metadata, compiled once per metadata change (compared by identity: cheap). */

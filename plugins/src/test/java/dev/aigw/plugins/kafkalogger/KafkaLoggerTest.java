@@ -127,6 +127,16 @@ class KafkaLoggerTest {
             assertEquals("GET", a.getJsonObject(0).getJsonObject("request").getString("method"));
         }
         assertEquals(10, total);
+        assertOffHeapReleased();
+    }
+
+    /** The entries' off-heap buffers go back to the pool once their batch is sent or dropped. */
+    private void assertOffHeapReleased() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((plugin.processors().pending() > 0 || plugin.offHeapBytes() != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, plugin.offHeapBytes(), "off-heap bytes held after every batch finished");
     }
 
     @Test
@@ -263,5 +273,6 @@ class KafkaLoggerTest {
             Thread.sleep(50);
         }
         assertEquals(0, plugin.processors().pending(), "failed batches were dropped after max_retry_count");
+        assertOffHeapReleased();
     }
 }
