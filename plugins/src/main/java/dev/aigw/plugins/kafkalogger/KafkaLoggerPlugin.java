@@ -110,6 +110,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private final String metadataSchema = KafkaLoggerSchema.metadataSchema();
     private final AtomicReference<CompiledMetadata> metadata = new AtomicReference<>();
     private final AtomicLong offHeapBytes = new AtomicLong();
+    private final long offHeapBudget;
 
     private volatile PluginEnv env;
     private volatile LogEntry entries;
@@ -118,6 +119,16 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private volatile dev.aigw.gateway.metrics.Gauge lastFailure;
     private volatile BatchProcessorManager<Object> processors;
     private Future<Void> closing;
+
+    /** The plugin as the gateway loads it. */
+    public KafkaLoggerPlugin() {
+        this(OFF_HEAP_BUDGET);
+    }
+
+    /** With another off-heap budget (tests: 0 keeps every entry on the heap). */
+    KafkaLoggerPlugin(long offHeapBudget) {
+        this.offHeapBudget = offHeapBudget;
+    }
 
     @Override
     public String name() {
@@ -384,7 +395,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
 
     /** The entry encoded into a pooled off-heap buffer while the budget allows, else on the heap. */
     private Encoded encoded(KafkaLoggerConfig conf, RequestContext ctx) {
-        boolean offHeap = offHeapBytes.get() < OFF_HEAP_BUDGET;
+        boolean offHeap = offHeapBytes.get() < offHeapBudget;
         ByteBuf buf = offHeap ? ByteBufAllocator.DEFAULT.directBuffer(INITIAL_ENTRY_BYTES)
                 : Unpooled.buffer(INITIAL_ENTRY_BYTES);
         try {

@@ -130,6 +130,35 @@ class KafkaLoggerTest {
         assertOffHeapReleased();
     }
 
+    @Test
+    void entriesWaitOffTheHeapWithinTheBudgetAndOnItPast() throws Exception {
+        String topic = KafkaLogs.topic(kafka.bootstrap());
+        KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 3));
+        KafkaLoggerPlugin heapOnly = new KafkaLoggerPlugin(0);
+        try (PluginPipeline onHeap = new PluginPipeline(heapOnly)) {
+            String heapTopic = KafkaLogs.topic(kafka.bootstrap());
+            KafkaLogs.route(onHeap, KafkaLogs.conf(kafka.bootstrap(), heapTopic).put("batch_max_size", 3));
+            for (int i = 0; i < 2; i++) { // two of three: the batch waits
+                assertEquals(200, gw.get("/off?i=" + i).statusCode());
+                assertEquals(200, onHeap.get("/heap?i=" + i).statusCode());
+            }
+            assertTrue(plugin.offHeapBytes() > 0, "the waiting entries are off the heap");
+            assertEquals(0, heapOnly.offHeapBytes(), "nothing off the heap with a budget of 0");
+            assertEquals(200, gw.get("/off?i=2").statusCode());
+            assertEquals(200, onHeap.get("/heap?i=2").statusCode());
+            for (String[] t : new String[][] {{topic, "/off?i="}, {heapTopic, "/heap?i="}}) {
+                List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), t[0], 1);
+                assertEquals(1, recs.size());
+                JsonArray a = new JsonArray(recs.get(0).value());
+                assertEquals(3, a.size());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(t[1] + i, a.getJsonObject(i).getJsonObject("request").getString("uri"));
+                }
+            }
+            assertOffHeapReleased();
+        }
+    }
+
     /** The entries' off-heap buffers go back to the pool once their batch is sent or dropped. */
     private void assertOffHeapReleased() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
