@@ -6,10 +6,13 @@
 #   bench/run.sh [--quick] [--no-build] [--passes N] [--duration S] [--warmup S]
 #                [--skip-unpinned] [--skip-etcd] [--skip-scale] [--skip-metrics] [--skip-reqlog] [--skip-reqlog-pg] [--skip-cache]
 #                [--skip-plugins] [--plugins a,b,...] [--skip-kafka] [--skip-fields] [--skip-twin] [--routes N] [--jmh]
-#                [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
+#                [--only-twins] [--jfr] [--nmt] [--variant NAME='JVM FLAGS']...
 #
 # The gateway is started as the README says (bin/aigw, flags from bin/jvm.options); each --variant
 # adds rows for the same jar started with `java FLAGS -jar` (the goals stay on bin/aigw).
+# --only-twins measures the plugins' cost on twins alone (prometheus, ai-request-log, kafka-logger;
+# --skip-metrics, --skip-reqlog, --skip-kafka drop one): about 6 minutes per plugin with --passes 3,
+# and a report whose other goals are left unmeasured.
 # Environment: AIGW_BENCH_JVM_OPTS (replaces bin/aigw by `java $AIGW_BENCH_JVM_OPTS -jar`),
 # BENCH_KEEP_WORK=1 (keep bench/work/<run>). See bench/README.md.
 set -uo pipefail
@@ -18,7 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH="$ROOT/bench"
 cd "$ROOT"
 
-JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1 TWIN=1
+JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1 TWIN=1 ONLY_TWINS=0
 SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --skip-kafka) KAFKA=0 ;;
     --skip-fields) FIELDS=0 ;;
     --skip-twin) TWIN=0 ;;
+    --only-twins) ONLY_TWINS=1 UNPINNED=0 ETCD=0 SCALE=0 PLUGINS=0 FIELDS=0 REQLOG_PG=0 CACHE=0 ;;
     --routes) SCALE_ROUTES="$2"; shift ;;
     --jmh) JMH=1 ;;
     --jfr) JFR=1 ;;
@@ -688,11 +692,15 @@ for t in "${TARGETS[@]}"; do
   fi
 done
 
-log "== pinned: warm-up ${WARMUP} s, then $PASSES pass(es) of ${DURATION} s runs (targets ${TARGETS[*]})"
+if [ "$ONLY_TWINS" = 1 ]; then
+  log "== warm-up ${WARMUP} s (only the twins are measured)"
+else
+  log "== pinned: warm-up ${WARMUP} s, then $PASSES pass(es) of ${DURATION} s runs (targets ${TARGETS[*]})"
+fi
 warm_up "$WARMUP" 1
-load_passes pinned "$PASSES" 1 "${TARGETS[@]}"
+[ "$ONLY_TWINS" = 1 ] || load_passes pinned "$PASSES" 1 "${TARGETS[@]}"
 
-if [ "$REQLOG" = 1 ]; then
+if [ "$REQLOG" = 1 ] && [ "$ONLY_TWINS" = 0 ]; then
   # ai-request-log on vs off: the same ai-proxy route with and without it, interleaved in the same passes
   if printf '%s\n' "${TARGETS[@]}" | grep -qx ai && answers ailog; then
     log "== request log: ai-proxy route with ai-request-log vs without (pinned)"
@@ -764,7 +772,7 @@ kafka_section() {
   sleep 2
   stop_kafka
 }
-[ "$KAFKA" = 1 ] && kafka_section
+[ "$KAFKA" = 1 ] && [ "$ONLY_TWINS" = 0 ] && kafka_section
 
 if [ "$CACHE" = 1 ]; then
   # ai-cache: a hit (answered from the in-process cache) vs a miss (lookup + provider + store) vs the
@@ -780,10 +788,12 @@ if [ "$CACHE" = 1 ]; then
   fi
 fi
 
-log "== streaming (targets ${SSE_TARGETS[*]})"
-sse_passes
+if [ "$ONLY_TWINS" = 0 ]; then
+  log "== streaming (targets ${SSE_TARGETS[*]})"
+  sse_passes
+fi
 
-if [ "$METRICS" = 1 ]; then
+if [ "$METRICS" = 1 ] && [ "$ONLY_TWINS" = 0 ]; then
   # The same gateway with and without the prometheus plugin on a global rule, alternating within each
   # pass so that both states see the same machine; the plugin records in the log phase of every request.
   log "== metrics: prometheus on a global rule vs off (c50, pinned, alternating)"
@@ -923,12 +933,14 @@ if [ "$TWIN" = 1 ] && printf '%s\n' "${TARGETS[@]}" | grep -qx ai; then
   stop_pid "$TWIN_PID"; forget_pid "$TWIN_PID"; TWIN_PID=""
 fi
 
-log "== propagation, built-in store"
-propagation builtin-small
+if [ "$ONLY_TWINS" = 0 ]; then
+  log "== propagation, built-in store"
+  propagation builtin-small
+fi
 
 GW_TARGETS=()
 for t in "${TARGETS[@]}"; do case "$t" in plain|ai) GW_TARGETS+=("$t") ;; esac; done
-record_resources 1
+[ "$ONLY_TWINS" = 1 ] || record_resources 1 # the suite did not run: no resource figures
 stop_gateway
 
 # ---------------------------------------------------------------- request log on PostgreSQL
