@@ -55,10 +55,13 @@ public final class BatchProcessor<T> {
 
     private static final class Batch<T> {
         final List<T> entries;
+        /** The bytes its entries were counted for in the backlog. */
+        final long bytes;
         int retryCount;
 
-        Batch(List<T> entries) {
+        Batch(List<T> entries, long bytes) {
             this.entries = Collections.unmodifiableList(entries);
+            this.bytes = bytes;
         }
     }
 
@@ -70,6 +73,7 @@ public final class BatchProcessor<T> {
 
     // confined to the context
     private List<T> buffer = new ArrayList<>();
+    private long bufferBytes;
     private long firstEntryNanos;
     private long lastEntryNanos;
     private long timerId = -1;
@@ -95,14 +99,14 @@ public final class BatchProcessor<T> {
      * Adds an entry whose backlog slot the caller already took ({@link BatchProcessorManager#push}
      * does). Never blocks.
      */
-    void push(T entry) {
+    void push(T entry, long bytes) {
         Context current = Vertx.currentContext();
         // a request's duplicated context runs on the processor's own event loop: add now, rather than
         // queue a task per entry (the log phase of every logged request)
         if (current == context || current instanceof ContextInternal ci && ci.unwrap() == context) {
-            add(entry);
+            add(entry, bytes);
         } else {
-            context.runOnContext(v -> add(entry));
+            context.runOnContext(v -> add(entry, bytes));
         }
     }
 
@@ -123,11 +127,11 @@ public final class BatchProcessor<T> {
         return p.future();
     }
 
-    private void add(T entry) {
+    private void add(T entry, long bytes) {
         if (config.batchMaxSize() == 1) {
             List<T> one = new ArrayList<>(1);
             one.add(entry);
-            execute(new Batch<>(one));
+            execute(new Batch<>(one, bytes));
             return;
         }
         long now = System.nanoTime();
@@ -136,6 +140,7 @@ public final class BatchProcessor<T> {
         }
         lastEntryNanos = now;
         buffer.add(entry);
+        bufferBytes += bytes;
         if (buffer.size() >= config.batchMaxSize()) {
             processBuffer();
         } else if (timerId < 0) {
@@ -175,7 +180,8 @@ public final class BatchProcessor<T> {
         }
         List<T> entries = buffer;
         buffer = new ArrayList<>();
-        execute(new Batch<>(entries));
+        execute(new Batch<>(entries, bufferBytes));
+        bufferBytes = 0;
     }
 
     private void execute(Batch<T> batch) {
@@ -228,7 +234,7 @@ public final class BatchProcessor<T> {
         } catch (RuntimeException e) {
             LOG.error("Batch Processor[{}] failed to release a batch: {}", config.name(), e.toString());
         }
-        backlog.release(batch.entries.size());
+        backlog.release(batch.entries.size(), batch.bytes);
         inflight--;
         if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {
             List<Promise<Void>> ws = new ArrayList<>(idleWaiters);

@@ -55,10 +55,19 @@ public final class BatchProcessorManager<T> {
      * @return false when the entry was dropped (backlog full, or the manager is closed)
      */
     public boolean push(Object key, BatchProcessorConfig config, Supplier<BatchProcessor.Handler<T>> handler, T entry) {
+        return push(key, config, handler, entry, 0);
+    }
+
+    /**
+     * {@link #push(Object, BatchProcessorConfig, Supplier, Object)} for an entry of about {@code bytes}
+     * bytes, counted against the backlog's byte cap until its batch is done.
+     */
+    public boolean push(Object key, BatchProcessorConfig config, Supplier<BatchProcessor.Handler<T>> handler, T entry,
+                        long bytes) {
         if (closed) {
             return false;
         }
-        if (!backlog.tryAcquire()) {
+        if (!backlog.tryAcquire(bytes)) {
             return false;
         }
         BatchProcessor<T> p = processors.get(key);
@@ -69,7 +78,7 @@ public final class BatchProcessorManager<T> {
                 return new BatchProcessor<>(vertx, ctx, config, handler.get(), backlog);
             });
         }
-        p.push(entry);
+        p.push(entry, bytes);
         return true;
     }
 

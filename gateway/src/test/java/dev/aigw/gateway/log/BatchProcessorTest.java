@@ -216,6 +216,44 @@ class BatchProcessorTest {
     }
 
     @Test
+    void byteCapDropsLargeEntriesAndCountsThemUntilTheirBatchIsDone() throws Exception {
+        BatchProcessorBacklog backlog = new BatchProcessorBacklog("t", () -> 1000, 100);
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, backlog);
+        List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();
+        BatchProcessor.Handler<Integer> held = (entries, max) -> {
+            Promise<Void> p = Promise.promise();
+            stuck.add(p);
+            return p.future();
+        };
+        BatchProcessorConfig c = config(1, 60_000, 60_000, 0, 0);
+        assertTrue(m.push("k", c, () -> held, 1, 60));
+        assertFalse(m.push("k", c, () -> held, 2, 60), "60 + 60 bytes exceed the 100-byte cap");
+        assertTrue(m.push("k", c, () -> held, 3, 40), "60 + 40 fit");
+        assertFalse(m.push("k", c, () -> held, 4, 1));
+        assertEquals(2, m.dropped());
+        assertEquals(100, backlog.pendingBytes());
+        assertTrue(m.push("k", c, () -> held, 5, 0), "an entry of unknown size is held by the entry cap only");
+
+        await("three batches in flight", () -> stuck.size() == 3);
+        stuck.forEach(Promise::tryComplete);
+        await("backlog drained", () -> m.pending() == 0);
+        assertEquals(0, backlog.pendingBytes(), "a finished batch gives its bytes back");
+        assertTrue(m.push("k", c, () -> held, 6, 100), "room again once sent");
+        await("the fourth batch in flight", () -> stuck.size() == 4);
+        stuck.get(3).tryComplete();
+        await("backlog drained again", () -> m.pending() == 0);
+
+        // a buffered batch carries the bytes of all its entries
+        BatchProcessorConfig three = config(3, 60_000, 60_000, 0, 0);
+        assertTrue(m.push("b", three, this::recording, 7, 30));
+        assertTrue(m.push("b", three, this::recording, 8, 30));
+        await("both buffered", () -> backlog.pendingBytes() == 60);
+        m.flushAll().await(10, TimeUnit.SECONDS);
+        assertEquals(List.of(7, 8), batches.get(0));
+        assertEquals(0, backlog.pendingBytes());
+    }
+
+    @Test
     void closeFlushesEverythingAcceptedAndRefusesNewEntries() throws Exception {
         BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
         BatchProcessorConfig c = config(100, 60_000, 60_000, 0, 0);

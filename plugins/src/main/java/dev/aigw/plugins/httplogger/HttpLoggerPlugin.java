@@ -152,7 +152,8 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
         }
         String entry = entries.entry(conf.entry(), ctx);
         String routeId = ctx.route() == null ? "" : ctx.route().id();
-        m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> (batch, max) -> send(conf, batch, max), entry);
+        m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> (batch, max) -> send(conf, batch, max), entry,
+                entry.length());
     }
 
     /**

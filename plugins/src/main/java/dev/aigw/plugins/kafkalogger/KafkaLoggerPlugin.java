@@ -348,7 +348,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         if (!m.push(new ProcessorKey(routeId, conf), conf.batch(), () -> {
             s.retain(conf.producer());
             return handler(conf, s);
-        }, entry)) {
+        }, entry, entry instanceof Encoded e ? e.length() : ((String) entry).length())) {
             releaseEntry(entry); // dropped (backlog full, or closing)
         }
     }

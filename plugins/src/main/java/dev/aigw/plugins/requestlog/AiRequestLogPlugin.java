@@ -252,7 +252,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         if (row.cost() != null) {
             ctx.setVar(VAR_LLM_COST, plain(row.cost())); // computed once: the access log reads this value
         }
-        m.push(conf, conf.batch(), () -> handler(conf), row);
+        m.push(conf, conf.batch(), () -> handler(conf), row, row.bytes());
     }
 
     private BatchProcessor.Handler<LogRow> handler(RequestLogConfig conf) {

@@ -17,6 +17,11 @@ record LogRow(long timeMs, String requestId, String routeId, String routeName, S
               Long cachedTokens, Long totalTokens, Double cost, String costSource, Integer attempts,
               String cacheStatus, String requestText, String responseText, List<String> secrets) {
 
+    /** About what the row holds, for the backlog's byte cap: its texts, and a few hundred bytes for the rest. */
+    long bytes() {
+        return 256L + (requestText == null ? 0 : requestText.length()) + (responseText == null ? 0 : responseText.length());
+    }
+
     /** This row with its texts masked and cut to {@code max} characters (call on a worker thread). */
     LogRow masked(int max) {
         if (requestText == null && responseText == null) {
