@@ -14,9 +14,10 @@ import java.util.function.IntSupplier;
  *
  * <p>A pending entry may hold a whole request and response body, so a slow or unreachable log
  * server would otherwise turn the backlog into unbounded memory: 8 192 entries of 1 MiB of bodies
- * each are far more than the heap. Beyond either cap new entries are dropped and counted; the count is logged at most once per second, since a line per dropped entry
- * would itself flood the log during the very outage that causes the drops (as APISIX's
- * {@code max_pending_entries}). Lock-free: safe and cheap from any event loop.
+ * each are far more than the heap. Beyond either cap new entries are dropped and counted; the count
+ * is logged at most once per second, since a line per dropped entry would itself flood the log
+ * during the very outage that causes the drops (as APISIX's {@code max_pending_entries}). Lock-free:
+ * safe and cheap from any event loop.
  */
 public final class BatchProcessorBacklog {
 

@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * released. {@link #close()} flushes everything accepted before closing the producers.
  *
  * <p>When Kafka is down requests are unaffected: batches fail and are retried per
- * {@code max_retry_count}; beyond the backlog cap ({@code max_pending_entries} in the plugin
- * metadata, 8192 by default) entries are dropped and counted. kafka-clients reconnects by itself,
+ * {@code max_retry_count}; beyond the backlog caps ({@code max_pending_entries} in the plugin
+ * metadata, 8192 by default, and 32 MiB of entries) new entries are dropped and counted. kafka-clients reconnects by itself,
  * so new entries flow again once the broker is back.
  *
  * <p>JSON entries are encoded once, in the log phase, into pooled off-heap buffers (up to
