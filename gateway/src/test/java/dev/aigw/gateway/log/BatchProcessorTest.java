@@ -45,6 +45,15 @@ class BatchProcessorTest {
         };
     }
 
+    /** A handler whose batches stay in flight until the test completes the promise it adds to {@code stuck}. */
+    private static BatchProcessor.Handler<Integer> holding(List<Promise<Void>> stuck) {
+        return (entries, max) -> {
+            Promise<Void> p = Promise.promise();
+            stuck.add(p);
+            return p.future();
+        };
+    }
+
     private static BatchProcessorConfig config(int max, long inactiveMs, long bufferMs, int retries, long retryDelayMs) {
         return new BatchProcessorConfig("test", max, inactiveMs, bufferMs, retries, retryDelayMs);
     }
@@ -191,11 +200,7 @@ class BatchProcessorTest {
     void globalCapDropsAndCountsWithoutBlocking() throws Exception {
         BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 5);
         List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();
-        BatchProcessor.Handler<Integer> never = (entries, max) -> {
-            Promise<Void> p = Promise.promise();
-            stuck.add(p);
-            return p.future();
-        };
+        BatchProcessor.Handler<Integer> never = holding(stuck);
         BatchProcessorConfig c = config(1, 60_000, 60_000, 0, 0);
         List<Boolean> accepted = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -220,11 +225,7 @@ class BatchProcessorTest {
         BatchProcessorBacklog backlog = new BatchProcessorBacklog("t", () -> 1000, 100);
         BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, backlog);
         List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();
-        BatchProcessor.Handler<Integer> held = (entries, max) -> {
-            Promise<Void> p = Promise.promise();
-            stuck.add(p);
-            return p.future();
-        };
+        BatchProcessor.Handler<Integer> held = holding(stuck);
         BatchProcessorConfig c = config(1, 60_000, 60_000, 0, 0);
         assertTrue(m.push("k", c, () -> held, 1, 60));
         assertFalse(m.push("k", c, () -> held, 2, 60), "60 + 60 bytes exceed the 100-byte cap");
