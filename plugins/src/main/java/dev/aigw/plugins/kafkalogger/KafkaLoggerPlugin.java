@@ -49,8 +49,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>When Kafka is down requests are unaffected: batches fail and are retried per
  * {@code max_retry_count}; beyond the backlog caps ({@code max_pending_entries} in the plugin
- * metadata, 8192 by default, and 32 MiB of entries) new entries are dropped and counted. kafka-clients reconnects by itself,
- * so new entries flow again once the broker is back.
+ * metadata, 8192 by default, and 32 MiB of entries) new entries are dropped and counted.
+ * kafka-clients reconnects by itself, so new entries flow again once the broker is back.
  *
  * <p>JSON entries are encoded once, in the log phase, into pooled off-heap buffers (up to
  * {@link #OFF_HEAP_BUDGET} in all, past it on the heap), released when their batch is sent or
@@ -380,12 +380,15 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     /**
      * An entry encoded as JSON (a {@code meta_format: origin} entry is a plain String): UTF-8 from the
      * buffer's reader index to its writer index, never modified once built (the sender only reads it).
-     *
-     * @param offHeap the off-heap bytes it holds (its capacity), 0 on the heap
      */
-    record Encoded(ByteBuf json, int offHeap) {
+    record Encoded(ByteBuf json) {
         int length() {
             return json.readableBytes();
+        }
+
+        /** The off-heap bytes it holds (its buffer's capacity), 0 on the heap. */
+        int offHeap() {
+            return json.isDirect() ? json.capacity() : 0;
         }
 
         void copyTo(byte[] out, int at) {
@@ -404,19 +407,15 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
             buf.release();
             throw e;
         }
-        int held = offHeap ? buf.capacity() : 0;
-        if (held > 0) {
-            offHeapBytes.addAndGet(held);
-        }
-        return new Encoded(buf, held);
+        Encoded e = new Encoded(buf);
+        offHeapBytes.addAndGet(e.offHeap());
+        return e;
     }
 
     private void releaseEntry(Object entry) {
         if (entry instanceof Encoded e) {
+            offHeapBytes.addAndGet(-e.offHeap()); // read before the buffer goes back to the pool
             e.json().release();
-            if (e.offHeap() > 0) {
-                offHeapBytes.addAndGet(-e.offHeap());
-            }
         }
     }
 

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class KafkaLoggerEncodeTest {
 
     private static KafkaLoggerPlugin.Encoded json(JsonObject o) {
-        return new KafkaLoggerPlugin.Encoded(Unpooled.wrappedBuffer(o.encode().getBytes(StandardCharsets.UTF_8)), 0);
+        return new KafkaLoggerPlugin.Encoded(Unpooled.wrappedBuffer(o.encode().getBytes(StandardCharsets.UTF_8)));
     }
 
     /** The record's value as a consumer with a StringDeserializer reads it. */
