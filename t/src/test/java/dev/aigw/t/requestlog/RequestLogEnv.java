@@ -88,7 +88,7 @@ abstract class RequestLogEnv {
     /** After the gateway wrote: the version 1 database was migrated, its row kept. */
     void assertMigratedFromVersion1() {
         List<Map<String, Object>> v = query("SELECT version FROM aigw_schema_version WHERE component = 'llm_requests'");
-        org.junit.jupiter.api.Assertions.assertEquals(2L, num(v.get(0).get("version")));
+        org.junit.jupiter.api.Assertions.assertEquals(3L, num(v.get(0).get("version")));
         List<Map<String, Object>> legacy = rows("legacy");
         org.junit.jupiter.api.Assertions.assertEquals(1, legacy.size(), "the row written before the upgrade is kept");
         org.junit.jupiter.api.Assertions.assertEquals(0.25, dbl(legacy.get(0).get("cost")), 1e-12);

@@ -41,6 +41,10 @@ class RequestLogSqliteTest extends RequestLogCases {
         awaitRows("schema", 1);
         assertTrue(Files.exists(dbFile()), "logs/requests.db created by default");
         List<Map<String, Object>> v = query("SELECT version FROM aigw_schema_version WHERE component = 'llm_requests'");
-        assertEquals(2L, num(v.get(0).get("version")), "both migrations applied to a new database");
+        assertEquals(3L, num(v.get(0).get("version")), "every migration applied to a new database");
+        List<Map<String, Object>> indexes = query("SELECT name FROM sqlite_master WHERE type = 'index'"
+                + " AND tbl_name = 'llm_requests' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name");
+        assertEquals(List.of(Map.of("name", "llm_requests_time")), indexes,
+                "one index beside the key: every other one is a cost on every row");
     }
 }
