@@ -110,6 +110,8 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private final String metadataSchema = KafkaLoggerSchema.metadataSchema();
     private final AtomicReference<CompiledMetadata> metadata = new AtomicReference<>();
     private final AtomicLong offHeapBytes = new AtomicLong();
+    /** Entries dropped for being over Kafka's message limit on their own. */
+    private final AtomicLong oversize = new AtomicLong();
     private final long offHeapBudget;
 
     private volatile PluginEnv env;
@@ -357,7 +359,16 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         return new BatchProcessor.Handler<>() {
             @Override
             public Future<Void> process(List<Object> batch, int batchMaxSize) {
-                return sink.send(conf.producer(), conf.topic(), conf.key(), () -> encode(batch, batchMaxSize))
+                return sink.send(conf.producer(), conf.topic(), conf.key(), () -> {
+                            Messages m = encode(batch, batchMaxSize, MAX_MESSAGE_BYTES);
+                            if (m.dropped() > 0) {
+                                oversize.addAndGet(m.dropped());
+                                LOG.warn("kafka-logger: dropped {} entries for topic {} larger than Kafka's message limit"
+                                        + " ({} bytes; the largest was {}); total dropped so far: {}", m.dropped(),
+                                        conf.topic(), MAX_MESSAGE_BYTES, m.largestDropped(), oversize.get());
+                            }
+                            return m.values();
+                        })
                         .onComplete(ar -> {
                             if (ar.succeeded()) {
                                 batches.inc(1, "ok");
@@ -424,52 +435,89 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         return offHeapBytes.get();
     }
 
-    private static final byte[] EMPTY = new byte[0];
+    /**
+     * The largest record value sent: Kafka refuses a message over 1 MiB by default (the producer's
+     * {@code max.request.size}, the broker's {@code message.max.bytes}), and this leaves room for the
+     * key and the record's framing.
+     */
+    static final int MAX_MESSAGE_BYTES = 1_000_000;
+
+    /** The record values of a batch, and the entries left out because one alone is over the limit. */
+    record Messages(List<byte[]> values, int dropped, int largestDropped) {
+    }
 
     /**
      * APISIX: the entry itself when batch_max_size is 1, else a JSON array of the entries (origin
      * entries as JSON strings). Runs on a Kafka worker thread; the entries' UTF-8 is copied once, into
-     * an array of the exact size.
+     * arrays of the exact size. Where APISIX sends one message per batch whatever its size (and Kafka
+     * refuses it past 1 MiB: the whole batch lost), a batch over {@code maxBytes} goes as several
+     * arrays of whole entries, in order; an entry over the limit on its own is dropped and counted.
      */
-    static byte[] encode(List<Object> batch, int batchMaxSize) {
-        if (batchMaxSize == 1 && batch.size() == 1) {
-            Object e = batch.get(0);
-            if (e instanceof Encoded j) {
-                byte[] out = new byte[j.length()];
-                j.copyTo(out, 0);
-                return out;
-            }
-            return String.valueOf(e).getBytes(StandardCharsets.UTF_8);
-        }
-        // origin entries become JSON strings here; encoded entries are copied straight from their buffers
-        byte[][] origin = new byte[batch.size()][];
-        int size = 1 + batch.size();
-        for (int i = 0; i < origin.length; i++) {
+    static Messages encode(List<Object> batch, int batchMaxSize, int maxBytes) {
+        int n = batch.size();
+        // origin entries become JSON strings here (raw bytes when sent alone); encoded entries are
+        // copied straight from their buffers
+        byte[][] origin = new byte[n][];
+        int[] length = new int[n];
+        boolean alone = batchMaxSize == 1 && n == 1;
+        for (int i = 0; i < n; i++) {
             Object e = batch.get(i);
             if (e instanceof Encoded j) {
-                size += j.length();
+                length[i] = j.length();
             } else {
-                origin[i] = e == null ? EMPTY : Json.encode(String.valueOf(e)).getBytes(StandardCharsets.UTF_8);
-                size += origin[i].length;
+                String text = String.valueOf(e);
+                origin[i] = (alone ? text : Json.encode(text)).getBytes(StandardCharsets.UTF_8);
+                length[i] = origin[i].length;
             }
         }
-        byte[] out = new byte[Math.max(size, 2)];
-        out[0] = '[';
-        int at = 1;
-        for (int i = 0; i < origin.length; i++) {
-            if (i > 0) {
-                out[at++] = ',';
+        List<byte[]> values = new ArrayList<>(1);
+        int dropped = 0;
+        int largest = 0;
+        if (alone) {
+            if (length[0] > maxBytes) {
+                return new Messages(values, 1, length[0]);
             }
-            if (batch.get(i) instanceof Encoded j) {
-                j.copyTo(out, at);
-                at += j.length();
-            } else {
-                System.arraycopy(origin[i], 0, out, at, origin[i].length);
-                at += origin[i].length;
-            }
+            byte[] out = new byte[length[0]];
+            copy(batch.get(0), origin[0], out, 0);
+            values.add(out);
+            return new Messages(values, 0, 0);
         }
-        out[at] = ']';
-        return out;
+        int i = 0;
+        while (i < n) {
+            if (length[i] + 2 > maxBytes) {
+                dropped++;
+                largest = Math.max(largest, length[i]);
+                i++;
+                continue;
+            }
+            int size = 2 + length[i];
+            int end = i + 1;
+            while (end < n && length[end] + 2 <= maxBytes && size + 1 + length[end] <= maxBytes) {
+                size += 1 + length[end++];
+            }
+            byte[] out = new byte[size];
+            out[0] = '[';
+            int at = 1;
+            for (int k = i; k < end; k++) {
+                if (k > i) {
+                    out[at++] = ',';
+                }
+                copy(batch.get(k), origin[k], out, at);
+                at += length[k];
+            }
+            out[at] = ']';
+            values.add(out);
+            i = end;
+        }
+        return new Messages(values, dropped, largest);
+    }
+
+    private static void copy(Object entry, byte[] origin, byte[] out, int at) {
+        if (entry instanceof Encoded j) {
+            j.copyTo(out, at);
+        } else {
+            System.arraycopy(origin, 0, out, at, origin.length);
+        }
     }
 
     /** The entry as JSON, UTF-8: the default one written straight to bytes, a {@code log_format} rendered. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -112,10 +113,11 @@ final class KafkaSink {
     }
 
     /**
-     * Sends one record; the payload is produced on the worker thread (JSON encoding stays off the
-     * event loop). Completes on acknowledgement.
+     * Sends the records of one batch, in order; the payloads are produced on the worker thread (JSON
+     * encoding stays off the event loop). Completes once every record is acknowledged, or fails with
+     * the first error.
      */
-    Future<Void> send(ProducerSettings s, String topic, String key, Supplier<byte[]> payload) {
+    Future<Void> send(ProducerSettings s, String topic, String key, Supplier<List<byte[]>> payloads) {
         Holder h = holders.get(s);
         if (h == null) {
             // released meanwhile (a late entry of a retired processor): keep it working
@@ -124,15 +126,22 @@ final class KafkaSink {
         }
         Holder holder = h;
         return worker.<Future<Void>>executeBlocking(() -> {
+            List<byte[]> values = payloads.get();
             Promise<Void> done = Promise.promise();
-            holder.producer().send(new ProducerRecord<>(topic, key, payload.get()), (meta, err) -> {
-                if (err == null) {
-                    done.tryComplete();
-                } else {
-                    done.tryFail(new IllegalStateException("failed to send data to Kafka topic: " + err.getMessage()
-                            + ", brokers: " + s.bootstrap(), err));
-                }
-            });
+            AtomicInteger left = new AtomicInteger(values.size());
+            if (values.isEmpty()) {
+                done.complete();
+            }
+            for (byte[] value : values) {
+                holder.producer().send(new ProducerRecord<>(topic, key, value), (meta, err) -> {
+                    if (err != null) {
+                        done.tryFail(new IllegalStateException("failed to send data to Kafka topic: " + err.getMessage()
+                                + ", brokers: " + s.bootstrap(), err));
+                    } else if (left.decrementAndGet() == 0) {
+                        done.tryComplete();
+                    }
+                });
+            }
             return done.future();
         }, false).compose(f -> f);
     }

@@ -130,6 +130,36 @@ class KafkaLoggerTest {
         assertOffHeapReleased();
     }
 
+    /**
+     * A batch larger than one Kafka message may be (the broker's and the producer's default limit is
+     * 1 MiB: 30 entries with 60 KB bodies are ~1.8 MB) goes as several messages, each a JSON array of
+     * whole entries, in order: nothing is lost to RecordTooLargeException.
+     */
+    @Test
+    void aBatchOverTheMessageSizeLimitGoesAsSeveralArraysInOrder() throws Exception {
+        String topic = KafkaLogs.topic(kafka.bootstrap());
+        KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 30)
+                .put("include_req_body", true).put("max_req_body_bytes", 100_000));
+        String body = "{\"pad\":\"" + "x".repeat(60_000) + "\"}";
+        for (int i = 0; i < 30; i++) {
+            assertEquals(200, gw.send("POST", "/big?i=" + i, body).statusCode());
+        }
+        List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 2);
+        assertTrue(recs.size() >= 2, "split into messages under the limit: " + recs.size());
+        int next = 0;
+        for (ConsumerRecord<String, String> r : recs) {
+            assertTrue(r.value().length() <= KafkaLoggerPlugin.MAX_MESSAGE_BYTES, "message of " + r.value().length());
+            JsonArray a = new JsonArray(r.value());
+            for (int k = 0; k < a.size(); k++) {
+                JsonObject req = a.getJsonObject(k).getJsonObject("request");
+                assertEquals("/big?i=" + next++, req.getString("uri"));
+                assertEquals(body, req.getString("body"));
+            }
+        }
+        assertEquals(30, next, "every entry of the batch arrived");
+        assertOffHeapReleased();
+    }
+
     @Test
     void entriesWaitOffTheHeapWithinTheBudgetAndOnItPast() throws Exception {
         String topic = KafkaLogs.topic(kafka.bootstrap());
