@@ -1,5 +1,6 @@
 package dev.aigw.gateway.limit;
 
+import dev.aigw.gateway.net.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -111,12 +112,15 @@ final class SentinelRedis implements Redis {
         });
     }
 
-    /** One question to the Sentinels at a time; callers share its answer. */
+    /**
+     * One question to the Sentinels at a time; callers share its answer, each on its own event loop
+     * (the shared future completes on the asker's).
+     */
     private Future<Target> resolve() {
         while (true) {
             Future<Target> inFlight = resolving.get();
             if (inFlight != null) {
-                return inFlight;
+                return OnContext.here(inFlight);
             }
             Promise<Target> p = Promise.promise();
             if (resolving.compareAndSet(null, p.future())) {
@@ -124,7 +128,7 @@ final class SentinelRedis implements Redis {
                     resolving.set(null);
                     p.handle(ar);
                 });
-                return p.future();
+                return OnContext.here(p.future());
             }
         }
     }

@@ -34,8 +34,10 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
         volatile long touched;
         /** Set once the series left its metric (expiry, clear). */
         volatile boolean removed;
-        LabeledMetric<?> owner;
-        Key key;
+        // volatile: a caller may hand a bound series to other event loops without a lock (prometheus'
+        // per-route slots), and they must never see it half made
+        volatile LabeledMetric<?> owner;
+        volatile Key key;
 
         /** False once the series was removed from its metric: bind again. */
         public final boolean live() {

@@ -1,6 +1,7 @@
 package dev.aigw.gateway.server;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.net.OnContext;
 import dev.aigw.gateway.plugin.PluginBinding;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -60,7 +61,8 @@ final class PhaseRunner {
             }
             int next = i + 1;
             Promise<Void> promise = Promise.promise();
-            f.onComplete(ar -> {
+            // the next plugin runs on the request's event loop, whatever thread completed this one
+            OnContext.here(f).onComplete(ar -> {
                 if (ar.failed()) {
                     promise.fail(wrap(p, ar.cause()));
                 } else {

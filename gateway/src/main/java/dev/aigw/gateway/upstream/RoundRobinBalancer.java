@@ -79,10 +79,17 @@ final class RoundRobinBalancer implements Balancer {
                 continue;
             }
             int[] seq = g.sequence;
-            // bounded: one full cycle visits every member with a weight
+            // one ticket, then a walk of our own over one full cycle, which visits every member with a
+            // weight (draws from the shared cursor interleave with other event loops' and could miss
+            // the one member left); the slots walked past are then taken off the cursor, so the
+            // requests after this one start beyond them, as they would with one draw per slot
+            int start = (g.cursor.getAndIncrement() & Integer.MAX_VALUE) % seq.length;
             for (int n = 0; n < seq.length; n++) {
-                int idx = seq[(g.cursor.getAndIncrement() & Integer.MAX_VALUE) % seq.length];
+                int idx = seq[(start + n) % seq.length];
                 if (tries == null || !tries.tried(idx)) {
+                    if (n > 0) {
+                        g.cursor.getAndAdd(n);
+                    }
                     return idx;
                 }
             }

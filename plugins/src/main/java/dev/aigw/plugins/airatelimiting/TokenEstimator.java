@@ -9,12 +9,14 @@ import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.aigw.gateway.conf.ConfigException;
 import dev.aigw.gateway.conf.GatewayConfig;
+import dev.aigw.gateway.net.OnContext;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Counts a request's prompt tokens before it is sent, with OpenAI's tokenizers (jtokkit):
@@ -67,8 +69,7 @@ final class TokenEstimator {
     private final Vertx vertx;
     private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
     /** Per {@link EncodingType#ordinal()}: the encoding once loading has started. */
-    @SuppressWarnings("unchecked")
-    private final Future<Encoding>[] loaded = new Future[EncodingType.values().length];
+    private final AtomicReferenceArray<Future<Encoding>> loaded = new AtomicReferenceArray<>(EncodingType.values().length);
     private final Cache<Key, Integer> counts;
 
     /**
@@ -114,7 +115,8 @@ final class TokenEstimator {
         if (enc.succeeded()) {
             return count(enc.result(), type, body);
         }
-        return enc.compose(e -> count(e, type, body));
+        // the load is shared: its result comes back on this request's event loop, not the loader's
+        return OnContext.here(enc).compose(e -> count(e, type, body));
     }
 
     private Future<Long> count(Encoding enc, EncodingType type, JsonObject body) {
@@ -169,13 +171,13 @@ final class TokenEstimator {
 
     private Future<Encoding> encoding(EncodingType type) {
         int i = type.ordinal();
-        Future<Encoding> f = loaded[i];
+        Future<Encoding> f = loaded.get(i);
         if (f == null) {
             synchronized (loaded) { // once per encoding in the process's life
-                f = loaded[i];
+                f = loaded.get(i);
                 if (f == null) {
                     f = vertx.executeBlocking(() -> registry.getEncoding(type), false);
-                    loaded[i] = f;
+                    loaded.set(i, f);
                 }
             }
         }

@@ -139,16 +139,19 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
         long rate = Math.round(conf.rate() * 1000);
         long burst = Math.round(conf.burst() * 1000);
         synchronized (b) {
+            // requests of other event loops may take the lock with an earlier clock reading: time
+            // never runs backwards for a bucket (resty's abs() would drain it twice)
+            long t = Math.max(now, b.lastMillis);
             long excess = 0;
             if (b.lastMillis != 0) {
-                long elapsed = Math.abs(now - b.lastMillis);
+                long elapsed = t - b.lastMillis;
                 excess = Math.max(b.excess - rate * elapsed / 1000 + 1000, 0);
             }
             if (excess > burst) {
                 return -1;
             }
             b.excess = excess;
-            b.lastMillis = now;
+            b.lastMillis = t;
             return excess * 1000 / rate;
         }
     }
