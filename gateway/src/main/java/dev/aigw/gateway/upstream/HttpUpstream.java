@@ -5,6 +5,7 @@ import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.ProxyRequest;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.UpstreamVariables;
+import dev.aigw.gateway.net.PerEventLoop;
 import dev.aigw.gateway.upstream.UpstreamDefinition.Node;
 import dev.aigw.gateway.upstream.UpstreamDefinition.PassHost;
 import dev.aigw.gateway.upstream.health.HealthRegistry;
@@ -41,9 +42,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The route's HTTP upstream: picks a node, sends the (possibly rewritten) request with the
@@ -82,7 +86,8 @@ public final class HttpUpstream implements UpstreamHandler {
     private static final Buffer BODY_504 = Buffer.buffer("{\"error_msg\":\"upstream timed out\"}\n");
 
     private final UpstreamDefinition def;
-    private final HttpClient client;
+    /** A pooled client per event loop: a request and its upstream connection stay on one thread. */
+    private final PerEventLoop<HttpClient> clients;
     private final Balancer balancer;
     private final SocketAddress[] addresses;
     private final String[] nodeHosts;
@@ -98,9 +103,9 @@ public final class HttpUpstream implements UpstreamHandler {
     /** The WebSocket client of this upstream, created at its first WebSocket session. */
     private volatile WebSocketClient webSockets;
 
-    HttpUpstream(UpstreamDefinition def, HttpClient client) {
+    HttpUpstream(UpstreamDefinition def, Supplier<HttpClient> client) {
         this.def = def;
-        this.client = client;
+        this.clients = new PerEventLoop<>(client);
         this.scheme = def.scheme();
         int n = def.nodes().size();
         this.addresses = new SocketAddress[n];
@@ -123,10 +128,6 @@ public final class HttpUpstream implements UpstreamHandler {
     /** The parsed configuration this handler runs. */
     public UpstreamDefinition definition() {
         return def;
-    }
-
-    HttpClient client() {
-        return client;
     }
 
     /**
@@ -242,14 +243,27 @@ public final class HttpUpstream implements UpstreamHandler {
     /** Closes the clients after {@code graceMs} (sessions still open by then are cut). */
     Future<Void> shutdown(long graceMs) {
         WebSocketClient ws = webSockets;
-        Future<Void> http = client.shutdown(graceMs, TimeUnit.MILLISECONDS);
-        return ws == null ? http : Future.join(http, ws.shutdown(graceMs, TimeUnit.MILLISECONDS)).mapEmpty();
+        List<Future<Void>> all = new ArrayList<>();
+        for (HttpClient c : clients.drain()) {
+            all.add(c.shutdown(graceMs, TimeUnit.MILLISECONDS));
+        }
+        if (ws != null) {
+            all.add(ws.shutdown(graceMs, TimeUnit.MILLISECONDS));
+        }
+        return Future.join(all).mapEmpty();
     }
 
     /** Closes the clients now. */
     Future<Void> close() {
         WebSocketClient ws = webSockets;
-        return ws == null ? client.close() : Future.join(client.close(), ws.close()).mapEmpty();
+        List<Future<Void>> all = new ArrayList<>();
+        for (HttpClient c : clients.drain()) {
+            all.add(c.close());
+        }
+        if (ws != null) {
+            all.add(ws.close());
+        }
+        return Future.join(all).mapEmpty();
     }
 
     /** True for failures that mean "no connection could be made" (retryable, 502 unless a timeout). */
@@ -362,7 +376,7 @@ public final class HttpUpstream implements UpstreamHandler {
                     .setMethod(pr.method())
                     .setURI(pr.uri())
                     .setFollowRedirects(false);
-            client.request(opts).onComplete(this::connected);
+            clients.get().request(opts).onComplete(this::connected);
         }
 
         private void connected(AsyncResult<HttpClientRequest> ar) {
@@ -743,14 +757,18 @@ public final class HttpUpstream implements UpstreamHandler {
      * so the common case allocates nothing.
      */
     private boolean[] unhealthyNodes(TargetHealth[] h) {
+        // one read of each node's state: another event loop may flip one meanwhile, and two reads
+        // could find a node up when counting and down when skipping (every node skipped: a 502)
+        boolean[] skip = new boolean[h.length];
         boolean anyOut = false;
         boolean anyIn = false;
         for (int i = 0; i < h.length; i++) {
+            skip[i] = !h[i].healthy();
             if (def.nodes().get(i).weight() > 0) {
-                if (h[i].healthy()) {
-                    anyIn = true;
-                } else {
+                if (skip[i]) {
                     anyOut = true;
+                } else {
+                    anyIn = true;
                 }
             }
         }
@@ -766,10 +784,6 @@ public final class HttpUpstream implements UpstreamHandler {
             return null;
         }
         allDownLogged = false;
-        boolean[] skip = new boolean[h.length];
-        for (int i = 0; i < h.length; i++) {
-            skip[i] = !h[i].healthy();
-        }
         return skip;
     }
 

@@ -94,7 +94,7 @@ public final class Upstreams {
         }
         UpstreamDefinition def = UpstreamDefinition.parse(upstreamJson);
         return cache.computeIfAbsent(key, k -> {
-            HttpUpstream u = new HttpUpstream(def, createClient(def));
+            HttpUpstream u = new HttpUpstream(def, () -> createClient(def));
             if (healthChecks) {
                 u.startHealth(vertx, health, k, nameOf(upstreamJson, k));
             }

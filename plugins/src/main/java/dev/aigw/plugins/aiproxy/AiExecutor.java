@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.aigw.gateway.context.HopByHop;
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.net.PerEventLoop;
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
 import dev.aigw.plugins.aiproxy.translator.TranslationException;
 import dev.aigw.plugins.aiproxy.translator.Translator;
@@ -60,9 +61,9 @@ public final class AiExecutor {
     private static final Set<String> QUERY_CREDENTIALS = Set.of("key", "api_key", "api-key", "apikey", "access_token");
 
     private final TransportOptions transport;
-    private HttpClient client;
+    private volatile PerEventLoop<HttpClient> clients;
     private io.vertx.core.http.WebSocketClient webSockets;
-    private boolean closed;
+    private volatile boolean closed;
 
     private final boolean forwardClientHeaders;
 
@@ -83,22 +84,40 @@ public final class AiExecutor {
         return transport;
     }
 
-    /** The pooled client, created on first use. */
-    public synchronized HttpClient client(Vertx vertx) {
-        if (client == null) {
-            if (closed) {
-                throw new IllegalStateException("ai-proxy configuration released");
+    /**
+     * The calling event loop's pooled client, created on its first use there (see {@link PerEventLoop}:
+     * a call and its provider connection stay on one thread).
+     */
+    public HttpClient client(Vertx vertx) {
+        PerEventLoop<HttpClient> c = clients;
+        if (c == null) {
+            synchronized (this) {
+                if (closed) {
+                    throw new IllegalStateException("ai-proxy configuration released");
+                }
+                if (clients == null) {
+                    clients = new PerEventLoop<>(() -> newClient(vertx));
+                }
+                c = clients;
             }
-            HttpClientOptions o = new HttpClientOptions()
-                    .setKeepAlive(transport.keepalive())
-                    .setKeepAliveTimeout((int) Math.max(1, transport.keepaliveTimeoutMs() / 1000))
-                    .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, transport.timeoutMs()))
-                    .setTrustAll(!transport.sslVerify())
-                    .setVerifyHost(transport.sslVerify());
-            PoolOptions pool = new PoolOptions().setHttp1MaxSize(transport.keepalivePool());
-            client = vertx.createHttpClient(o, pool);
         }
-        return client;
+        HttpClient h = c.get();
+        if (closed) { // released meanwhile: whatever was made after close() drained goes too
+            c.drain().forEach(HttpClient::close);
+            throw new IllegalStateException("ai-proxy configuration released");
+        }
+        return h;
+    }
+
+    private HttpClient newClient(Vertx vertx) {
+        HttpClientOptions o = new HttpClientOptions()
+                .setKeepAlive(transport.keepalive())
+                .setKeepAliveTimeout((int) Math.max(1, transport.keepaliveTimeoutMs() / 1000))
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, transport.timeoutMs()))
+                .setTrustAll(!transport.sslVerify())
+                .setVerifyHost(transport.sslVerify());
+        PoolOptions pool = new PoolOptions().setHttp1MaxSize(transport.keepalivePool());
+        return vertx.createHttpClient(o, pool);
     }
 
     /** The WebSocket client of the Realtime API, created at the first session. */
@@ -115,17 +134,16 @@ public final class AiExecutor {
 
     /** Closes the pooled clients (in-flight calls and Realtime sessions are cut). Idempotent. */
     public void close() {
-        HttpClient c;
+        PerEventLoop<HttpClient> c;
         io.vertx.core.http.WebSocketClient ws;
         synchronized (this) {
             closed = true;
-            c = client;
-            client = null;
+            c = clients;
             ws = webSockets;
             webSockets = null;
         }
         if (c != null) {
-            c.close();
+            c.drain().forEach(HttpClient::close);
         }
         if (ws != null) {
             ws.close();
