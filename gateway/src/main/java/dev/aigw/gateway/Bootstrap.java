@@ -81,6 +81,8 @@ public final class Bootstrap {
         this.checkOnly = checkOnly;
         this.vertx = Vertx.vertx(new VertxOptions()
                 .setPreferNativeTransport(true)
+                // Vert.x's default (two per core), or more when worker_processes asks for more
+                .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, config.workerProcesses()))
                 // etcd/file/Kafka work runs on workers; keep the pool small and bounded
                 .setWorkerPoolSize(8));
         CoreVariables.register(variables);
@@ -105,7 +107,8 @@ public final class Bootstrap {
         }
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
                 new BodyBudget(config.requestBodyBufferBudget()), config.maxPostArgsReadableSize())
-                .webSocketMaxMessageSize(config.webSocketMaxMessageSize());
+                .webSocketMaxMessageSize(config.webSocketMaxMessageSize())
+                .eventLoops(config.workerProcesses());
         this.metrics = createMetrics();
     }
 

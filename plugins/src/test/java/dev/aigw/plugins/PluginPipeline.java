@@ -75,6 +75,11 @@ public final class PluginPipeline implements AutoCloseable {
 
     /** Initialises {@code plugins} and starts listening, with no route yet. */
     public PluginPipeline(Plugin<?>... plugins) throws Exception {
+        this(1, plugins);
+    }
+
+    /** As {@link #PluginPipeline(Plugin[])}, serving traffic on {@code eventLoops} event loops. */
+    public PluginPipeline(int eventLoops, Plugin<?>... plugins) throws Exception {
         this.vertx = Vertx.vertx();
         this.plugins = List.of(plugins);
         this.registry = PluginRegistry.of(this.plugins, null);
@@ -84,7 +89,8 @@ public final class PluginPipeline implements AutoCloseable {
                 name -> config.pluginMetadata().get(name), new MetricsRegistry("apisix_", MetricsRegistry.DEFAULT_MAX_SERIES),
                 new dev.aigw.gateway.resource.SharedResources());
         RequestLogSink queue = finished::add;
-        this.server = new GatewayServer(vertx, () -> config, variables, List.of(queue), MAX_BODY_SIZE);
+        this.server = new GatewayServer(vertx, () -> config, variables, List.of(queue), MAX_BODY_SIZE)
+                .eventLoops(eventLoops);
         this.port = Ports.free();
         try {
             for (Plugin<?> p : this.plugins) {

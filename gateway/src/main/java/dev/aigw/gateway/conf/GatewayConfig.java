@@ -65,6 +65,9 @@ public final class GatewayConfig {
      * Top-level keys APISIX's config.yaml knows; any other is reported by {@link #warnings()} (a typo such
      * as {@code deployement:} would otherwise be ignored without a word).
      */
+    /** Each is an event loop thread with its own buffers: more than a machine has cores buys nothing. */
+    static final int MAX_WORKER_PROCESSES = 256;
+
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("apisix", "nginx_config", "deployment", "plugins",
             "plugin_attr", "stream_plugins", "graphql", "discovery", "wasm", "ext-plugin", "xrpc");
 
@@ -85,6 +88,7 @@ public final class GatewayConfig {
     private final long maxPostArgsReadableSize;
     private final int webSocketMaxMessageSize;
     private final Duration gracefulShutdownTimeout;
+    private final int workerProcesses;
     private final HttpTimeouts httpTimeouts;
     private final List<String> warnings = new ArrayList<>();
 
@@ -166,6 +170,18 @@ public final class GatewayConfig {
                     + value(raw, "apisix.websocket.max_message_size") + ")");
         }
         this.webSocketMaxMessageSize = (int) wsMax;
+        Object workers = value(raw, "nginx_config.worker_processes");
+        // APISIX's default, "auto": one per core this process may run on (taskset and cgroup
+        // limits included, as the JVM counts them)
+        if (workers == null || "auto".equals(workers)) {
+            this.workerProcesses = Runtime.getRuntime().availableProcessors();
+        } else if (isInteger(workers) && ((Number) workers).longValue() >= 1
+                && ((Number) workers).longValue() <= MAX_WORKER_PROCESSES) {
+            this.workerProcesses = ((Number) workers).intValue();
+        } else {
+            throw invalid("nginx_config.worker_processes must be auto or an integer from 1 to "
+                    + MAX_WORKER_PROCESSES + " (got " + workers + ")");
+        }
         Object grace = value(raw, "apisix.graceful_shutdown_timeout");
         long graceSeconds = grace == null ? 10 : integer("apisix.graceful_shutdown_timeout", grace, 0);
         this.gracefulShutdownTimeout = Duration.ofSeconds(graceSeconds);
@@ -357,6 +373,14 @@ public final class GatewayConfig {
 
     public long requestBodyBufferBudget() {
         return requestBodyBufferBudget;
+    }
+
+    /**
+     * {@code nginx_config.worker_processes} ({@code auto}, the default: the cores this process may
+     * use): how many event loops serve traffic.
+     */
+    public int workerProcesses() {
+        return workerProcesses;
     }
 
     /** {@code apisix.graceful_shutdown_timeout} (seconds, default 10): how long a stop waits for in-flight requests. */

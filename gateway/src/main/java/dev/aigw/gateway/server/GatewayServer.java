@@ -14,11 +14,14 @@ import dev.aigw.gateway.route.RuntimeConfig;
 import dev.aigw.gateway.upstream.UpstreamHandler;
 import dev.aigw.gateway.websocket.WebSocketUpgrade;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +51,7 @@ public final class GatewayServer {
     private final List<HttpServer> servers = new ArrayList<>();
     /** {@code apisix.websocket.max_message_size}: largest WebSocket frame and message relayed. */
     private int webSocketMaxMessageSize = 1 << 20;
+    private int eventLoops = 1;
     private final ServerStats stats = new ServerStats();
     /** Rate limit of the budget warning; a racy read is harmless (one extra line at worst). */
     private volatile long lastBudgetWarn = System.nanoTime() - 20_000_000_000L;
@@ -95,8 +99,36 @@ public final class GatewayServer {
         return stats;
     }
 
-    /** Starts one listener per (ip, port), sharing this server's pipeline. */
+    /**
+     * {@code nginx_config.worker_processes}: how many event loops serve traffic (before {@link #listen}).
+     * Each listener gets that many servers, each on an event loop of its own, sharing the port: Vert.x
+     * hands their connections round-robin, as the kernel spreads them over nginx's workers. One
+     * server would put every connection on one event loop, i.e. one core, whatever the machine has.
+     */
+    public GatewayServer eventLoops(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("event loops: " + n);
+        }
+        this.eventLoops = n;
+        return this;
+    }
+
+    /** Starts a listener per (ip, port) on {@link #eventLoops} event loops, sharing this server's pipeline. */
     public Future<Void> listen(Listen listen, HttpTimeouts timeouts) {
+        // one after the other: the first binds the port, the next ones join it
+        Future<Void> chain = Future.succeededFuture();
+        for (int i = 0; i < eventLoops; i++) {
+            chain = chain.compose(v -> {
+                ContextInternal loop = ((VertxInternal) vertx).createEventLoopContext();
+                Promise<Void> started = Promise.promise();
+                loop.runOnContext(x -> listenOnThisLoop(listen, timeouts).onComplete(started));
+                return started.future();
+            });
+        }
+        return chain;
+    }
+
+    private Future<Void> listenOnThisLoop(Listen listen, HttpTimeouts timeouts) {
         HttpServerOptions opts = HttpListeners.options(listen, timeouts)
                 .setTcpNoDelay(true)
                 .setReuseAddress(true)

@@ -53,6 +53,7 @@ class GatewayConfigTest {
         assertEquals(c.plugins().size(), new java.util.HashSet<>(c.plugins()).size(), c.plugins().toString());
         assertEquals(0, c.clientMaxBodySize());
         assertEquals(Duration.ofSeconds(10), c.gracefulShutdownTimeout());
+        assertEquals(Runtime.getRuntime().availableProcessors(), c.workerProcesses(), "worker_processes: auto");
         assertEquals(1, c.allowAdmin().size());
         assertTrue(c.allowAdmin().get(0).contains("127.0.0.1"));
         assertFalse(c.allowAdmin().get(0).contains("10.0.0.1"));
@@ -165,6 +166,17 @@ class GatewayConfigTest {
         }
         assertTrue(errorFor("nginx_config:\n  http:\n    client_max_body_size: 1x\n")
                 .startsWith("invalid configuration: nginx_config.http.client_max_body_size must be a size"));
+    }
+
+    @Test
+    void workerProcessesIsAutoOrACount() throws IOException {
+        assertEquals(3, loadUser("nginx_config:\n  worker_processes: 3\n").workerProcesses());
+        assertEquals(Runtime.getRuntime().availableProcessors(),
+                loadUser("nginx_config:\n  worker_processes: auto\n").workerProcesses());
+        for (String bad : List.of("0", "-1", "257", "two", "1.5")) {
+            assertEquals("invalid configuration: nginx_config.worker_processes must be auto or an integer from 1 to 256"
+                    + " (got " + bad + ")", errorFor("nginx_config:\n  worker_processes: " + bad + "\n"), bad);
+        }
     }
 
     @Test
