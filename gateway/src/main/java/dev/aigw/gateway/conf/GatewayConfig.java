@@ -61,13 +61,13 @@ public final class GatewayConfig {
     private static final Set<String> ROLES = Set.of("admin", "viewer");
     private static final Set<String> ESCAPES = Set.of("default", "json");
     private static final Pattern TIME = Pattern.compile("^(\\d+)(ms|s|m|h|d)?$");
+    /** Each is an event loop thread with its own buffers: more than a machine has cores buys nothing. */
+    static final int MAX_WORKER_PROCESSES = 256;
+
     /**
      * Top-level keys APISIX's config.yaml knows; any other is reported by {@link #warnings()} (a typo such
      * as {@code deployement:} would otherwise be ignored without a word).
      */
-    /** Each is an event loop thread with its own buffers: more than a machine has cores buys nothing. */
-    static final int MAX_WORKER_PROCESSES = 256;
-
     private static final Set<String> TOP_LEVEL_KEYS = Set.of("apisix", "nginx_config", "deployment", "plugins",
             "plugin_attr", "stream_plugins", "graphql", "discovery", "wasm", "ext-plugin", "xrpc");
 
