@@ -74,6 +74,15 @@ public final class LocalCounters implements CounterPolicy {
         return System.nanoTime() / 1_000_000;
     }
 
+    /** The value of a slot the sweeper retired: no request counts in it any more. */
+    private static final Object SWEPT = new Object();
+
+    /** A new slot for {@code key} in place of the retired {@code ref} (null when the key cap is reached). */
+    private AtomicReference<Object> replace(String key, AtomicReference<Object> ref) {
+        counters.remove(key, ref);
+        return slot(key);
+    }
+
     private AtomicReference<Object> slot(String key) {
         AtomicReference<Object> ref = counters.get(key);
         if (ref != null) {
@@ -111,6 +120,13 @@ public final class LocalCounters implements CounterPolicy {
         while (true) {
             long now = now();
             Object cur = ref.get();
+            if (cur == SWEPT) {
+                ref = replace(key, ref);
+                if (ref == null) {
+                    return Future.failedFuture(full);
+                }
+                continue;
+            }
             Fixed f = cur instanceof Fixed x && x.endMs > now ? x : null;
             long end = f == null ? now + windowMs : f.endMs;
             long before = f == null ? 0 : f.consumed;
@@ -119,13 +135,6 @@ public final class LocalCounters implements CounterPolicy {
             }
             Fixed next = new Fixed(end, before + cost);
             if (ref.compareAndSet(cur, next)) {
-                if (counters.get(key) != ref) { // swept between lookup and update: count it in the live slot
-                    ref = slot(key);
-                    if (ref == null) {
-                        return Future.failedFuture(full);
-                    }
-                    continue;
-                }
                 return Future.succeededFuture(new Count(next.consumed <= limit, next.consumed, end - now));
             }
         }
@@ -143,6 +152,16 @@ public final class LocalCounters implements CounterPolicy {
         while (true) {
             long now = now();
             Object cur = ref.get();
+            if (cur == SWEPT) {
+                if (delta < 0) {
+                    return Future.succeededFuture(); // its window ended and was swept
+                }
+                ref = replace(key, ref);
+                if (ref == null) {
+                    return Future.failedFuture(full);
+                }
+                continue;
+            }
             Fixed f = cur instanceof Fixed x && x.endMs > now ? x : null;
             if (f == null && delta < 0) {
                 return Future.succeededFuture(); // the window the reservation was taken in has ended
@@ -150,13 +169,6 @@ public final class LocalCounters implements CounterPolicy {
             Fixed next = f == null ? new Fixed(now + windowSec * 1000, delta)
                     : new Fixed(f.endMs, Math.max(0, f.consumed + delta));
             if (ref.compareAndSet(cur, next)) {
-                if (counters.get(key) != ref && delta > 0) {
-                    ref = slot(key);
-                    if (ref == null) {
-                        return Future.failedFuture(full);
-                    }
-                    continue;
-                }
                 return Future.succeededFuture();
             }
         }
@@ -174,6 +186,13 @@ public final class LocalCounters implements CounterPolicy {
             long wid = nowMs / windowMs;
             long remainingMs = windowMs - nowMs % windowMs;
             Object cur = ref.get();
+            if (cur == SWEPT) {
+                ref = replace(key, ref);
+                if (ref == null) {
+                    return Future.failedFuture(full);
+                }
+                continue;
+            }
             Slide s = cur instanceof Slide x ? x : null;
             long count;
             long last;
@@ -194,13 +213,6 @@ public final class LocalCounters implements CounterPolicy {
             }
             Slide next = new Slide(wid, count + cost, last, windowMs);
             if (ref.compareAndSet(cur, next)) {
-                if (counters.get(key) != ref) {
-                    ref = slot(key);
-                    if (ref == null) {
-                        return Future.failedFuture(full);
-                    }
-                    continue;
-                }
                 long used = (long) Math.ceil(count + cost + estimated);
                 return Future.succeededFuture(new Count(true, used, remainingMs));
             }
@@ -212,12 +224,14 @@ public final class LocalCounters implements CounterPolicy {
         long now = now();
         long wall = System.currentTimeMillis();
         for (Iterator<Map.Entry<String, AtomicReference<Object>>> it = counters.entrySet().iterator(); it.hasNext(); ) {
-            // a request racing with this removal notices (its slot is no longer the map's) and retries
-            Object v = it.next().getValue().get();
+            AtomicReference<Object> ref = it.next().getValue();
+            Object v = ref.get();
             boolean ended = v == null
                     || v instanceof Fixed f && f.endMs <= now
                     || v instanceof Slide s && (s.wid + 2) * s.windowMs <= wall;
-            if (ended) {
+            // retired first, then removed: a request that counted in the slot meanwhile made this CAS
+            // fail (the slot stays), one that comes after finds it retired and takes a new one
+            if (ended && ref.compareAndSet(v, SWEPT)) {
                 it.remove();
             }
         }
