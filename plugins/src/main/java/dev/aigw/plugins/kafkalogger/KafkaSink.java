@@ -79,9 +79,9 @@ final class KafkaSink {
         this.closeTimeout = closeTimeout;
     }
 
-    /** A batch processor starts using these settings. Cheap, non-blocking. */
-    void retain(ProducerSettings s) {
-        holders.compute(s, (k, h) -> {
+    /** A batch processor starts using these settings; returns their holder. Cheap, non-blocking. */
+    Holder retain(ProducerSettings s) {
+        return holders.compute(s, (k, h) -> {
             Holder x = h == null ? new Holder(k) : h;
             x.refs++;
             return x;
@@ -120,9 +120,9 @@ final class KafkaSink {
     Future<Void> send(ProducerSettings s, String topic, String key, Supplier<List<byte[]>> payloads) {
         Holder h = holders.get(s);
         if (h == null) {
-            // released meanwhile (a late entry of a retired processor): keep it working
-            retain(s);
-            h = holders.get(s);
+            // released meanwhile (a late entry of a retired processor): keep it working (in one step:
+            // another release may run between a retain and a second lookup)
+            h = retain(s);
         }
         Holder holder = h;
         return worker.<Future<Void>>executeBlocking(() -> {
