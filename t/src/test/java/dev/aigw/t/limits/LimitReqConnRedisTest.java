@@ -82,6 +82,17 @@ class LimitReqConnRedisTest {
         }
     }
 
+    /** Requests in flight in Redis on the limit_conn keys of {@code route}, summed over its keys. */
+    static long inFlight(String route) {
+        long n = 0;
+        for (String k : cli("KEYS", "limit_conn:*").split("\n")) {
+            if (k.contains(route)) {
+                n += Long.parseLong(cli("ZCARD", k.trim()).trim());
+            }
+        }
+        return n;
+    }
+
     /** redis-cli's raw answer (one value per line). */
     static String cli(String... args) {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(redis.port())));
@@ -129,16 +140,15 @@ class LimitReqConnRedisTest {
                 .put("default_conn_delay", 0.1).put("key", "remote_addr"));
         CompletableFuture<HttpResult> slow = CompletableFuture.supplyAsync(
                 () -> chat(gws.get(0), "lconn", "X-Mock-Delay-Ms", "3000"));
-        assertTrue(MockLlm.await(() -> {
-            String k = cli("KEYS", "limit_conn:*").trim();
-            return k.contains("lconn") && cli("ZCARD", k).trim().equals("1");
-        }, Duration.ofSeconds(10)), "the slow request is counted in Redis");
+        assertTrue(MockLlm.await(() -> inFlight("lconn") == 1, Duration.ofSeconds(10)),
+                () -> "the slow request is counted in Redis: keys " + cli("KEYS", "limit_conn:*").trim()
+                        + ", in flight " + inFlight("lconn") + ", the slow request "
+                        + (slow.isDone() ? slow.join() : "not answered yet"));
         HttpResult refused = chat(gws.get(1), "lconn");
         assertEquals(503, refused.status(), "one in flight on the other node: " + refused);
         assertEquals(200, slow.get(30, TimeUnit.SECONDS).status());
-        String key = cli("KEYS", "limit_conn:*").trim();
-        assertTrue(MockLlm.await(() -> cli("ZCARD", key).trim().equals("0"), Duration.ofSeconds(10)),
-                "the finished request left the set");
+        assertTrue(MockLlm.await(() -> inFlight("lconn") == 0, Duration.ofSeconds(10)),
+                () -> "the finished request left the set: keys " + cli("KEYS", "limit_conn:*").trim());
         assertEquals(200, chat(gws.get(1), "lconn").status(), "room again");
     }
 
