@@ -492,7 +492,8 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
             }
             int size = 2 + length[i];
             int end = i + 1;
-            while (end < n && length[end] + 2 <= maxBytes && size + 1 + length[end] <= maxBytes) {
+            // an entry over the limit never fits: it ends this array and is dropped next round
+            while (end < n && size + 1 + length[end] <= maxBytes) {
                 size += 1 + length[end++];
             }
             byte[] out = new byte[size];
