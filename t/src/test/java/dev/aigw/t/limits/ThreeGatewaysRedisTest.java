@@ -112,6 +112,18 @@ class ThreeGatewaysRedisTest {
         return out;
     }
 
+    /** Tokens counted in Redis on route {@code id}'s ai-rate-limiting counters (APISIX's key layout). */
+    static long consumed(String id) {
+        long n = 0;
+        for (String k : redis.query("KEYS", "plugin-ai-rate-limiting:*").split("\n")) {
+            if (k.contains("/apisix/routes/" + id + ":")) {
+                String v = redis.query("GET", k.trim()).trim();
+                n += v.isEmpty() ? 0 : Long.parseLong(v);
+            }
+        }
+        return n;
+    }
+
     static HttpResponse<String> send(HttpRequest r) throws Exception {
         return CLIENT.send(r, HttpResponse.BodyHandlers.ofString());
     }
@@ -127,7 +139,11 @@ class ThreeGatewaysRedisTest {
         // never less than its real 25: at most 10 fit, whatever node they reach
         assertTrue(ok >= 1 && ok <= 10, "passed " + ok + " of 30: " + statuses);
         assertEquals(30 - ok, statuses.stream().filter(s -> s == 503).count(), "the others refused: " + statuses);
-        // every reservation was settled to the real 25 tokens in Redis: any node sees what is left
+        // every reservation is settled to the real 25 tokens in Redis, in the answers' log phases,
+        // after the answers: wait for Redis to hold them all (the check below spends tokens itself)
+        assertTrue(MockLlm.await(() -> consumed("budget") == ok * COST, Duration.ofSeconds(10)),
+                () -> "settled in Redis: " + consumed("budget") + " of " + ok * COST);
+        // any node sees what is left
         long left = budget - ok * COST;
         assertTrue(MockLlm.await(() -> {
             try {
