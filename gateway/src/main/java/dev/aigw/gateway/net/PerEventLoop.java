@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -22,22 +23,40 @@ import java.util.function.Supplier;
 public final class PerEventLoop<T> {
 
     private final Supplier<T> factory;
+    private final Consumer<T> close;
     private final ConcurrentHashMap<Thread, T> byLoop = new ConcurrentHashMap<>();
     private final Object offLoopLock = new Object();
     private volatile T offLoop;
+    private volatile boolean drained;
 
-    /** @param factory makes the instance of a loop; called at most once per loop, on that loop */
-    public PerEventLoop(Supplier<T> factory) {
+    /**
+     * @param factory makes the instance of a loop; called at most once per loop, on that loop
+     * @param close   closes an instance a late caller made after {@link #drain} (nobody else would)
+     */
+    public PerEventLoop(Supplier<T> factory, Consumer<T> close) {
         this.factory = factory;
+        this.close = close;
     }
 
-    /** The calling event loop's instance (made now if it is the first call there), else the shared one. */
+    /**
+     * The calling event loop's instance (made now if it is the first call there), else the shared one.
+     * After {@link #drain}, what a late caller gets is closed at once (it fails as a closed one would).
+     */
     public T get() {
-        if (Context.isOnEventLoopThread()) {
-            Thread t = Thread.currentThread();
-            T v = byLoop.get(t);
-            return v != null ? v : byLoop.computeIfAbsent(t, k -> factory.get());
+        T v = Context.isOnEventLoopThread() ? onThisLoop() : offLoop();
+        if (drained) {
+            drain().forEach(close);
         }
+        return v;
+    }
+
+    private T onThisLoop() {
+        Thread t = Thread.currentThread();
+        T v = byLoop.get(t);
+        return v != null ? v : byLoop.computeIfAbsent(t, k -> factory.get());
+    }
+
+    private T offLoop() {
         T v = offLoop;
         if (v == null) {
             synchronized (offLoopLock) {
@@ -51,8 +70,9 @@ public final class PerEventLoop<T> {
         return v;
     }
 
-    /** Every instance made so far, and forgets them (to close them). */
+    /** Every instance made so far, and forgets them (the caller closes them); later ones are closed here. */
     public List<T> drain() {
+        drained = true;
         List<T> all = new ArrayList<>(byLoop.values());
         byLoop.clear();
         synchronized (offLoopLock) {

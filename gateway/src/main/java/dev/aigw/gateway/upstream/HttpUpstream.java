@@ -88,8 +88,6 @@ public final class HttpUpstream implements UpstreamHandler {
     private final UpstreamDefinition def;
     /** A pooled client per event loop: a request and its upstream connection stay on one thread. */
     private final PerEventLoop<HttpClient> clients;
-    /** Set by shutdown/close: a client a late request makes after that is closed at once. */
-    private volatile boolean closed;
     private final Balancer balancer;
     private final SocketAddress[] addresses;
     private final String[] nodeHosts;
@@ -107,7 +105,7 @@ public final class HttpUpstream implements UpstreamHandler {
 
     HttpUpstream(UpstreamDefinition def, Supplier<HttpClient> client) {
         this.def = def;
-        this.clients = new PerEventLoop<>(client);
+        this.clients = new PerEventLoop<>(client, HttpClient::close);
         this.scheme = def.scheme();
         int n = def.nodes().size();
         this.addresses = new SocketAddress[n];
@@ -245,7 +243,6 @@ public final class HttpUpstream implements UpstreamHandler {
     /** Closes the clients after {@code graceMs} (sessions still open by then are cut). */
     Future<Void> shutdown(long graceMs) {
         WebSocketClient ws = webSockets;
-        closed = true;
         List<Future<Void>> all = new ArrayList<>();
         for (HttpClient c : clients.drain()) {
             all.add(c.shutdown(graceMs, TimeUnit.MILLISECONDS));
@@ -259,7 +256,6 @@ public final class HttpUpstream implements UpstreamHandler {
     /** Closes the clients now. */
     Future<Void> close() {
         WebSocketClient ws = webSockets;
-        closed = true;
         List<Future<Void>> all = new ArrayList<>();
         for (HttpClient c : clients.drain()) {
             all.add(c.close());
@@ -380,11 +376,8 @@ public final class HttpUpstream implements UpstreamHandler {
                     .setMethod(pr.method())
                     .setURI(pr.uri())
                     .setFollowRedirects(false);
-            HttpClient client = clients.get();
-            if (closed) { // a request still running after the upstream was retired: fails, as on a closed client
-                clients.drain().forEach(HttpClient::close);
-            }
-            client.request(opts).onComplete(this::connected);
+            // a request still running after the upstream was retired gets a closed client, and fails
+            clients.get().request(opts).onComplete(this::connected);
         }
 
         private void connected(AsyncResult<HttpClientRequest> ar) {

@@ -96,14 +96,13 @@ public final class AiExecutor {
                     throw new IllegalStateException("ai-proxy configuration released");
                 }
                 if (clients == null) {
-                    clients = new PerEventLoop<>(() -> newClient(vertx));
+                    clients = new PerEventLoop<>(() -> newClient(vertx), HttpClient::close);
                 }
                 c = clients;
             }
         }
-        HttpClient h = c.get();
-        if (closed) { // released meanwhile: whatever was made after close() drained goes too
-            c.drain().forEach(HttpClient::close);
+        HttpClient h = c.get(); // after close(), closed at once by PerEventLoop
+        if (closed) {
             throw new IllegalStateException("ai-proxy configuration released");
         }
         return h;
