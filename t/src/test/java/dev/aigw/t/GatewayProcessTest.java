@@ -71,8 +71,9 @@ class GatewayProcessTest {
             HttpResult hello = gw.http("GET", "/hello", null);
             assertEquals("hello world\n", hello.body());
             assertEquals(List.of("127.0.0.1 GET /hello 200"), gw.awaitAccessLogLines(1, Duration.ofSeconds(5)));
-            assertTrue(gw.errorLog().contains("fake gateway started"));
-            assertTrue(gw.stdout().contains("listening on " + config.nodePort()));
+            assertTrue(gw.awaitLog("fake gateway started", Duration.ofSeconds(5)), gw.outputTail(20));
+            assertTrue(gw.awaitStdout(out -> out.contains("listening on " + config.nodePort()), Duration.ofSeconds(5)),
+                    gw.stdout());
         } finally {
             int code = gw.stop();
             assertEquals(143, code, "a JVM ended by SIGTERM exits 143");
@@ -92,7 +93,8 @@ class GatewayProcessTest {
             assertFalse(alive(first));
             assertEquals("2", Files.readString(prefix.resolve("data/starts")), "data in the prefix survived");
             assertEquals(200, gw.http("GET", "/hello", null).status());
-            assertEquals(2, gw.stdout().lines().filter(l -> l.contains("listening")).count(), "output is appended");
+            assertTrue(gw.awaitStdout(out -> out.lines().filter(l -> l.contains("listening")).count() == 2,
+                    Duration.ofSeconds(5)), "output is appended: " + gw.stdout());
             gw.stop();
             gw.restart();
             assertEquals("3", Files.readString(prefix.resolve("data/starts")));

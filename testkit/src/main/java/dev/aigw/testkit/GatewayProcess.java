@@ -448,6 +448,14 @@ public final class GatewayProcess implements AutoCloseable {
         return awaitText(this::allLogs, s -> s.contains(text), timeout);
     }
 
+    /**
+     * Waits (bounded) until stdout satisfies {@code ok}; returns whether it did. The child writes its
+     * stdout on its own schedule: a port that accepts does not mean the line after it was printed.
+     */
+    public boolean awaitStdout(Predicate<String> ok, Duration timeout) {
+        return awaitText(this::stdout, ok, timeout);
+    }
+
     /** Waits (bounded) until the access log has at least {@code n} lines; returns them (maybe fewer). */
     public List<String> awaitAccessLogLines(int n, Duration timeout) {
         awaitText(this::accessLog, s -> s.lines().filter(l -> !l.isBlank()).count() >= n, timeout);
