@@ -156,4 +156,17 @@ class LogEntryJsonTest {
         String[] r = both(ctx -> { }, null, null, null);
         assertEquals(r[0], r[1]);
     }
+
+    @Test
+    void headerNamesPastTheCacheCapAreStillLowercasedAndMaskedAndCounted() {
+        long before = LogEntry.headerNamesUncached();
+        for (int i = 0; i < LogEntry.HEADER_NAMES_CAP + 10; i++) {
+            LogEntry.HeaderName h = LogEntry.headerName("X-Random-" + i);
+            assertEquals("x-random-" + i, h.lower().getValue());
+        }
+        assertTrue(LogEntry.headerNamesUncached() - before >= 10, "names past the cap are counted");
+        LogEntry.HeaderName auth = LogEntry.headerName("AUTHORIZATION");
+        assertEquals("authorization", auth.lower().getValue());
+        assertTrue(auth.masked(), "a secret header is masked whether its name was cached or not");
+    }
 }

@@ -15,8 +15,8 @@ import dev.aigw.gateway.route.match.VarsExpr;
 import dev.aigw.gateway.route.match.VarsExprException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -26,14 +26,18 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -52,11 +56,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * metadata, 8192 by default, and 32 MiB of entries) new entries are dropped and counted.
  * kafka-clients reconnects by itself, so new entries flow again once the broker is back.
  *
- * <p>JSON entries are encoded once, in the log phase, into pooled off-heap buffers (up to
- * {@link #OFF_HEAP_BUDGET} in all, past it on the heap), released when their batch is sent or
- * dropped: with 1 000 entries per batch a young collection would otherwise copy the waiting entries
- * and overflow the survivor spaces into the old generation (a full collection every few seconds
- * under load).
+ * <p>JSON entries are encoded once, in the log phase, and kept off the heap in pooled slabs that
+ * each thread fills entry after entry (up to {@link #OFF_HEAP_BUDGET} in all, past it on the heap); a
+ * slab goes back to the pool when every entry in it was sent or dropped. With 1 000 entries per batch
+ * a young collection would otherwise copy the waiting entries and overflow the survivor spaces into
+ * the old generation (a full collection every few seconds under load).
  */
 public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
 
@@ -72,8 +76,6 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(30);
     /** Off-heap bytes the waiting entries may hold in all (with the default backlog cap, ~2 KiB each). */
     static final long OFF_HEAP_BUDGET = 16L << 20;
-    /** A default entry without bodies is ~1 KiB: its buffer is sized once, at the generator's single write. */
-    private static final int INITIAL_ENTRY_BYTES = 1024;
 
     /** Response body being captured for {@code include_resp_body}. */
     private static final class RespBody {
@@ -110,6 +112,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     private final String metadataSchema = KafkaLoggerSchema.metadataSchema();
     private final AtomicReference<CompiledMetadata> metadata = new AtomicReference<>();
     private final AtomicLong offHeapBytes = new AtomicLong();
+    private final LongAdder offHeapEntries = new LongAdder();
     /** Entries dropped for being over Kafka's message limit on their own. */
     private final AtomicLong oversize = new AtomicLong();
     private final long offHeapBudget;
@@ -391,15 +394,15 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     /**
      * An entry encoded as JSON (a {@code meta_format: origin} entry is a plain String): UTF-8 from the
      * buffer's reader index to its writer index, never modified once built (the sender only reads it).
+     * {@code slab} is the off-heap memory it is part of, null on the heap.
      */
-    record Encoded(ByteBuf json) {
-        int length() {
-            return json.readableBytes();
+    record Encoded(ByteBuf json, Slab slab) {
+        Encoded(ByteBuf json) {
+            this(json, null);
         }
 
-        /** The off-heap bytes it holds (its buffer's capacity), 0 on the heap. */
-        int offHeap() {
-            return json.isDirect() ? json.capacity() : 0;
+        int length() {
+            return json.readableBytes();
         }
 
         void copyTo(byte[] out, int at) {
@@ -407,32 +410,120 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         }
     }
 
-    /** The entry encoded into a pooled off-heap buffer while the budget allows, else on the heap. */
-    private Encoded encoded(KafkaLoggerConfig conf, RequestContext ctx) {
-        boolean offHeap = offHeapBytes.get() < offHeapBudget;
-        ByteBuf buf = offHeap ? ByteBufAllocator.DEFAULT.directBuffer(INITIAL_ENTRY_BYTES)
-                : Unpooled.buffer(INITIAL_ENTRY_BYTES);
-        try {
-            writeEntry(conf, ctx, new ByteBufOutputStream(buf));
-        } catch (RuntimeException e) {
-            buf.release();
-            throw e;
+    /**
+     * Off-heap memory that entries are written into back to back: one allocation per
+     * {@link #SLAB_BYTES} of entries rather than one per entry (the pool's allocate and release were a
+     * tenth of an entry's cost). It goes back to the pool when nothing holds it: the entries in it, and
+     * the thread filling it while it does.
+     */
+    static final class Slab {
+        final ByteBuf buf;
+        private final AtomicInteger holds = new AtomicInteger(1);
+
+        Slab(ByteBuf buf) {
+            this.buf = buf;
         }
-        Encoded e = new Encoded(buf);
-        offHeapBytes.addAndGet(e.offHeap());
-        return e;
+    }
+
+    /** A thread's slab size: 64 entries of ~1 KiB; a larger entry ({@code > SLAB_BYTES / 4}) gets its own. */
+    static final int SLAB_BYTES = 64 * 1024;
+    /** What an entry is written into first: its size is known before any off-heap memory is taken. */
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
+    /** The slab each thread is filling (per plugin: its budget counts them). */
+    private final FastThreadLocal<Slab> slabs = new FastThreadLocal<>();
+
+    /** A growable byte array, reused by its thread for one entry after another. */
+    static final class Scratch extends OutputStream {
+        /** Kept between entries up to this size; one larger entry (a body) does not keep its array. */
+        private static final int KEEP = 256 * 1024;
+        byte[] bytes = new byte[4096];
+        int size;
+
+        void reset() {
+            size = 0;
+            if (bytes.length > KEEP) {
+                bytes = new byte[4096];
+            }
+        }
+
+        @Override
+        public void write(int b) {
+            ensure(1);
+            bytes[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, bytes, size, len);
+            size += len;
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+    }
+
+    /** The entry copied into this thread's slab while the budget allows, else onto the heap. */
+    private Encoded encoded(KafkaLoggerConfig conf, RequestContext ctx) {
+        Scratch out = SCRATCH.get();
+        out.reset();
+        writeEntry(conf, ctx, out);
+        int n = out.size;
+        if (offHeapBytes.get() >= offHeapBudget) {
+            return new Encoded(Unpooled.wrappedBuffer(Arrays.copyOf(out.bytes, n)));
+        }
+        Slab slab;
+        if (n > SLAB_BYTES / 4) {
+            slab = new Slab(ByteBufAllocator.DEFAULT.directBuffer(n, n)); // its one hold is the entry's
+            offHeapBytes.addAndGet(slab.buf.capacity());
+        } else {
+            slab = slabs.get();
+            if (slab == null || slab.buf.writableBytes() < n) {
+                if (slab != null) {
+                    drop(slab); // the thread's hold: the entries in it keep it until they are sent
+                }
+                slab = new Slab(ByteBufAllocator.DEFAULT.directBuffer(SLAB_BYTES, SLAB_BYTES));
+                offHeapBytes.addAndGet(slab.buf.capacity());
+                slabs.set(slab);
+            }
+            slab.holds.incrementAndGet();
+        }
+        int at = slab.buf.writerIndex();
+        slab.buf.writeBytes(out.bytes, 0, n);
+        offHeapEntries.increment();
+        return new Encoded(slab.buf.slice(at, n), slab);
+    }
+
+    private void drop(Slab slab) {
+        if (slab.holds.decrementAndGet() == 0) {
+            offHeapBytes.addAndGet(-slab.buf.capacity()); // read before the buffer goes back to the pool
+            slab.buf.release();
+        }
     }
 
     private void releaseEntry(Object entry) {
-        if (entry instanceof Encoded e) {
-            offHeapBytes.addAndGet(-e.offHeap()); // read before the buffer goes back to the pool
-            e.json().release();
+        if (entry instanceof Encoded e && e.slab() != null) {
+            offHeapEntries.decrement();
+            drop(e.slab());
         }
     }
 
-    /** Off-heap bytes held by entries waiting in batches (for tests). */
+    /** Off-heap bytes taken for entries: slabs holding waiting entries and each thread's current one (for tests). */
     long offHeapBytes() {
         return offHeapBytes.get();
+    }
+
+    /** Entries waiting off the heap (for tests). */
+    long offHeapEntries() {
+        return offHeapEntries.sum();
     }
 
     /**
@@ -522,12 +613,13 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
     }
 
     /** The entry as JSON, UTF-8: the default one written straight to bytes, a {@code log_format} rendered. */
-    private void writeEntry(KafkaLoggerConfig conf, RequestContext ctx, ByteBufOutputStream out) {
+    private void writeEntry(KafkaLoggerConfig conf, RequestContext ctx, Scratch out) {
         CompiledMetadata meta = metadata();
         LogEntryFormat format = conf.logFormat() != null ? conf.logFormat()
                 : meta != null && meta.logFormat != null ? meta.logFormat : null;
         if (format != null) {
-            out.buffer().writeCharSequence(LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes()), StandardCharsets.UTF_8);
+            byte[] text = LogEntry.formatJson(format, ctx, conf.maxReqBodyBytes()).getBytes(StandardCharsets.UTF_8);
+            out.write(text, 0, text.length);
             return;
         }
         LogEntryFormat extra = conf.source().containsKey("log_format_extra") ? conf.logFormatExtra()

@@ -172,8 +172,10 @@ class KafkaLoggerTest {
                 assertEquals(200, gw.get("/off?i=" + i).statusCode());
                 assertEquals(200, onHeap.get("/heap?i=" + i).statusCode());
             }
-            assertTrue(plugin.offHeapBytes() > 0, "the waiting entries are off the heap");
-            assertEquals(0, heapOnly.offHeapBytes(), "nothing off the heap with a budget of 0");
+            assertEquals(2, plugin.offHeapEntries(), "the waiting entries are off the heap");
+            assertTrue(plugin.offHeapBytes() >= KafkaLoggerPlugin.SLAB_BYTES, "in a slab");
+            assertEquals(0, heapOnly.offHeapEntries(), "nothing off the heap with a budget of 0");
+            assertEquals(0, heapOnly.offHeapBytes(), "no slab with a budget of 0");
             assertEquals(200, gw.get("/off?i=2").statusCode());
             assertEquals(200, onHeap.get("/heap?i=2").statusCode());
             for (String[] t : new String[][] {{topic, "/off?i="}, {heapTopic, "/heap?i="}}) {
@@ -189,13 +191,39 @@ class KafkaLoggerTest {
         }
     }
 
-    /** The entries' off-heap buffers go back to the pool once their batch is sent or dropped. */
+    /**
+     * The entries' off-heap memory goes back to the pool once their batch is sent or dropped: what
+     * stays is the slab each event loop is filling (a whole number of slabs, one per loop at most).
+     */
     private void assertOffHeapReleased() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while ((plugin.processors().pending() > 0 || plugin.offHeapBytes() != 0) && System.nanoTime() < deadline) {
+        while ((plugin.processors().pending() > 0 || plugin.offHeapEntries() != 0) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertEquals(0, plugin.offHeapBytes(), "off-heap bytes held after every batch finished");
+        assertEquals(0, plugin.offHeapEntries(), "entries held off the heap after every batch finished");
+        long held = plugin.offHeapBytes();
+        assertEquals(0, held % KafkaLoggerPlugin.SLAB_BYTES, "only the loops' current slabs: " + held);
+        assertTrue(held <= 4L * KafkaLoggerPlugin.SLAB_BYTES, "only the loops' current slabs: " + held);
+    }
+
+    @Test
+    void entriesSpanningSeveralSlabsArriveWholeAndInOrder() throws Exception {
+        String topic = KafkaLogs.topic(kafka.bootstrap());
+        KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 200));
+        String pad = "p".repeat(900); // ~1.5 KiB entries: 200 of them fill several 64 KiB slabs
+        for (int i = 0; i < 200; i++) {
+            assertEquals(200, gw.get("/slabs?i=" + i + "&pad=" + pad).statusCode());
+        }
+        List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        JsonArray a = new JsonArray(recs.get(0).value());
+        assertEquals(200, a.size());
+        for (int i = 0; i < 200; i++) {
+            JsonObject req = a.getJsonObject(i).getJsonObject("request");
+            assertEquals("/slabs?i=" + i + "&pad=" + pad, req.getString("uri"));
+            assertEquals(pad, req.getJsonObject("querystring").getString("pad"));
+        }
+        assertOffHeapReleased();
     }
 
     @Test
