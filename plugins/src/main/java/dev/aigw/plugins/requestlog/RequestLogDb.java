@@ -237,9 +237,10 @@ final class RequestLogDb implements AutoCloseable {
             Connection c = connection();
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
+                IsoTime time = new IsoTime();
                 for (LogRow r : rows) {
                     int i = 1;
-                    ps.setString(i++, Instant.ofEpochMilli(r.timeMs()).toString());
+                    ps.setString(i++, time.format(r.timeMs()));
                     ps.setLong(i++, r.timeMs());
                     ps.setString(i++, r.requestId());
                     ps.setString(i++, r.routeId());
@@ -284,6 +285,31 @@ final class RequestLogDb implements AutoCloseable {
         } catch (SQLException e) {
             dropConnection();
             throw e;
+        }
+    }
+
+    /**
+     * {@code Instant.ofEpochMilli(ms).toString()}, the {@code time} column's text, with the date and
+     * time of day worked out once per second: a batch's rows fall in a few seconds, and the JDK's
+     * formatter took a tenth of the writer's time per row.
+     */
+    static final class IsoTime {
+        private long second = Long.MIN_VALUE;
+        private String prefix; // "2026-12-04T19:49:51", the JDK's own text for that second
+
+        String format(long ms) {
+            long sec = Math.floorDiv(ms, 1000L);
+            int milli = (int) Math.floorMod(ms, 1000L);
+            if (sec != second) {
+                String whole = Instant.ofEpochSecond(sec).toString();
+                prefix = whole.substring(0, whole.length() - 1); // without the 'Z'
+                second = sec;
+            }
+            if (milli == 0) {
+                return prefix + "Z"; // as the JDK: no fraction when it is zero
+            }
+            char[] frac = {'.', (char) ('0' + milli / 100), (char) ('0' + milli / 10 % 10), (char) ('0' + milli % 10), 'Z'};
+            return prefix.concat(new String(frac));
         }
     }
 
