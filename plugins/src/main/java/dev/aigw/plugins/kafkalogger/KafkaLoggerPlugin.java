@@ -37,8 +37,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * APISIX's {@code kafka-logger} (priority 403): in the log phase builds one entry per request —
@@ -434,8 +434,18 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
             return new Scratch();
         }
     };
-    /** The slab each thread is filling (per plugin: its budget counts them). */
-    private final FastThreadLocal<Slab> slabs = new FastThreadLocal<>();
+    /**
+     * The slab each thread is filling (per plugin: its budget counts them). A thread that ends gives
+     * its hold back (Netty removes a thread's values when an event-loop thread ends).
+     */
+    private final FastThreadLocal<Slab> slabs = new FastThreadLocal<>() {
+        @Override
+        protected void onRemoval(Slab slab) {
+            if (slab != null) {
+                drop(slab);
+            }
+        }
+    };
 
     /** A growable byte array, reused by its thread for one entry after another. */
     static final class Scratch extends OutputStream {

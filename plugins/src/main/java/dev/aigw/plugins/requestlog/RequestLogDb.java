@@ -16,10 +16,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
-import java.util.function.Function;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.Function;
 
 /**
  * The request-log database over JDBC: SQLite (a file) or PostgreSQL. Blocking: every method runs on
@@ -247,7 +247,7 @@ final class RequestLogDb implements AutoCloseable {
     /**
      * Inserts a batch in one transaction. Columns that are null in every row of the batch (no consumer,
      * no payloads, not a stream …) are left out of the statement: they are NULL by default, and binding
-     * a null is a call into the driver per column per row, a third of the binds of a typical row.
+     * a null is a call into the driver per column per row (7 of a chat row's 26 without payloads).
      * On failure the connection is dropped and reopened next time.
      */
     void insert(List<LogRow> rows) throws SQLException {
@@ -318,8 +318,8 @@ final class RequestLogDb implements AutoCloseable {
 
     /**
      * {@code Instant.ofEpochMilli(ms).toString()}, the {@code time} column's text, with the date and
-     * time of day worked out once per second: a batch's rows fall in a few seconds, and the JDK's
-     * formatter took a tenth of the writer's time per row.
+     * time of day worked out once per second: a batch's rows fall in a few seconds, where the JDK's
+     * formatter works out the whole text for every row.
      */
     static final class IsoTime {
         private long second = Long.MIN_VALUE;
