@@ -88,6 +88,8 @@ class GatewayProcessTest {
         GatewayProcess gw = fake(prefix, GatewayConfig.create()).start();
         try {
             long first = gw.pid();
+            // the stand-in prints after its ports accept: let the first start print before it is stopped
+            assertTrue(gw.awaitStdout(out -> out.contains("listening"), Duration.ofSeconds(5)), gw.stdout());
             gw.restart();
             assertNotEquals(first, gw.pid());
             assertFalse(alive(first));
