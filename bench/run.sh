@@ -885,7 +885,7 @@ twin_case() { # section off-target on-target [global-rule-json]: with a rule, it
         # after a switch the first requests bind their series and the JIT adapts (discarded); the
         # first time each twin has the plugin on gets a longer run, so that the plugin's path is
         # compiled in both twins before it is measured (with only the first switch long, the other
-        # twin's first measured run took 30-55 % more CPU per request than its next, in every case)
+        # twin's first measured run had an on/off CPU ratio 1.24-1.41 times its next run's, in every case)
         twin_run "$section" "$pass" "$on" "$offt" "$ont" "$(case "$warmed" in *"$on"*) echo 4 ;; *) echo $((WARMUP / 2)) ;; esac)"
         warmed="$warmed$on" prev="$on"
       fi
