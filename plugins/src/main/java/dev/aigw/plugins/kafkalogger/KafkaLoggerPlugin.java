@@ -26,7 +26,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.OutputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -447,37 +447,26 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         }
     };
 
-    /** A growable byte array, reused by its thread for one entry after another. */
-    static final class Scratch extends OutputStream {
+    /** The JDK's growable byte array, reused by its thread for one entry after another. */
+    static final class Scratch extends ByteArrayOutputStream {
         /** Kept between entries up to this size; one larger entry (a body) does not keep its array. */
         private static final int KEEP = 256 * 1024;
-        byte[] bytes = new byte[4096];
-        int size;
 
-        void reset() {
-            size = 0;
-            if (bytes.length > KEEP) {
-                bytes = new byte[4096];
-            }
+        Scratch() {
+            super(4096);
         }
 
         @Override
-        public void write(int b) {
-            ensure(1);
-            bytes[size++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            ensure(len);
-            System.arraycopy(b, off, bytes, size, len);
-            size += len;
-        }
-
-        private void ensure(int more) {
-            if (size + more > bytes.length) {
-                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+        public synchronized void reset() {
+            super.reset();
+            if (buf.length > KEEP) {
+                buf = new byte[4096];
             }
+        }
+
+        /** The array the entry's {@link #size()} bytes start at (no copy, unlike {@code toByteArray}). */
+        synchronized byte[] array() {
+            return buf;
         }
     }
 
@@ -486,9 +475,10 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         Scratch out = SCRATCH.get();
         out.reset();
         writeEntry(conf, ctx, out);
-        int n = out.size;
+        int n = out.size();
+        byte[] bytes = out.array();
         if (offHeapBytes.get() >= offHeapBudget) {
-            return new Encoded(Unpooled.wrappedBuffer(Arrays.copyOf(out.bytes, n)));
+            return new Encoded(Unpooled.wrappedBuffer(Arrays.copyOf(bytes, n)));
         }
         Slab slab;
         if (n > SLAB_BYTES / 4) {
@@ -507,7 +497,7 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
             slab.holds.incrementAndGet();
         }
         int at = slab.buf.writerIndex();
-        slab.buf.writeBytes(out.bytes, 0, n);
+        slab.buf.writeBytes(bytes, 0, n);
         offHeapEntries.increment();
         return new Encoded(slab.buf.slice(at, n), slab);
     }
