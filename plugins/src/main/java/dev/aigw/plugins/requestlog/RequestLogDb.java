@@ -18,6 +18,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Function;
 
@@ -245,34 +246,45 @@ final class RequestLogDb implements AutoCloseable {
         new Column("response_text", LogRow::responseText)};
 
     /**
-     * Inserts a batch in one transaction. Columns that are null in every row of the batch (no consumer,
-     * no payloads, not a stream …) are left out of the statement: they are NULL by default, and binding
-     * a null is a call into the driver per column per row (7 of a chat row's 26 without payloads).
+     * Inserts a batch in one transaction. Each column goes into the statement in the cheapest form
+     * the batch allows: left out when it is NULL in every row (NULL is its default), written as a
+     * literal when every row holds the same short printable value (the route, client, provider and
+     * models of a batch usually do), else a parameter bound per row. Each bind is a call into the
+     * driver (a chat row without payloads had 19): literals took 0.5 of the writer's 2.8 µs per row.
      * On failure the connection is dropped and reopened next time.
      */
     void insert(List<LogRow> rows) throws SQLException {
         Object[][] values = new Object[rows.size()][];
         boolean[] used = new boolean[WRITTEN.length];
+        boolean[] varies = new boolean[WRITTEN.length];
         IsoTime time = new IsoTime();
         for (int k = 0; k < values.length; k++) {
             LogRow r = rows.get(k);
             Object[] v = new Object[WRITTEN.length];
             v[0] = time.format(r.timeMs());
-            used[0] = true;
             for (int c = 1; c < WRITTEN.length; c++) {
                 v[c] = WRITTEN[c].value().apply(r);
+            }
+            for (int c = 0; c < WRITTEN.length; c++) {
                 used[c] |= v[c] != null;
+                if (k > 0 && !varies[c] && !Objects.equals(v[c], values[0][c])) {
+                    varies[c] = true;
+                }
             }
             values[k] = v;
         }
         StringBuilder names = new StringBuilder();
-        int n = 0;
+        StringBuilder slots = new StringBuilder();
+        boolean[] bound = new boolean[WRITTEN.length];
         for (int c = 0; c < WRITTEN.length; c++) {
             if (used[c]) {
-                names.append(n++ == 0 ? "" : ", ").append(WRITTEN[c].name());
+                String literal = varies[c] ? null : literal(values[0][c]);
+                bound[c] = literal == null;
+                names.append(names.length() == 0 ? "" : ", ").append(WRITTEN[c].name());
+                slots.append(slots.length() == 0 ? "" : ", ").append(bound[c] ? "?" : literal);
             }
         }
-        String sql = "INSERT INTO llm_requests (" + names + ") VALUES (" + "?, ".repeat(n - 1) + "?)";
+        String sql = "INSERT INTO llm_requests (" + names + ") VALUES (" + slots + ")";
         try {
             Connection c = connection();
             c.setAutoCommit(false);
@@ -280,7 +292,7 @@ final class RequestLogDb implements AutoCloseable {
                 for (Object[] v : values) {
                     int i = 1;
                     for (int col = 0; col < v.length; col++) {
-                        if (used[col]) {
+                        if (bound[col]) {
                             bind(ps, i++, v[col]);
                         }
                     }
@@ -300,6 +312,32 @@ final class RequestLogDb implements AutoCloseable {
             dropConnection();
             throw e;
         }
+    }
+
+    /** The longest text written as a literal: a batch's statement stays small. */
+    private static final int MAX_LITERAL = 256;
+
+    /**
+     * A value as an SQL literal that SQLite and PostgreSQL both read back exactly, or null to bind
+     * it: integers, and text of printable ASCII without a backslash (which PostgreSQL reads as an
+     * escape when {@code standard_conforming_strings} is off), quotes doubled. Anything else (decimals,
+     * control characters, non-ASCII) is bound, so no value is ever read differently from how a
+     * parameter would store it.
+     */
+    static String literal(Object v) {
+        if (v instanceof Integer || v instanceof Long) {
+            return v.toString();
+        }
+        if (!(v instanceof String s) || s.length() > MAX_LITERAL) {
+            return null;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x20 || ch > 0x7e || ch == '\\') {
+                return null;
+            }
+        }
+        return "'" + s.replace("'", "''") + "'";
     }
 
     private static void bind(PreparedStatement ps, int i, Object v) throws SQLException {

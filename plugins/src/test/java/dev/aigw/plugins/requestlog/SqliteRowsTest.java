@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * What the SQLite writer stores is exactly what each row held: every column's value and type
  * (integers as integers, decimals as reals, NULL where a row has none), text with quotes, escapes,
  * control characters and non-ASCII, large payloads, rows in order; and a batch whose columns are
- * all NULL in every row (left out of its statement).
+ * all NULL in every row (left out of its statement); and values every row of a batch shares (written
+ * into the statement as literals) whatever they hold: quotes, SQL, backslashes, non-ASCII, long text.
  */
 class SqliteRowsTest {
 
@@ -79,5 +80,56 @@ class SqliteRowsTest {
             }
             assertEquals(false, rs.next());
         }
+    }
+
+    @Test
+    void valuesEveryRowOfABatchSharesComeBackExactly() throws Exception {
+        RequestLogDb db = new RequestLogDb(RequestLogDb.Target.parse("sqlite:requests.db", dir));
+        db.open();
+        List<String> shared = List.of("o'brien", "x'); DROP TABLE llm_requests; --", "''", "back\\slash \\'",
+                "é 中文 🙂", "tab\tnewline\n", "", "a".repeat(300), "plain-route_1.2");
+        long t = 1_796_000_000_000L;
+        for (String v : shared) {
+            List<LogRow> batch = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batch.add(new LogRow(t, "req-" + t++, v, v, v, v, v, v, v, v, v, 429, 503, 1.5, 7L, 21L, 12L, 0L,
+                        33L, 0.5, v, 2, v, null, null, List.of()));
+            }
+            db.insert(batch);
+        }
+        db.close();
+        String[] textColumns = {"route_id", "route_name", "consumer", "client_ip", "request_type", "provider",
+            "instance", "request_model", "model", "cost_source", "cache_status"};
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("requests.db"));
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT * FROM llm_requests ORDER BY id")) {
+            for (String v : shared) {
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(true, rs.next(), "row " + i + " of " + v);
+                    for (String col : textColumns) {
+                        assertEquals(v, rs.getString(col), col);
+                    }
+                    assertEquals(429, rs.getInt("status"));
+                    assertEquals(503, rs.getInt("upstream_status"));
+                    assertEquals(2, rs.getInt("attempts"));
+                    assertEquals(0L, rs.getObject("cached_tokens") instanceof Number n ? n.longValue() : -1L);
+                }
+            }
+            assertEquals(false, rs.next());
+        }
+    }
+
+    @Test
+    void onlyPrintableAsciiWithoutBackslashesIsWrittenAsALiteral() {
+        assertEquals("'o''brien'", RequestLogDb.literal("o'brien"));
+        assertEquals("''", RequestLogDb.literal(""));
+        assertEquals("42", RequestLogDb.literal(42));
+        assertEquals("-7", RequestLogDb.literal(-7L));
+        assertEquals(null, RequestLogDb.literal(1.5));
+        assertEquals(null, RequestLogDb.literal("back\\slash"));
+        assertEquals(null, RequestLogDb.literal("é"));
+        assertEquals(null, RequestLogDb.literal("tab\t"));
+        assertEquals(null, RequestLogDb.literal("a".repeat(257)));
+        assertEquals(null, RequestLogDb.literal(null));
     }
 }
