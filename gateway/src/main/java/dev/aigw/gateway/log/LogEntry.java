@@ -377,6 +377,8 @@ public final class LogEntry {
             g.writeNumber(d);
         } else if (v == null) {
             g.writeNull();
+        } else if (v instanceof FixedFields f) {
+            f.writeJson(g);
         } else if (v instanceof Map<?, ?> m) {
             g.writeStartObject();
             for (Map.Entry<?, ?> e : m.entrySet()) {

@@ -126,6 +126,8 @@ class LogEntryJsonTest {
             req.put("stream", false);
             ctx.logFields().put("llm_request", req);
             ctx.logFields().put("skipped", null);
+            ctx.logFields().put("fixed", new FixedFields(new FixedFields.Names("model", "none", "n", "on", "nested", "esc\"aped"),
+                    "gpt-4o", null, 12L, true, Map.of("k", List.of(1, "x")), "\u0001\u2028"));
             ctx.logFields().put("ai_proxy_multi", new JsonObject().put("instance", "a")
                     .put("tries", new JsonArray().add(1).add("b\u0001")));
         }, BODY + " ü € \u2028", "{\"id\":\"chatcmpl-1\",\"text\":\"\\u2028 ok\"}", extra);
@@ -136,6 +138,7 @@ class LogEntryJsonTest {
         assertTrue(r[1].contains("\"upstream_latency\":2.0"), r[1]);
         assertTrue(r[1].contains("\"nested\":{\"m\":\"POST\",\"n\":1}"), r[1]);
         assertTrue(!r[1].contains("secret"), r[1]);
+        assertTrue(r[1].contains("\"fixed\":{\"model\":\"gpt-4o\",\"none\":null,\"n\":12,\"on\":true,"), r[1]);
     }
 
     @Test

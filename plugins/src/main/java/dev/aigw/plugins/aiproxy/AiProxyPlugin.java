@@ -1,6 +1,7 @@
 package dev.aigw.plugins.aiproxy;
 
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.log.FixedFields;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
 import dev.aigw.gateway.plugin.PluginEnv;
@@ -256,18 +257,17 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
      * {@code llm_response_text} ({@code logging.payloads}) to the entries loggers build; shared with
      * ai-proxy-multi.
      */
+    /** APISIX's {@code llm_summary} fields, in its order. */
+    private static final FixedFields.Names SUMMARY = new FixedFields.Names("request_model", "model", "duration",
+            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream");
+
     public static void addLogFields(RequestContext ctx, boolean summaries, boolean payloads) {
         if (summaries) {
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("request_model", ctx.var(AiVars.REQUEST_LLM_MODEL));
-            s.put("model", ctx.var(AiVars.LLM_MODEL));
-            s.put("duration", ctx.var(AiVars.LLM_TTFT));
-            s.put("prompt_tokens", ctx.var(AiVars.LLM_PROMPT_TOKENS));
-            s.put("completion_tokens", ctx.var(AiVars.LLM_COMPLETION_TOKENS));
-            s.put("total_tokens", ctx.var(AiVars.LLM_TOTAL_TOKENS));
-            s.put("upstream_response_time", ctx.var(AiVars.APISIX_UPSTREAM_RESPONSE_TIME));
-            s.put("stream", ctx.var(AiVars.LLM_STREAM));
-            ctx.logFields().put("llm_summary", s);
+            ctx.logFields().put("llm_summary", new FixedFields(SUMMARY,
+                    ctx.var(AiVars.REQUEST_LLM_MODEL), ctx.var(AiVars.LLM_MODEL), ctx.var(AiVars.LLM_TTFT),
+                    ctx.var(AiVars.LLM_PROMPT_TOKENS), ctx.var(AiVars.LLM_COMPLETION_TOKENS),
+                    ctx.var(AiVars.LLM_TOTAL_TOKENS), ctx.var(AiVars.APISIX_UPSTREAM_RESPONSE_TIME),
+                    ctx.var(AiVars.LLM_STREAM)));
         }
         if (payloads) {
             JsonObject body = ctx.jsonBody();

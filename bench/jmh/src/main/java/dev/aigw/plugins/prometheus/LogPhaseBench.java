@@ -4,6 +4,7 @@ import dev.aigw.bench.FakeRequests;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.VariableRegistry;
+import dev.aigw.gateway.log.FixedFields;
 import dev.aigw.gateway.log.LogEntry;
 import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.route.Route;
@@ -21,6 +22,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -50,6 +52,12 @@ public class LogPhaseBench {
     private Route route;
     private Recorder recorder;
     private final LogEntry entries = new LogEntry("bench-host", "0.1.0");
+    private static final FixedFields.Names SUMMARY = new FixedFields.Names("request_model", "model", "duration",
+            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream");
+
+    /** ai-proxy's {@code llm_summary}: {@code fixed} as it builds it, {@code map} as it did before. */
+    @Param({"fixed", "map"})
+    public String summary;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -84,16 +92,21 @@ public class LogPhaseBench {
         ctx.setVar("llm_prompt_tokens", 19L);
         ctx.setVar("llm_completion_tokens", 9L);
         ctx.setVar("llm_time_to_first_token", 1L);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("request_model", "gpt-4o");
-        summary.put("model", "gpt-4o-2024-08-06");
-        summary.put("duration", 1L);
-        summary.put("prompt_tokens", 19L);
-        summary.put("completion_tokens", 9L);
-        summary.put("total_tokens", 28L);
-        summary.put("upstream_response_time", 1L);
-        summary.put("stream", false);
-        ctx.logFields().put("llm_summary", summary);
+        if (summary.equals("fixed")) { // as ai-proxy builds it
+            ctx.logFields().put("llm_summary", new FixedFields(SUMMARY, "gpt-4o", "gpt-4o-2024-08-06", 1L, 19L, 9L,
+                    28L, 1L, false));
+        } else { // as it did before FixedFields
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("request_model", "gpt-4o");
+            m.put("model", "gpt-4o-2024-08-06");
+            m.put("duration", 1L);
+            m.put("prompt_tokens", 19L);
+            m.put("completion_tokens", 9L);
+            m.put("total_tokens", 28L);
+            m.put("upstream_response_time", 1L);
+            m.put("stream", false);
+            ctx.logFields().put("llm_summary", m);
+        }
         ctx.markFinished(200);
         return ctx;
     }
