@@ -14,8 +14,8 @@ import java.util.Set;
  * A plugin's log field whose names are known in advance, such as ai-proxy's {@code llm_summary}:
  * a read-only map in the names' order (null values included, as a {@code LinkedHashMap} would hold
  * them) for every serializer and reader, which {@link LogEntry} writes straight to JSON with the
- * names encoded once. A {@code LinkedHashMap} built per request and walked generically was a tenth
- * of kafka-logger's entry.
+ * names encoded once. A {@code LinkedHashMap} built per request and walked generically cost 0.12 µs
+ * of the 1.85 µs that building a kafka-logger entry took ({@code LogPhaseBench}).
  *
  * <pre>{@code
  * static final FixedFields.Names SUMMARY = new FixedFields.Names("model", "duration");

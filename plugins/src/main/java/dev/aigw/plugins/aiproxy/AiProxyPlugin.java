@@ -252,15 +252,15 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
         addLogFields(ctx, conf.logSummaries(), conf.logPayloads());
     }
 
+    /** APISIX's {@code llm_summary} fields, in its order. */
+    private static final FixedFields.Names SUMMARY = new FixedFields.Names("request_model", "model", "duration",
+            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream");
+
     /**
      * Adds {@code llm_summary} ({@code logging.summaries}) and {@code llm_request} /
      * {@code llm_response_text} ({@code logging.payloads}) to the entries loggers build; shared with
      * ai-proxy-multi.
      */
-    /** APISIX's {@code llm_summary} fields, in its order. */
-    private static final FixedFields.Names SUMMARY = new FixedFields.Names("request_model", "model", "duration",
-            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream");
-
     public static void addLogFields(RequestContext ctx, boolean summaries, boolean payloads) {
         if (summaries) {
             ctx.logFields().put("llm_summary", new FixedFields(SUMMARY,
