@@ -160,6 +160,36 @@ class LogEntryJsonTest {
         assertEquals(r[0], r[1]);
     }
 
+    /** The entry of a GET with these header lines, {old, new}. */
+    private static String[] get(String headerLines) throws Exception {
+        server.prepare(ctx -> { });
+        server.onEnd(ctx -> new String[] {OLD.full(ctx, null, null).encode(), NEW.fullJson(ctx, null, null, null, 7)});
+        try (RawHttp client = new RawHttp(server.port())) {
+            assertEquals(200, client.exchange("GET /h HTTP/1.1\r\nHost: h\r\n" + headerLines + "\r\n").status());
+        }
+        return server.next();
+    }
+
+    @Test
+    void eachEntryHasItsOwnHeadersOnlyWhateverCameBefore() throws Exception {
+        // one event loop writes every entry: a large request, a smaller one with repeated names out
+        // of order, then one with only its Host header each show exactly their own headers
+        StringBuilder many = new StringBuilder();
+        for (int i = 99; i >= 0; i--) {
+            many.append("X-H-").append(i).append(": v").append(i).append("\r\n");
+        }
+        String[] large = get(many.toString());
+        assertEquals(large[0], large[1]);
+        assertTrue(large[1].contains("\"x-h-0\":\"v0\"") && large[1].contains("\"x-h-99\":\"v99\""), large[1]);
+        String[] small = get("B: 2\r\nA: 1\r\nb: 3\r\n");
+        assertEquals(small[0], small[1]);
+        assertTrue(small[1].contains("\"headers\":{\"a\":\"1\",\"b\":[\"2\",\"3\"],\"host\":\"h\"}"), small[1]);
+        assertTrue(!small[1].contains("x-h-"), small[1]);
+        String[] plain = get("");
+        assertEquals(plain[0], plain[1]);
+        assertTrue(plain[1].contains("\"headers\":{\"host\":\"h\"}"), plain[1]);
+    }
+
     @Test
     void headerNamesPastTheCacheCapAreStillLowercasedAndMaskedAndCounted() {
         long before = LogEntry.headerNamesUncached();

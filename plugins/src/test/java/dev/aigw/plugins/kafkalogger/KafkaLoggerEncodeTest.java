@@ -1,6 +1,5 @@
 package dev.aigw.plugins.kafkalogger;
 
-import io.netty.buffer.Unpooled;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -14,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class KafkaLoggerEncodeTest {
 
     private static KafkaLoggerPlugin.Encoded json(JsonObject o) {
-        return new KafkaLoggerPlugin.Encoded(Unpooled.wrappedBuffer(o.encode().getBytes(StandardCharsets.UTF_8)));
+        return new KafkaLoggerPlugin.Encoded(o.encode().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The record's value as a consumer with a StringDeserializer reads it. */
