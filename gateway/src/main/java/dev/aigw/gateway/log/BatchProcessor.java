@@ -51,6 +51,15 @@ public final class BatchProcessor<T> {
          */
         default void finished(List<T> entries) {
         }
+
+        /**
+         * The processor is retired (its key released, or idle past the manager's stale time) and its
+         * last batch is done: called once, on the processor's context. What the handler holds for
+         * the processor alone (a producer reference) is given back here. Not called when the whole
+         * manager closes: the plugin closes what it holds then.
+         */
+        default void closed() {
+        }
     }
 
     private static final class Batch<T> {
@@ -70,6 +79,14 @@ public final class BatchProcessor<T> {
     private final BatchProcessorConfig config;
     private final Handler<T> handler;
     private final BatchProcessorBacklog backlog;
+    /** Where an entry that reaches this processor after it retired goes (its backlog slot already taken). */
+    private final Rerouter<T> reroute;
+
+    /** Pushes an entry whose backlog slot is taken to the live processor of the same key. */
+    @FunctionalInterface
+    interface Rerouter<T> {
+        boolean push(T entry, long bytes);
+    }
 
     // confined to the context
     private List<T> buffer = new ArrayList<>();
@@ -78,10 +95,14 @@ public final class BatchProcessor<T> {
     private long lastEntryNanos;
     private long timerId = -1;
     private int inflight;
+    /** When an entry last arrived or a batch last finished. */
+    private long lastActivityNanos = System.nanoTime();
+    private boolean retired;
+    private boolean closedCalled;
     private final List<Promise<Void>> idleWaiters = new ArrayList<>();
 
     BatchProcessor(Vertx vertx, Context context, BatchProcessorConfig config, Handler<T> handler,
-                   BatchProcessorBacklog backlog) {
+                   BatchProcessorBacklog backlog, Rerouter<T> reroute) {
         this.vertx = vertx;
         // the base context: a request runs on a duplicate of its event loop's context, which pushes
         // must recognise as the same (see push)
@@ -89,6 +110,7 @@ public final class BatchProcessor<T> {
         this.config = config;
         this.handler = handler;
         this.backlog = backlog;
+        this.reroute = reroute;
     }
 
     public BatchProcessorConfig config() {
@@ -127,21 +149,74 @@ public final class BatchProcessor<T> {
         return p.future();
     }
 
+    /**
+     * Sends what is buffered and accepts no more entries: a later one goes to the key's next
+     * processor. The future completes, and {@link Handler#closed} is called, once every batch of
+     * this processor has been sent or dropped.
+     */
+    Future<Void> retire() {
+        Promise<Void> p = Promise.promise();
+        context.runOnContext(v -> {
+            retired = true;
+            processBuffer();
+            idleWaiters.add(p);
+            closeIfDone();
+        });
+        return p.future();
+    }
+
+    /**
+     * Retires this processor if nothing is buffered or in flight and nothing happened for
+     * {@code staleNanos} (APISIX's stale batch processors); {@code onRetired} then runs on its context.
+     */
+    void retireIfStale(long staleNanos, Runnable onRetired) {
+        context.runOnContext(v -> {
+            if (!retired && buffer.isEmpty() && inflight == 0 && System.nanoTime() - lastActivityNanos >= staleNanos) {
+                retired = true;
+                onRetired.run();
+                closeIfDone();
+            }
+        });
+    }
+
+    private void closeIfDone() {
+        if (!retired || inflight > 0 || !buffer.isEmpty()) {
+            return;
+        }
+        if (!closedCalled) {
+            closedCalled = true;
+            try {
+                handler.closed();
+            } catch (RuntimeException e) {
+                LOG.error("Batch Processor[{}] failed to close: {}", config.name(), e.toString());
+            }
+        }
+        List<Promise<Void>> ws = new ArrayList<>(idleWaiters);
+        idleWaiters.clear();
+        ws.forEach(Promise::tryComplete);
+    }
+
     private void add(T entry, long bytes) {
+        // a push that found this processor just before it retired: to the key's next processor (past
+        // the manager's close there is none, and the entry is sent from here at once)
+        if (retired && reroute.push(entry, bytes)) {
+            return;
+        }
+        lastActivityNanos = System.nanoTime();
         if (config.batchMaxSize() == 1) {
             List<T> one = new ArrayList<>(1);
             one.add(entry);
             execute(new Batch<>(one, bytes));
             return;
         }
-        long now = System.nanoTime();
+        long now = lastActivityNanos;
         if (buffer.isEmpty()) {
             firstEntryNanos = now;
         }
         lastEntryNanos = now;
         buffer.add(entry);
         bufferBytes += bytes;
-        if (buffer.size() >= config.batchMaxSize()) {
+        if (retired || buffer.size() >= config.batchMaxSize()) { // retired (the manager is closed): at once
             processBuffer();
         } else if (timerId < 0) {
             armTimer(now);
@@ -236,7 +311,10 @@ public final class BatchProcessor<T> {
         }
         backlog.release(batch.entries.size(), batch.bytes);
         inflight--;
-        if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {
+        lastActivityNanos = System.nanoTime();
+        if (retired) {
+            closeIfDone();
+        } else if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {
             List<Promise<Void>> ws = new ArrayList<>(idleWaiters);
             idleWaiters.clear();
             ws.forEach(Promise::tryComplete);

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ import java.util.function.Supplier;
  *
  * <pre>{@code
  * manager.push(new Key(routeId, conf), conf.batch(), () -> (entries, max) -> send(conf, entries), entry);
- * manager.release(k -> ((Key) k).conf() == conf);   // Plugin.release: flush, then forget
+ * manager.release(k -> ((Key) k).conf() == conf);   // Plugin.release: flush, then retire
  * manager.close();                                   // Plugin.close: flush everything, accept no more
  * }</pre>
  *
@@ -35,6 +36,12 @@ public final class BatchProcessorManager<T> {
     private final BatchProcessorBacklog backlog;
     private final Map<Object, BatchProcessor<T>> processors = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** APISIX's stale batch processors: idle this long, a processor is retired (30 minutes, as APISIX). */
+    private volatile long staleNanos = DEFAULT_STALE.toNanos();
+    private long sweepTimer = -1;
+
+    /** How long a processor may sit idle before it is retired, as APISIX's batch processor manager. */
+    public static final Duration DEFAULT_STALE = Duration.ofMinutes(30);
 
     /** A manager with its own backlog cap (read at each entry, e.g. from plugin metadata). */
     public BatchProcessorManager(Vertx vertx, String name, IntSupplier maxPendingEntries) {
@@ -70,21 +77,73 @@ public final class BatchProcessorManager<T> {
         if (!backlog.tryAcquire(bytes)) {
             return false;
         }
+        if (!pushAcquired(key, config, handler, entry, bytes)) {
+            backlog.release(1, bytes);
+            return false;
+        }
+        return true;
+    }
+
+    /** Adds an entry whose backlog slot is taken; false once the manager is closed. */
+    private boolean pushAcquired(Object key, BatchProcessorConfig config, Supplier<BatchProcessor.Handler<T>> handler,
+                                 T entry, long bytes) {
+        if (closed) {
+            return false;
+        }
         BatchProcessor<T> p = processors.get(key);
         if (p == null) {
             p = processors.computeIfAbsent(key, k -> {
                 // the caller's event loop (or a fresh one off Vert.x threads) hosts the processor's timers
                 Context ctx = vertx.getOrCreateContext();
-                return new BatchProcessor<>(vertx, ctx, config, handler.get(), backlog);
+                return new BatchProcessor<>(vertx, ctx, config, handler.get(), backlog,
+                        (e, b) -> pushAcquired(key, config, handler, e, b));
             });
+            scheduleSweep();
         }
         p.push(entry, bytes);
         return true;
     }
 
     /**
-     * Flushes and forgets the processors whose key matches; the future completes once their
-     * batches are sent or dropped. A later entry for such a key gets a new processor.
+     * Sets how long a processor may sit idle (nothing buffered or in flight, no entry) before it is
+     * retired: its handler is {@linkplain BatchProcessor.Handler#closed closed} and a later entry gets
+     * a new processor. This is what retires a processor that a request finishing after its
+     * configuration was released created.
+     */
+    public void staleAfter(Duration idle) {
+        this.staleNanos = idle.toNanos();
+        synchronized (this) {
+            if (sweepTimer >= 0) {
+                vertx.cancelTimer(sweepTimer);
+                sweepTimer = -1;
+            }
+        }
+        if (!processors.isEmpty()) {
+            scheduleSweep();
+        }
+    }
+
+    /** One timer while processors exist: checks each for staleness every stale interval. */
+    private synchronized void scheduleSweep() {
+        if (sweepTimer >= 0 || closed) {
+            return;
+        }
+        long delayMs = Math.max(1, staleNanos / 1_000_000L);
+        sweepTimer = vertx.setTimer(delayMs, id -> {
+            synchronized (this) {
+                sweepTimer = -1;
+            }
+            processors.forEach((key, p) -> p.retireIfStale(staleNanos, () -> processors.remove(key, p)));
+            if (!processors.isEmpty()) {
+                scheduleSweep();
+            }
+        });
+    }
+
+    /**
+     * Flushes and retires the processors whose key matches; the future completes once their
+     * batches are sent or dropped and their handlers closed. A later entry for such a key (a request
+     * that finishes after its route changed) gets a new processor, retired once it is stale.
      */
     public Future<Void> release(Predicate<Object> which) {
         List<Future<Void>> flushes = new ArrayList<>();
@@ -92,7 +151,7 @@ public final class BatchProcessorManager<T> {
             if (which.test(key)) {
                 BatchProcessor<T> p = processors.remove(key);
                 if (p != null) {
-                    flushes.add(p.flush());
+                    flushes.add(p.retire());
                 }
             }
         }
@@ -114,6 +173,12 @@ public final class BatchProcessorManager<T> {
      */
     public Future<Void> close() {
         closed = true;
+        synchronized (this) {
+            if (sweepTimer >= 0) {
+                vertx.cancelTimer(sweepTimer);
+                sweepTimer = -1;
+            }
+        }
         LOG.debug("closing batch processors: {} pending entries", backlog.pending());
         return flushAll().onComplete(ar -> processors.clear());
     }

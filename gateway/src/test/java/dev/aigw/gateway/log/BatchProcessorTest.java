@@ -281,4 +281,105 @@ class BatchProcessorTest {
         assertNotNull(m.backlog());
         assertEquals(1, m.pending());
     }
+
+    /** A recording handler that counts its instances and their {@code closed} calls. */
+    private BatchProcessor.Handler<Integer> counted(AtomicInteger created, AtomicInteger closed) {
+        created.incrementAndGet();
+        BatchProcessor.Handler<Integer> inner = recording();
+        return new BatchProcessor.Handler<>() {
+            @Override
+            public Future<Void> process(List<Integer> entries, int max) {
+                return inner.process(entries, max);
+            }
+
+            @Override
+            public void closed() {
+                closed.incrementAndGet();
+            }
+        };
+    }
+
+    @Test
+    void releaseClosesTheHandlerOnceItsLastBatchIsDone() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        BatchProcessorConfig c = config(100, 60_000, 60_000, 0, 0);
+        List<Promise<Void>> stuck = new CopyOnWriteArrayList<>();
+        AtomicInteger closed = new AtomicInteger();
+        m.push("a", c, () -> new BatchProcessor.Handler<>() {
+            @Override
+            public Future<Void> process(List<Integer> entries, int max) {
+                return holding(stuck).process(entries, max);
+            }
+
+            @Override
+            public void closed() {
+                closed.incrementAndGet();
+            }
+        }, 1);
+        Future<Void> released = m.release(k -> true);
+        await("the batch in flight", () -> stuck.size() == 1);
+        Thread.sleep(50);
+        assertEquals(0, closed.get(), "not closed while its batch is in flight");
+        assertFalse(released.isComplete());
+        vertx.runOnContext(v -> stuck.get(0).complete());
+        released.await(10, TimeUnit.SECONDS);
+        assertEquals(1, closed.get());
+        assertEquals(0, m.processors());
+    }
+
+    @Test
+    void anEntryAfterItsKeyWasReleasedIsSentAndItsProcessorRetiredOnceStale() throws Exception {
+        // a request that finishes after its route changed: its entry is logged, and what it created
+        // does not stay for the gateway's lifetime
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        m.staleAfter(java.time.Duration.ofMillis(200));
+        BatchProcessorConfig c = config(100, 20, 60_000, 0, 0);
+        AtomicInteger created = new AtomicInteger();
+        AtomicInteger closed = new AtomicInteger();
+        m.push("a", c, () -> counted(created, closed), 1);
+        m.release("a"::equals).await(10, TimeUnit.SECONDS);
+        assertEquals(1, closed.get());
+        assertTrue(m.push("a", c, () -> counted(created, closed), 2));
+        assertEquals(2, created.get(), "a new processor for the late entry");
+        await("the late entry's batch", () -> batches.contains(List.of(2)));
+        await("the late processor retired", () -> closed.get() == 2 && m.processors() == 0);
+        assertEquals(0, m.pending());
+        // and the key works as before
+        assertTrue(m.push("a", c, () -> counted(created, closed), 3));
+        await("a third processor's batch", () -> batches.contains(List.of(3)));
+        assertEquals(3, created.get());
+    }
+
+    @Test
+    void staleProcessorsAreRetiredAndBusyOnesKept() throws Exception {
+        BatchProcessorManager<Integer> m = new BatchProcessorManager<>(vertx, "t", () -> 1000);
+        m.staleAfter(java.time.Duration.ofMillis(300));
+        BatchProcessorConfig c = config(100, 20, 60_000, 0, 0);
+        AtomicInteger created = new AtomicInteger();
+        AtomicInteger closed = new AtomicInteger();
+        m.push("idle", c, () -> counted(created, closed), 1);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+        int n = 100;
+        while (System.nanoTime() < until) { // "busy" gets an entry every 50 ms, "idle" none
+            m.push("busy", c, () -> counted(created, closed), n++);
+            Thread.sleep(50);
+        }
+        assertEquals(1, closed.get(), "only the idle processor was retired");
+        assertEquals(1, m.processors());
+        assertEquals(2, created.get());
+    }
+
+    @Test
+    void anEntryReachingARetiredProcessorGoesToTheKeysNextOne() throws Exception {
+        // the race: a push found the processor just before it retired
+        List<Integer> rerouted = new CopyOnWriteArrayList<>();
+        BatchProcessorBacklog backlog = new BatchProcessorBacklog("t", () -> 1000);
+        io.vertx.core.Context ctx = vertx.getOrCreateContext();
+        BatchProcessor<Integer> p = new BatchProcessor<>(vertx, ctx, config(100, 60_000, 60_000, 0, 0), recording(),
+                backlog, (e, b) -> rerouted.add(e));
+        p.retire().await(10, TimeUnit.SECONDS);
+        p.push(7, 0);
+        await("the entry rerouted", () -> rerouted.equals(List.of(7)));
+        assertTrue(batches.isEmpty(), "the retired processor sent nothing");
+    }
 }

@@ -267,30 +267,13 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
         }
     }
 
+    /** Flushes this configuration's processors; each gives its producer reference back once done. */
     @Override
     public void release(KafkaLoggerConfig conf) {
         BatchProcessorManager<Object> m = processors;
-        KafkaSink s = sink;
-        if (m == null) {
-            return;
+        if (m != null) {
+            m.release(k -> k instanceof ProcessorKey pk && pk.conf == conf);
         }
-        List<ProcessorKey> released = new ArrayList<>();
-        // flush this configuration's processors, then give their producer reference back
-        m.release(k -> {
-            if (k instanceof ProcessorKey pk && pk.conf == conf) {
-                synchronized (released) {
-                    released.add(pk);
-                }
-                return true;
-            }
-            return false;
-        }).onComplete(ar -> {
-            synchronized (released) {
-                for (ProcessorKey ignored : released) {
-                    s.release(conf.producer());
-                }
-            }
-        });
     }
 
     // ------------------------------------------------------------------ phases
@@ -386,6 +369,11 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
                 for (Object e : batch) {
                     releaseEntry(e);
                 }
+            }
+
+            @Override
+            public void closed() {
+                sink.release(conf.producer()); // the reference this processor took when it was created
             }
         };
     }

@@ -120,8 +120,9 @@ final class KafkaSink {
     Future<Void> send(ProducerSettings s, String topic, String key, Supplier<List<byte[]>> payloads) {
         Holder h = holders.get(s);
         if (h == null) {
-            // released meanwhile (a late entry of a retired processor): keep it working (in one step:
-            // another release may run between a retain and a second lookup)
+            // a processor gives its reference back only once its last batch is done, so this is a
+            // batch sent after the plugin began to close: keep it working (in one step: another
+            // release may run between a retain and a second lookup)
             h = retain(s);
         }
         Holder holder = h;

@@ -347,6 +347,26 @@ class KafkaLoggerTest {
     }
 
     @Test
+    void aRequestFinishingAfterItsRouteWentIsLoggedAndItsProducerClosedOnceIdle() throws Exception {
+        plugin.processors().staleAfter(java.time.Duration.ofMillis(300));
+        String topic = KafkaLogs.topic(kafka.bootstrap());
+        // the route is deleted while its request is in flight: the request's entry comes after the
+        // plugin released the route's configuration
+        KafkaLogs.route(gw, "gone", "/gone", KafkaLogs.conf(kafka.bootstrap(), topic), ctx -> gw.removeRoute("gone"));
+        assertEquals(200, gw.get("/gone").statusCode());
+        List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
+        assertEquals(1, recs.size());
+        assertTrue(recs.get(0).value().contains("\"uri\":\"/gone\""), recs.get(0).value());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while ((plugin.producerCount() > 0 || plugin.processors().processors() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, plugin.processors().processors(), "the late entry's processor was retired");
+        assertEquals(0, plugin.producerCount(), "and its producer closed");
+        assertOffHeapReleased();
+    }
+
+    @Test
     void unreachableBrokerDoesNotAffectRequests() throws Exception {
         String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, new JsonObject()
