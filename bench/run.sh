@@ -22,7 +22,7 @@ BENCH="$ROOT/bench"
 cd "$ROOT"
 
 JFR=0 NMT=0 QUICK=0 BUILD=1 PASSES=2 DURATION=10 WARMUP=30 UNPINNED=1 ETCD=1 SCALE=1 METRICS=1 JMH=0 REQLOG=1 REQLOG_PG=1 CACHE=1 PLUGINS=1 KAFKA=1 FIELDS=1 TWIN=1 ONLY_TWINS=0
-SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=40 PROP_N=200
+SCALE_ROUTES=10000 SSE_N=50 SSE_WARM=10 SSE_WARM_PAR=16 SSE_WARM_STREAMS=400 PROP_N=200
 SET_PASSES="" SET_DURATION="" SET_WARMUP="" PLUGIN_ONLY=""
 VARIANTS=()
 while [ $# -gt 0 ]; do
@@ -594,8 +594,10 @@ abba_passes() { # section passes off-target on-target
 }
 
 # The streaming path runs code the JSON load never touches: warm it up too (discarded), with parallel
-# clients so that the JIT sees ~15 000 events (past C2's compile thresholds) in ~10 s rather than
-# minutes; with 10 streams per client the sequential samples still ran partly interpreted code.
+# clients. What runs once per stream (the request's parse and encoding for a stream, the head, the
+# first event) needs thousands of streams to reach C2's thresholds, not only thousands of events:
+# after 16 x 40 streams the sequential samples still ran interpreted and C1 code, with the compiler
+# threads busy on the same core (ai-proxy's added TTFT ~750 us in a probe, ~290 us after 16 x 400).
 sse_warm_up() {
   local t port path i pids=()
   for t in "${SSE_TARGETS[@]}"; do
@@ -603,7 +605,7 @@ sse_warm_up() {
     read -r port path <<<"$(sse_of "$t")"
     for i in $(seq 1 "$SSE_WARM_PAR"); do
       timeout 300 $PIN_LOAD "${TOOL[@]}" sse-client --port "$port" --path "$path" --n "$SSE_WARM_STREAMS" \
-        --warm 0 --body "$BENCH/load/chat-stream.json" --timeout 100 >/dev/null 2>&1 &
+        --warm 0 --body "$BENCH/load/chat-stream.json" --timeout 240 >/dev/null 2>&1 &
       pids+=($!)
     done
   done
