@@ -18,7 +18,10 @@ import java.util.function.Supplier;
 /**
  * The batch processors of one logger plugin, one per key — typically (route, parsed configuration),
  * as APISIX keys them by the configuration's version — created on first use, with a
- * {@link BatchProcessorBacklog} capping the entries pending across all of them.
+ * {@link BatchProcessorBacklog} capping the entries pending across all of them. A processor is
+ * retired when its key is released or after {@link #DEFAULT_STALE} idle, as APISIX removes stale
+ * ones: an entry that arrives later (a request still running when its route changed) gets a new
+ * processor, which is retired in turn, so nothing created by late entries stays for good.
  *
  * <pre>{@code
  * manager.push(new Key(routeId, conf), conf.batch(), () -> (entries, max) -> send(conf, entries), entry);
