@@ -54,6 +54,15 @@ public final class OpenAiChatNative extends SseTranslator {
             out.appendBuffer(ev.raw()); // nothing to collect and no usage key: not worth a JSON parse
             return;
         }
+        if (usageInjected && !obs.collectingText() && obs.model() != null) {
+            int cut = nullUsageAtEnd(d);
+            if (cut >= 0) {
+                // once asked, OpenAI ends every ordinary chunk with "usage":null: cut it from the text
+                // rather than parse and re-encode each event (nothing else in it is wanted here)
+                out.appendString("data: ").appendString(d.substring(0, cut)).appendString("}\n\n");
+                return;
+            }
+        }
         JsonObject chunk = json(ev);
         if (chunk == null) {
             out.appendBuffer(ev.raw());
@@ -81,6 +90,27 @@ public final class OpenAiChatNative extends SseTranslator {
     @Override
     protected void onRemainder(Buffer rest, Buffer out) {
         out.appendBuffer(rest); // native: whatever the provider sent reaches the client
+    }
+
+    private static final String NULL_USAGE_END = ",\"usage\":null}";
+
+    /**
+     * Where <code>,"usage":null&#125;</code> starts when {@code data} is a one-line chunk whose only
+     * {@code usage} is that last member of the outer object, else -1. The word occurs once and no
+     * {@code \\u} escape could spell another key, so nothing else is cut; the value is null, so there
+     * is no usage to count. (In an object nested last, the text would end with two braces.)
+     */
+    static int nullUsageAtEnd(String data) {
+        int end = data.length();
+        while (end > 0 && Character.isWhitespace(data.charAt(end - 1))) {
+            end--;
+        }
+        int at = end - NULL_USAGE_END.length();
+        if (at <= 0 || !data.startsWith(NULL_USAGE_END, at) || data.indexOf("usage") != at + 2
+                || data.indexOf("\\u") >= 0 || data.indexOf('\n') >= 0) {
+            return -1;
+        }
+        return at;
     }
 
     /**
