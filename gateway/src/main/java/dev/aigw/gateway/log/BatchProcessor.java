@@ -140,11 +140,8 @@ public final class BatchProcessor<T> {
         Promise<Void> p = Promise.promise();
         context.runOnContext(v -> {
             processBuffer();
-            if (inflight == 0) {
-                p.tryComplete();
-            } else {
-                idleWaiters.add(p);
-            }
+            idleWaiters.add(p);
+            whenIdle();
         });
         return p.future();
     }
@@ -160,7 +157,7 @@ public final class BatchProcessor<T> {
             retired = true;
             processBuffer();
             idleWaiters.add(p);
-            closeIfDone();
+            whenIdle();
         });
         return p.future();
     }
@@ -174,16 +171,20 @@ public final class BatchProcessor<T> {
             if (!retired && buffer.isEmpty() && inflight == 0 && System.nanoTime() - lastActivityNanos >= staleNanos) {
                 retired = true;
                 onRetired.run();
-                closeIfDone();
+                whenIdle();
             }
         });
     }
 
-    private void closeIfDone() {
-        if (!retired || inflight > 0 || !buffer.isEmpty()) {
+    /**
+     * Once nothing is buffered or in flight: closes the handler if the processor is retired (once),
+     * then completes whoever waits for that ({@link #flush}, {@link #retire}).
+     */
+    private void whenIdle() {
+        if (inflight > 0 || !buffer.isEmpty()) {
             return;
         }
-        if (!closedCalled) {
+        if (retired && !closedCalled) {
             closedCalled = true;
             try {
                 handler.closed();
@@ -312,12 +313,6 @@ public final class BatchProcessor<T> {
         backlog.release(batch.entries.size(), batch.bytes);
         inflight--;
         lastActivityNanos = System.nanoTime();
-        if (retired) {
-            closeIfDone();
-        } else if (inflight == 0 && buffer.isEmpty() && !idleWaiters.isEmpty()) {
-            List<Promise<Void>> ws = new ArrayList<>(idleWaiters);
-            idleWaiters.clear();
-            ws.forEach(Promise::tryComplete);
-        }
+        whenIdle();
     }
 }

@@ -115,14 +115,16 @@ public final class BatchProcessorManager<T> {
      */
     public void staleAfter(Duration idle) {
         this.staleNanos = idle.toNanos();
-        synchronized (this) {
-            if (sweepTimer >= 0) {
-                vertx.cancelTimer(sweepTimer);
-                sweepTimer = -1;
-            }
-        }
+        cancelSweep();
         if (!processors.isEmpty()) {
             scheduleSweep();
+        }
+    }
+
+    private synchronized void cancelSweep() {
+        if (sweepTimer >= 0) {
+            vertx.cancelTimer(sweepTimer);
+            sweepTimer = -1;
         }
     }
 
@@ -176,12 +178,7 @@ public final class BatchProcessorManager<T> {
      */
     public Future<Void> close() {
         closed = true;
-        synchronized (this) {
-            if (sweepTimer >= 0) {
-                vertx.cancelTimer(sweepTimer);
-                sweepTimer = -1;
-            }
-        }
+        cancelSweep();
         LOG.debug("closing batch processors: {} pending entries", backlog.pending());
         return flushAll().onComplete(ar -> processors.clear());
     }
