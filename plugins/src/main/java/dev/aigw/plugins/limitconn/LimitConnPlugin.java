@@ -11,6 +11,7 @@ import dev.aigw.plugins.limitcount.RateLimit;
 import dev.aigw.gateway.limit.RedisSchema;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Up to {@code conn} pass at once; the next {@code burst} are delayed (on a Vert.x timer) by
  * {@code default_conn_delay} seconds per full {@code conn} ahead of them, or exactly that delay with
  * {@code only_use_default_delay}; beyond, {@code rejected_code} (503) with {@code {"error_msg":
- * rejected_msg}} when set. The count is released in the log phase, when the response has ended or the
- * client went away. {@code conn} and {@code burst} may be {@code $var} templates (resolved per request);
- * the {@code rules} form is refused at configuration time for now. Policy {@code local} counts in this
+ * rejected_msg}} when set. The count is released as the response's last chunk is written, or in the
+ * log phase when the response never ended (the client went away). {@code conn} and {@code burst} may
+ * be {@code $var} templates (resolved per request); the {@code rules} form is refused at configuration
+ * time for now. Policy {@code local} counts in this
  * node, capped at {@value #MAX_KEYS} keys; past the cap a new key is not limited
  * ({@code allow_degradation}) or refused with 500, and each such request is counted. Policies
  * {@code redis} and {@code redis-cluster} count in Redis as APISIX does (a {@code limit_conn:<key>}
@@ -234,8 +236,27 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
         inFlight.computeIfPresent(key, (k, v) -> v <= 1 ? null : v - 1);
     }
 
+    /**
+     * The count is given back as the last of the response is handed to the connection, before its bytes
+     * can reach the client: a client that sends its next request as soon as the previous one ended is
+     * never refused for the request it just finished (with the log phase alone, it could be, by a
+     * few microseconds, when the next request lands on another event loop).
+     */
+    @Override
+    public Buffer bodyFilter(Config conf, RequestContext ctx, Buffer chunk, boolean last) {
+        if (last) {
+            leave(ctx);
+        }
+        return chunk;
+    }
+
+    /** The response never ended (the client went away, the upstream failed): given back here. */
     @Override
     public void log(Config conf, RequestContext ctx) {
+        leave(ctx);
+    }
+
+    private void leave(RequestContext ctx) {
         Object held = ctx.get(HELD);
         if (held == null) {
             return;

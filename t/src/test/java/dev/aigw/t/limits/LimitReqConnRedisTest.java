@@ -138,7 +138,7 @@ class LimitReqConnRedisTest {
     void limitConnCountsRequestsInFlightAcrossTheNodes() throws Exception {
         route("lconn", "limit-conn", redisPolicy(redis.port()).put("conn", 1).put("burst", 0)
                 .put("default_conn_delay", 0.1).put("key", "remote_addr"));
-        // the route probes were requests too: each leaves the set in its log phase, after its answer
+        // the route probes were requests too: each leaves the set by a Redis call made as its answer ends
         assertTrue(MockLlm.await(() -> inFlight("lconn") == 0, Duration.ofSeconds(10)), "the probes left the set");
         CompletableFuture<HttpResult> slow = CompletableFuture.supplyAsync(
                 () -> chat(gws.get(0), "lconn", "X-Mock-Delay-Ms", "3000"));
