@@ -18,6 +18,7 @@ final class Dedup {
     record Decision(boolean send, long suppressedBefore) {
     }
 
+    /** Guarded by the map's lock on its key: read and changed only inside {@code compute}. */
     private static final class Window {
         long start;
         int sent;
@@ -34,41 +35,44 @@ final class Dedup {
         this.max = max;
     }
 
+    /**
+     * Each key's window changes inside the map's own per-key lock ({@code compute}), as does the
+     * purge's removal: a failure never lands in a window that a purge is taking away (its count held
+     * back would be lost, and a fresh window would let {@code max} more messages through).
+     */
     Decision offer(String key, long nowMs) {
-        Window w = windows.get(key);
-        if (w == null) {
+        if (windows.size() >= MAX_KEYS && !windows.containsKey(key)) {
+            purge(nowMs);
             if (windows.size() >= MAX_KEYS) {
-                purge(nowMs);
-                if (windows.size() >= MAX_KEYS) {
-                    droppedKeys.incrementAndGet();
-                    return new Decision(false, 0);
-                }
+                droppedKeys.incrementAndGet();
+                return new Decision(false, 0);
             }
-            w = windows.computeIfAbsent(key, k -> new Window());
         }
-        synchronized (w) { // only failed requests get here, from several event loops
-            if (nowMs - w.start >= windowMs) { // a new window (a new Window starts at 0: always)
-                w.start = nowMs;
-                w.sent = 0;
+        Decision[] out = new Decision[1];
+        windows.compute(key, (k, w) -> { // only failed requests get here, from several event loops
+            Window win = w == null ? new Window() : w;
+            if (nowMs - win.start >= windowMs) { // a new window (a new Window starts at 0: always)
+                win.start = nowMs;
+                win.sent = 0;
             }
-            if (w.sent < max) {
-                w.sent++;
-                long before = w.suppressed;
-                w.suppressed = 0;
-                return new Decision(true, before);
+            if (win.sent < max) {
+                win.sent++;
+                out[0] = new Decision(true, win.suppressed);
+                win.suppressed = 0;
+            } else {
+                win.suppressed++;
+                out[0] = new Decision(false, 0);
             }
-            w.suppressed++;
-            return new Decision(false, 0);
-        }
+            return win;
+        });
+        return out[0];
     }
 
     /** Forgets windows that ended with nothing held back. */
     private void purge(long nowMs) {
-        windows.entrySet().removeIf(e -> {
-            synchronized (e.getValue()) {
-                return nowMs - e.getValue().start >= windowMs && e.getValue().suppressed == 0;
-            }
-        });
+        for (String k : windows.keySet()) {
+            windows.computeIfPresent(k, (key, w) -> nowMs - w.start >= windowMs && w.suppressed == 0 ? null : w);
+        }
     }
 
     long droppedKeys() {

@@ -34,4 +34,48 @@ class DedupTest {
         assertEquals(1, d.droppedKeys());
         assertTrue(d.offer("late", 60_000).send(), "ended windows are purged to make room");
     }
+
+    /**
+     * Failures from several event loops on one key, while new keys keep the map at its cap so that
+     * purges run all the time: every failure is either sent, reported later as held back, or counted
+     * as dropped. None is lost in a window a purge took away.
+     */
+    @Test
+    void everyFailureIsSentReportedOrCountedWhilePurgesRun() throws Exception {
+        Dedup d = new Dedup(5, 1);
+        int threads = 4;
+        int rounds = 20_000;
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong accounted = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < rounds; i++) {
+                        for (String key : new String[] {"hot", "cold-" + id + "-" + i}) {
+                            Dedup.Decision x = d.offer(key, clock.incrementAndGet() / 8);
+                            if (x.send()) {
+                                accounted.addAndGet(1 + x.suppressedBefore());
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (var f : done) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Dedup.Decision last = d.offer("hot", Long.MAX_VALUE / 2);
+        assertTrue(last.send(), "a window long after");
+        assertEquals(2L * threads * rounds, accounted.get() + last.suppressedBefore() + d.droppedKeys(),
+                "sent + held back and reported + dropped = failures offered");
+    }
 }
