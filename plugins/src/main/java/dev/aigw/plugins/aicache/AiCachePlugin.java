@@ -480,14 +480,18 @@ public final class AiCachePlugin implements Plugin<AiCacheConfig> {
                 ctx.varString(AiVars.LLM_MODEL), num(ctx.var(AiVars.LLM_PROMPT_TOKENS)),
                 num(ctx.var(AiVars.LLM_COMPLETION_TOKENS)), st.ttl) : null;
         st.buf = null;
+        // stored before the flight ends: the memory store holds the entry at once, so an identical
+        // request that comes after the flight ended (on another event loop) finds it instead of
+        // missing; with Redis, that request waits on the lock until the entry is there
+        Future<Void> stored = entry == null ? null : st.store.put(st.key, entry);
         if (st.flight != null) {
             flights.finish(st.flight, entry); // local waiters are answered now, without waiting for the store
         }
-        if (entry == null) {
+        if (stored == null) {
             unlock(st);
             return;
         }
-        st.store.put(st.key, entry).onComplete(ar -> {
+        stored.onComplete(ar -> {
             if (ar.failed()) {
                 backendFailed("store", ar.cause());
             }
