@@ -171,6 +171,8 @@ class KafkaLoggerTest {
             for (int i = 0; i < 2; i++) { // two of three: the batch waits
                 assertEquals(200, gw.get("/off?i=" + i).statusCode());
                 assertEquals(200, onHeap.get("/heap?i=" + i).statusCode());
+                gw.nextFinished(); // the entry is made in the log phase, after the answer
+                onHeap.nextFinished();
             }
             assertEquals(2, plugin.offHeapEntries(), "the waiting entries are off the heap");
             assertTrue(plugin.offHeapBytes() >= KafkaLoggerPlugin.SLAB_BYTES, "in a slab");
@@ -315,9 +317,10 @@ class KafkaLoggerTest {
     void closeFlushesBufferedEntries() throws Exception {
         String topic = KafkaLogs.topic(kafka.bootstrap());
         KafkaLogs.route(gw, KafkaLogs.conf(kafka.bootstrap(), topic).put("batch_max_size", 100).put("inactive_timeout", 60));
-        gw.get("/c1");
-        gw.get("/c2");
-        gw.get("/c3");
+        for (String path : new String[] {"/c1", "/c2", "/c3"}) {
+            gw.get(path);
+            gw.nextFinished(); // logged before the plugin closes: the entry is made after the answer
+        }
         plugin.close().await(60, TimeUnit.SECONDS);
         List<ConsumerRecord<String, String>> recs = KafkaLogs.consume(kafka.bootstrap(), topic, 1);
         assertEquals(1, recs.size());

@@ -4,6 +4,7 @@ import dev.aigw.t.GatewayExtension;
 import dev.aigw.testkit.GatewayProcess;
 import dev.aigw.testkit.GcpServiceAccount;
 import dev.aigw.testkit.HttpResult;
+import dev.aigw.testkit.MockLlm;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -11,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Duration;
 import java.util.stream.Stream;
 
 import static dev.aigw.t.aiproxy.AiProxyEnv.aiProxy;
@@ -96,6 +98,9 @@ class AiProxyAdminTest {
                 "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(200, r.status(), r.toString());
         assertEquals("Bearer sk-keep", ENV.mock().lastRequest().header("Authorization"));
+        // once the request's line is written, it holds no key
+        assertTrue(MockLlm.await(() -> gw().accessLog().contains("/keep/v1/chat/completions"), Duration.ofSeconds(10)),
+                gw().accessLog());
         assertFalse(gw().accessLog().contains("sk-keep"));
     }
 }

@@ -307,13 +307,15 @@ class CommonPluginsTest {
         assertEquals("/hl?q=1", entry.getJsonObject("request").getString("uri"));
         assertEquals("logged route", entry.getJsonObject("response").getString("body"));
 
-        // new_line with a batch of 3 and a custom log_format
-        route("hl", "/hl", new JsonObject().put("http-logger", new JsonObject()
+        // new_line with a batch of 3 and a custom log_format; a route of its own, so that route()
+        // returns only once it serves (a changed route would answer before and after the change)
+        ENV.mock().respond("/hl/lines", (req, rec) -> req.response().end("logged route"));
+        route("hl-lines", "/hl/lines", new JsonObject().put("http-logger", new JsonObject()
                 .put("uri", ENV.mock().url() + "/sink/lines").put("concat_method", "new_line")
                 .put("batch_max_size", 3).put("inactive_timeout", 1)
                 .put("log_format", new JsonObject().put("host", "$host").put("path", "$uri").put("status", "$status"))));
         for (int i = 0; i < 3; i++) {
-            assertEquals(200, gw().http("GET", "/hl", null).status());
+            assertEquals(200, gw().http("GET", "/hl/lines", null).status());
         }
         var lines = sinkPosts("/sink/lines", 1);
         String all = String.join("\n", lines.stream().map(dev.aigw.testkit.MockLlm.RecordedRequest::body).toList());
@@ -322,7 +324,7 @@ class CommonPluginsTest {
         assertTrue(split.size() >= 3, all);
         for (String line : split) {
             JsonObject e = new JsonObject(line); // one JSON object per line (the probe's too)
-            assertEquals("/hl", e.getString("path"));
+            assertEquals("/hl/lines", e.getString("path"));
             assertEquals(200, Integer.parseInt(String.valueOf(e.getValue("status"))));
         }
 

@@ -145,10 +145,22 @@ class RedisClusterLimitsTest {
         GatewayProcess gw = gws.get(node);
         HttpResult r = gw.http("POST", "/" + id + "/v1/chat/completions", body.encode(),
                 "X-Mock-Prompt-Tokens", "4", "X-Mock-Completion-Tokens", "6", "X-Tag", tag);
-        // the access log line comes after the log phase: once it is there, the usage has been counted
+        // the access log line comes after the log phase (which, with Redis, sends the usage on its way)
         assertTrue(MockLlm.await(() -> gw.accessLogLines().stream().anyMatch(l -> l.startsWith(tag + " ")),
                 Duration.ofSeconds(10)), "request " + tag + " not logged");
         return r;
+    }
+
+    /** The tokens ai-rate-limiting counted for route {@code id}, over every master's keys. */
+    static long tokensCounted(String id) {
+        long sum = 0;
+        for (RedisProcess n : cluster.nodes()) {
+            String keys = n.query("KEYS", "plugin-ai-rate-limiting:v1:/apisix/routes/" + id + ":*");
+            for (String k : keys.isEmpty() ? new String[0] : keys.split("\n")) {
+                sum += Long.parseLong(n.query("GET", k).trim());
+            }
+        }
+        return sum;
     }
 
     static JsonObject aiProxy() {
@@ -169,6 +181,10 @@ class RedisClusterLimitsTest {
             assertEquals(200, r.status(), r.toString());
             assertEquals("30", r.header("X-AI-RateLimit-Limit-" + INSTANCE));
             assertEquals(expected[i], r.header("X-AI-RateLimit-Remaining-" + INSTANCE), "request " + (i + 1));
+            // the log phase's count goes to Redis asynchronously: the next request must find it there
+            long spent = 10L * (i + 1);
+            assertTrue(MockLlm.await(() -> tokensCounted("ai") == spent, Duration.ofSeconds(10)),
+                    "tokens counted in Redis: " + tokensCounted("ai") + ", expected " + spent);
         }
         int before = llm.count(MockLlm.Kind.CHAT);
         HttpResult r = chat(1, "ai", "ai-3");

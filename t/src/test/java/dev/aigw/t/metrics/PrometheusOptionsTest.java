@@ -147,7 +147,8 @@ class PrometheusOptionsTest {
             while (System.nanoTime() - deadline < 0) {
                 model = chat("dis-" + UUID.randomUUID().toString().substring(0, 8), false, "a");
                 Map<String, String> m = Map.of("request_llm_model", model);
-                s = await(x -> !x.find("gw_http_status", m).isEmpty());
+                // the token counter is written after the status one, in the same log phase
+                s = await(x -> !x.find("gw_llm_prompt_tokens", m).isEmpty());
                 if ("".equals(s.one("gw_http_status", m).labels().get("node"))) {
                     break;
                 }

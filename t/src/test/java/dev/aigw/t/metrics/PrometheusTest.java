@@ -117,6 +117,14 @@ class PrometheusTest {
         return s;
     }
 
+    /**
+     * Scrapes until the AI request labelled {@code m} is wholly recorded: the completion tokens'
+     * histogram is the last series its log phase writes, and a scrape may run while it writes.
+     */
+    private static Scrape awaitLogged(Map<String, String> m) {
+        return awaitScrape(x -> !x.find("apisix_llm_completion_tokens_dist_count", m).isEmpty());
+    }
+
     private static JsonObject chatBody(String model, boolean stream) {
         return new JsonObject().put("model", model).put("stream", stream)
                 .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
@@ -130,7 +138,7 @@ class PrometheusTest {
         sdk().chat().completions().create(ChatCompletionCreateParams.builder().model(model).addUserMessage("hi").build());
 
         Map<String, String> m = Map.of("request_llm_model", model);
-        Scrape s = awaitScrape(x -> !x.find("apisix_llm_completion_tokens", m).isEmpty());
+        Scrape s = awaitLogged(m);
         Scrape.Sample status = s.one("apisix_http_status", m);
         assertEquals(1, status.value());
         assertEquals(Map.ofEntries(Map.entry("code", "200"), Map.entry("route", "chat"),
@@ -183,7 +191,7 @@ class PrometheusTest {
                 it.next();
             }
         }
-        Scrape s = awaitScrape(x -> !x.find("apisix_llm_completion_tokens", m).isEmpty()
+        Scrape s = awaitScrape(x -> !x.find("apisix_llm_completion_tokens_dist_count", m).isEmpty()
                 && x.sum("apisix_llm_active_connections", m) == 0);
         assertEquals(0, s.one("apisix_llm_active_connections", m).value(), "back to 0 once the stream ended");
         Map<String, String> llm = Map.of("request_type", "ai_stream", "request_llm_model", model);
@@ -205,7 +213,7 @@ class PrometheusTest {
         mock().embeddingTokensPerInput(4);
         sdk().embeddings().create(EmbeddingCreateParams.builder().model(model).input("abc").build());
         Map<String, String> m = Map.of("request_llm_model", model);
-        Scrape s = awaitScrape(x -> !x.find("apisix_llm_prompt_tokens", m).isEmpty());
+        Scrape s = awaitLogged(m);
         assertEquals(1, s.one("apisix_http_status", with(m, "code", "200")).value());
         assertEquals(4, s.one("apisix_llm_prompt_tokens", m).value());
         assertEquals(0, s.one("apisix_llm_completion_tokens", m).value(), "recorded, 0 included, as APISIX");
@@ -219,7 +227,7 @@ class PrometheusTest {
         HttpResult r = gw().http("POST", "/v1/chat/completions", chatBody(model, false).encode());
         assertEquals(429, r.status());
         Map<String, String> m = Map.of("request_llm_model", model);
-        Scrape s = awaitScrape(x -> !x.find("apisix_http_status", m).isEmpty());
+        Scrape s = awaitLogged(m);
         Scrape.Sample st = s.one("apisix_http_status", m);
         assertEquals("429", st.labels().get("code"));
         assertEquals("upstream", st.labels().get("response_source"));
@@ -248,7 +256,7 @@ class PrometheusTest {
         mock().status(500);
         assertEquals(500, gw().http("POST", "/v1/chat/completions", chatBody(model, true).encode()).status());
         Map<String, String> m = Map.of("request_llm_model", model);
-        Scrape s = awaitScrape(x -> !x.find("apisix_http_status", m).isEmpty());
+        Scrape s = awaitLogged(m);
         assertEquals("500", s.one("apisix_http_status", m).labels().get("code"));
         assertEquals("upstream", s.one("apisix_http_status", m).labels().get("response_source"));
         assertTrue(s.find("apisix_llm_latency_count", m).isEmpty(), "no LLM latency for a failed call");
