@@ -3,10 +3,12 @@ package dev.aigw.gateway;
 import dev.aigw.gateway.conf.ConfigException;
 import dev.aigw.gateway.conf.GatewayConfig;
 import dev.aigw.gateway.conf.Listen;
+import dev.aigw.gateway.consumer.Consumers;
 import dev.aigw.gateway.context.BodyBudget;
 import dev.aigw.gateway.context.CoreVariables;
 import dev.aigw.gateway.context.VariableRegistry;
 import dev.aigw.gateway.log.AccessLogWriter;
+import dev.aigw.gateway.log.LogEntry;
 import dev.aigw.gateway.log.RequestLogSink;
 import dev.aigw.gateway.metrics.MetricsRegistry;
 import dev.aigw.gateway.stats.TrafficStats;
@@ -58,6 +60,8 @@ public final class Bootstrap {
     private final boolean checkOnly;
     private final Vertx vertx;
     private final VariableRegistry variables = new VariableRegistry();
+    private final CoreVariables coreVariables;
+    private final BodyBudget bodyBudget;
     /** Redis clients and other resources shared by equal plugin configurations. */
     private final SharedResources shared = new SharedResources();
     private final PluginRegistry plugins;
@@ -85,7 +89,7 @@ public final class Bootstrap {
                 .setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, config.workerProcesses()))
                 // etcd/file/Kafka work runs on workers; keep the pool small and bounded
                 .setWorkerPoolSize(8));
-        CoreVariables.register(variables);
+        this.coreVariables = CoreVariables.register(variables);
         this.plugins = PluginRegistry.load(config.plugins(), Bootstrap.class.getClassLoader());
         this.store = checkOnly && !config.usesEtcd() ? snapshotOfBuiltInStore(vertx, config) : ConfigStores.create(vertx, config);
         // the migration check builds upstreams only to validate them: it must not probe anyone's nodes
@@ -105,8 +109,9 @@ public final class Bootstrap {
         if (trafficStats != null) {
             sinks.add(trafficStats);
         }
+        this.bodyBudget = new BodyBudget(config.requestBodyBufferBudget());
         this.server = new GatewayServer(vertx, holder, variables, sinks, config.clientMaxBodySize(),
-                new BodyBudget(config.requestBodyBufferBudget()), config.maxPostArgsReadableSize())
+                bodyBudget, config.maxPostArgsReadableSize())
                 .webSocketMaxMessageSize(config.webSocketMaxMessageSize())
                 .eventLoops(config.workerProcesses());
         this.metrics = createMetrics();
@@ -171,6 +176,14 @@ public final class Bootstrap {
                     }).register(m.prometheus());
             m.beforeScrape(this::probeStore);
         }
+        // the core's caps (the plugins add theirs in init); README lists what each one counts
+        if (accessLog != null) {
+            m.capOverflows("access_log.queue", accessLog::dropped);
+        }
+        m.capOverflows("request_body.budget", bodyBudget::rejected);
+        m.capOverflows("log_entry.header_names", LogEntry::headerNamesUncached);
+        m.capOverflows("post_arg.paths", coreVariables::postArgPathsUncached);
+        m.capOverflows("consumers.merges", Consumers::uncachedMerges);
         return m;
     }
 

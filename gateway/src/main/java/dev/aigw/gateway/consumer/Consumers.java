@@ -76,7 +76,8 @@ public final class Consumers {
     private final Map<String, Consumer> byName;
     private final Map<String, Map<ByteBuffer, Keyed>> byKey;
     private final ConcurrentHashMap<Pair, Merged> merged = new ConcurrentHashMap<>();
-    private final AtomicLong uncached = new AtomicLong();
+    /** Process-wide: each route or consumer change starts a new cache, the count goes on. */
+    private static final AtomicLong UNCACHED = new AtomicLong();
 
     private Consumers(Map<String, Consumer> byName, Map<String, Map<ByteBuffer, Keyed>> byKey) {
         this.byName = byName;
@@ -98,9 +99,9 @@ public final class Consumers {
         return byName.size();
     }
 
-    /** Merges computed without caching because the cache was full. */
-    public long uncachedMerges() {
-        return uncached.get();
+    /** Merges computed without caching because the cache was full, since start. */
+    public static long uncachedMerges() {
+        return UNCACHED.get();
     }
 
     /**
@@ -143,7 +144,7 @@ public final class Consumers {
             Merged prev = merged.putIfAbsent(pair, m);
             return prev != null ? prev : m;
         }
-        uncached.incrementAndGet();
+        UNCACHED.incrementAndGet();
         return m;
     }
 

@@ -43,6 +43,7 @@ public final class CoreVariables {
 
     private final NginxTime time;
     private final ConnectionSerials connections = new ConnectionSerials();
+    private final PostArgPaths postArgPaths = new PostArgPaths();
 
     private CoreVariables(ZoneId zone) {
         this.time = new NginxTime(zone);
@@ -58,6 +59,11 @@ public final class CoreVariables {
         CoreVariables v = new CoreVariables(zone);
         v.registerAll(r);
         return v;
+    }
+
+    /** {@code post_arg.*} paths compiled per use because their cache was full, since start. */
+    public long postArgPathsUncached() {
+        return postArgPaths.uncached();
     }
 
     private void registerAll(VariableRegistry r) {
@@ -133,7 +139,6 @@ public final class CoreVariables {
             String v = cookie(ctx.request().getHeader(HttpHeaders.COOKIE), name);
             return v == null ? null : utf8(v);
         });
-        PostArgPaths postArgPaths = new PostArgPaths();
         r.registerPrefix("post_arg.", (ctx, path) -> {
             PostArgPath compiled = postArgPaths.get(path);
             return compiled == null ? null : ctx.postArg(compiled);

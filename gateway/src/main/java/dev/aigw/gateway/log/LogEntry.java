@@ -474,7 +474,7 @@ public final class LogEntry {
     }
 
     /** Header names worked out without the cache because it was full (hostile or unusual clients). */
-    static long headerNamesUncached() {
+    public static long headerNamesUncached() {
         return HEADER_NAMES_UNCACHED.get();
     }
 

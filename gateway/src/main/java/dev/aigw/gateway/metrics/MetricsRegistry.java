@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -27,6 +29,10 @@ import java.util.function.Supplier;
  * prefix ({@code apisix_} by default, {@code plugin_attr.prometheus.metric_prefix}); recording is
  * lock-free and bounded: each metric holds at most {@link #maxSeries()} label sets, observations
  * past it are dropped and counted in {@code <prefix>metrics_series_dropped_total{metric}}.
+ *
+ * <p>Every other bounded table, queue or budget of the gateway and its plugins reports what its cap
+ * turned away through {@link #capOverflows}: one {@code <prefix>cap_overflows_total{cap}} series per
+ * cap, present (at 0) from the start, so that an alert can be written before the first overflow.
  *
  * <p>Rendering uses the Prometheus Java client's model and text writer; JVM metrics (the client's
  * {@code jvm_*} set, under their own names) are added with {@link #registerJvmMetrics()}.
@@ -42,6 +48,7 @@ public final class MetricsRegistry {
     private final Map<String, LabeledMetric<?>> metrics = new ConcurrentHashMap<>();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final List<Supplier<Future<Void>>> refreshers = new CopyOnWriteArrayList<>();
+    private final Map<String, List<LongSupplier>> overflows = new ConcurrentSkipListMap<>();
     private volatile long clock = System.currentTimeMillis();
     private boolean jvm;
 
@@ -106,6 +113,17 @@ public final class MetricsRegistry {
         throw new IllegalArgumentException("metric " + m.name() + " already exists with other type or labels");
     }
 
+    /**
+     * Exports a count, kept by its owner, of what the cap named {@code cap} turned away since start
+     * (entries dropped, requests refused, lookups done without the cache): the series
+     * {@code <prefix>cap_overflows_total{cap}}, read at scrape time. Counts registered under one name
+     * are added up (one per plugin instance). Called once per owner at start; the names are the
+     * code's own, so the label set is bounded.
+     */
+    public void capOverflows(String cap, LongSupplier count) {
+        overflows.computeIfAbsent(cap, k -> new CopyOnWriteArrayList<>()).add(count);
+    }
+
     /** Adds the Prometheus client's JVM metrics (memory, GC, threads, classes …) once. */
     public synchronized void registerJvmMetrics() {
         if (!jvm) {
@@ -161,7 +179,7 @@ public final class MetricsRegistry {
         return writer.getContentType();
     }
 
-    /** Collects the labeled metrics and the drop counter. */
+    /** Collects the labeled metrics, the drop counter and the cap overflows. */
     private final class Labeled implements MultiCollector {
         @Override
         public MetricSnapshots collect() {
@@ -176,6 +194,19 @@ public final class MetricsRegistry {
             }
             all.add(new CounterSnapshot(new MetricMetadata(prefix + "metrics_series_dropped",
                     "Observations dropped because a metric reached its cap on label sets"), dropped));
+            if (!overflows.isEmpty()) {
+                List<CounterSnapshot.CounterDataPointSnapshot> caps = new ArrayList<>(overflows.size());
+                overflows.forEach((cap, counts) -> {
+                    long n = 0;
+                    for (LongSupplier c : counts) {
+                        n += c.getAsLong();
+                    }
+                    caps.add(new CounterSnapshot.CounterDataPointSnapshot(n, Labels.of("cap", cap), null, 0));
+                });
+                all.add(new CounterSnapshot(new MetricMetadata(prefix + "cap_overflows",
+                        "What a bounded table, queue or budget turned away: entries dropped, requests refused, "
+                                + "lookups done without the cache"), caps));
+            }
             return new MetricSnapshots(all);
         }
     }

@@ -37,6 +37,22 @@ class MetricsRegistryTest {
     }
 
     @Test
+    void capOverflowsAreOneCounterPerCapSummedOverOwnersAndShownAtZero() throws Exception {
+        MetricsRegistry r = new MetricsRegistry("apisix_", 100);
+        assertFalse(text(r).contains("cap_overflows"), "nothing registered, no family");
+        java.util.concurrent.atomic.AtomicLong a = new java.util.concurrent.atomic.AtomicLong(3);
+        r.capOverflows("limit-count.keys", a::get);
+        r.capOverflows("limit-count.keys", () -> 4); // a second instance of the plugin
+        r.capOverflows("access_log.queue", () -> 0);
+        String t = text(r);
+        assertTrue(t.contains("# TYPE apisix_cap_overflows_total counter\n"), t);
+        assertTrue(t.contains("apisix_cap_overflows_total{cap=\"access_log.queue\"} 0.0\n"), "present before any overflow: " + t);
+        assertTrue(t.contains("apisix_cap_overflows_total{cap=\"limit-count.keys\"} 7.0\n"), t);
+        a.addAndGet(10);
+        assertTrue(text(r).contains("apisix_cap_overflows_total{cap=\"limit-count.keys\"} 17.0\n"), "read at scrape time");
+    }
+
+    @Test
     void histogramBucketsAreCumulativeWithInf() throws Exception {
         MetricsRegistry r = new MetricsRegistry("", 100);
         Histogram h = r.histogram("lat", "h", List.of("type"), new double[] {10, 1, 5}, 0);

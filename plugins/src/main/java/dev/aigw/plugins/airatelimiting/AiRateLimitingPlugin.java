@@ -157,7 +157,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = RateLimit.init(env);
+        this.local = RateLimit.init(env, NAME);
         this.estimator = new TokenEstimator(env.vertx(), TokenEstimator.cacheChars(env.pluginAttr(NAME)));
         if (env.metrics() != null) {
             Gauge g = env.metrics().gauge("ai_rate_limiting_token_count_cache",

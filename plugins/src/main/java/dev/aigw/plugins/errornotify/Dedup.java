@@ -28,11 +28,13 @@ final class Dedup {
     private final long windowMs;
     private final int max;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
-    private final AtomicLong droppedKeys = new AtomicLong();
+    private final AtomicLong droppedKeys;
 
-    Dedup(long windowMs, int max) {
+    /** {@code droppedKeys} counts the keys past the cap; the plugin shares one over its configurations. */
+    Dedup(long windowMs, int max, AtomicLong droppedKeys) {
         this.windowMs = windowMs;
         this.max = max;
+        this.droppedKeys = droppedKeys;
     }
 
     /**

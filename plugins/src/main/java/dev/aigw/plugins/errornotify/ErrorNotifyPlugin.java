@@ -91,6 +91,8 @@ public final class ErrorNotifyPlugin implements Plugin<NotifyConfig> {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong failedSends = new AtomicLong();
     private final AtomicLong droppedSends = new AtomicLong();
+    /** Failure keys past a configuration's cap, over every configuration (each has its own table). */
+    private final AtomicLong droppedKeys = new AtomicLong();
     private volatile WebClient client;
 
     @Override
@@ -110,6 +112,8 @@ public final class ErrorNotifyPlugin implements Plugin<NotifyConfig> {
 
     @Override
     public void init(PluginEnv env) {
+        env.metrics().capOverflows(NAME + ".sends", droppedSends::get);
+        env.metrics().capOverflows(NAME + ".keys", droppedKeys::get);
         client = WebClient.create(env.vertx(), new WebClientOptions()
                 .setConnectTimeout(5000)
                 .setUserAgent("aigw-error-notify"));
@@ -146,7 +150,7 @@ public final class ErrorNotifyPlugin implements Plugin<NotifyConfig> {
         int max = conf.getInteger("max_per_window", 3);
         return new NotifyConfig(List.copyOf(hooks), List.copyOf(codes), List.copyOf(classes),
                 conf.getBoolean("all_instances_failed", false), windowMs, max, conf.getInteger("timeout", 5000),
-                conf.getString("title", "aigw: AI request failed"), new Dedup(windowMs, max));
+                conf.getString("title", "aigw: AI request failed"), new Dedup(windowMs, max, droppedKeys));
     }
 
     // ------------------------------------------------------------------ log phase

@@ -87,6 +87,7 @@ public final class FileLoggerPlugin implements Plugin<FileLoggerPlugin.Config> {
     public void init(PluginEnv env) {
         this.env = env;
         this.entries = new LoggerEntries(NAME, env, "0.1.0");
+        env.metrics().capOverflows(NAME + ".queue", dropped::get);
         this.unused = AccessLogFormat.defaults(); // the writer's own format is never used: lines come formatted
     }
 

@@ -108,6 +108,7 @@ public final class HttpLoggerPlugin implements Plugin<HttpLoggerPlugin.Config> {
             Integer v = meta == null ? null : meta.getInteger("max_pending_entries");
             return v == null ? BatchProcessorBacklog.DEFAULT_MAX_PENDING_ENTRIES : v;
         }));
+        env.metrics().capOverflows(NAME + ".backlog", processors::dropped);
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.aigw.gateway.context.ProxyRequest;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.gateway.plugin.PluginConfigException;
+import dev.aigw.gateway.plugin.PluginEnv;
 import io.vertx.core.Future;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServerRequest;
@@ -104,6 +105,11 @@ public final class JwtAuthPlugin implements Plugin<JwtAuthConfig> {
     @Override
     public String name() {
         return NAME;
+    }
+
+    @Override
+    public void init(PluginEnv env) {
+        env.metrics().capOverflows(NAME + ".verified_tokens", verified::dropped);
     }
 
     @Override

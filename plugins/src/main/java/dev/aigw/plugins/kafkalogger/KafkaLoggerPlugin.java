@@ -172,6 +172,8 @@ public final class KafkaLoggerPlugin implements Plugin<KafkaLoggerConfig> {
                 "When a kafka-logger batch last failed (Unix seconds; 0 = never)", java.util.List.of(), 0);
         this.processors = new BatchProcessorManager<>(env.vertx(),
                 new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
+        env.metrics().capOverflows(NAME + ".backlog", processors::dropped);
+        env.metrics().capOverflows(NAME + ".message_size", oversize::get);
     }
 
     private static String version() {

@@ -106,6 +106,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
+        env.metrics().capOverflows("limit-conn.keys", dropped::get);
     }
 
     @Override

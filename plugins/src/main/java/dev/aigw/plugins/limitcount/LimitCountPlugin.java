@@ -99,7 +99,7 @@ public final class LimitCountPlugin implements Plugin<LimitCountPlugin.Config> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
-        this.local = RateLimit.init(env);
+        this.local = RateLimit.init(env, name());
     }
 
     @Override

@@ -51,13 +51,16 @@ public final class RateLimit {
 
     /**
      * What a counting plugin sets up at init: its in-process counters (the {@code local} policy) and
-     * the {@code $rate_limiting_info} variable (unset until a check ran).
+     * the {@code $rate_limiting_info} variable (unset until a check ran). Keys the counters' cap
+     * turned away are exported as the cap {@code <plugin>.keys}.
      */
-    public static LocalCounters init(PluginEnv env) {
+    public static LocalCounters init(PluginEnv env, String plugin) {
         if (!env.variables().isKnown(VAR_INFO)) {
             env.variables().register(VAR_INFO, ctx -> null);
         }
-        return new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
+        LocalCounters local = new LocalCounters(env.vertx(), LocalCounters.DEFAULT_MAX_KEYS);
+        env.metrics().capOverflows(plugin + ".keys", local::dropped);
+        return local;
     }
 
     /** Names of the three quota headers. */

@@ -92,6 +92,7 @@ public final class LimitReqPlugin implements Plugin<LimitReqPlugin.Config> {
     @Override
     public void init(PluginEnv env) {
         this.env = env;
+        env.metrics().capOverflows("limit-req.keys", dropped::get);
     }
 
     @Override

@@ -149,6 +149,7 @@ public final class AiRequestLogPlugin implements Plugin<RequestLogConfig>, Plugi
         this.worker = env.vertx().createSharedWorkerExecutor("aigw-request-log", 1, 2, TimeUnit.MINUTES);
         this.processors = new BatchProcessorManager<>(env.vertx(),
                 new BatchProcessorBacklog(BATCH_NAME, this::maxPendingEntries));
+        env.metrics().capOverflows(NAME + ".backlog", processors::dropped);
         if (!attr.containsKey("dsn")) {
             return; // the default SQLite file is created with the first row, not by every gateway that starts
         }

@@ -2,6 +2,8 @@ package dev.aigw.plugins.errornotify;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +12,7 @@ class DedupTest {
 
     @Test
     void aFewPerWindowThenTheHeldBackCountWithTheNextMessage() {
-        Dedup d = new Dedup(60_000, 2);
+        Dedup d = new Dedup(60_000, 2, new AtomicLong());
         long t = 1_000_000;
         assertTrue(d.offer("r|5xx", t).send());
         assertTrue(d.offer("r|5xx", t + 1).send());
@@ -26,7 +28,7 @@ class DedupTest {
 
     @Test
     void keysAreBounded() {
-        Dedup d = new Dedup(60_000, 1);
+        Dedup d = new Dedup(60_000, 1, new AtomicLong());
         for (int i = 0; i < Dedup.MAX_KEYS; i++) {
             assertTrue(d.offer("k" + i, 0).send());
         }
@@ -42,11 +44,11 @@ class DedupTest {
      */
     @Test
     void everyFailureIsSentReportedOrCountedWhilePurgesRun() throws Exception {
-        Dedup d = new Dedup(5, 1);
+        Dedup d = new Dedup(5, 1, new AtomicLong());
         int threads = 4;
         int rounds = 20_000;
-        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicLong accounted = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong clock = new AtomicLong();
+        AtomicLong accounted = new AtomicLong();
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
         try {

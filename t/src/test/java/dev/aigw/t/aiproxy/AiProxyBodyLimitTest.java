@@ -172,5 +172,12 @@ class AiProxyBodyLimitTest {
                 "and serves again once the bodies are gone");
         assertFalse(gw.allLogs().contains("OutOfMemoryError"), "no OutOfMemoryError:\n" + gw.outputTail(30));
         assertTrue(gw.errorLog().contains("apisix.request_body_buffer_budget"), "the refusal is logged with the key");
+        String metrics = gw.send("GET", "http://127.0.0.1:" + gw.config().metricsPort() + "/apisix/prometheus/metrics",
+                null, java.util.Map.of()).body();
+        assertTrue(metrics.contains("apisix_cap_overflows_total{cap=\"request_body.budget\"} " + refused + ".0\n"),
+                "each refusal counted for monitoring: " + metrics.lines()
+                        .filter(l -> l.contains("cap_overflows")).toList());
+        assertTrue(metrics.contains("apisix_cap_overflows_total{cap=\"access_log.queue\"} 0.0\n"),
+                "the other caps are shown, at 0");
     }
 }
