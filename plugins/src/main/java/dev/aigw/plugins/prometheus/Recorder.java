@@ -148,11 +148,14 @@ final class Recorder {
 
     /** Bound label combinations kept per {@link Disabled}; past this the cache starts over (hostile model names). */
     static final int MAX_BOUND = 4096;
+    /** Bound combinations emptied from full caches (worked out again on their next request). */
+    private final java.util.concurrent.atomic.AtomicLong boundCleared = new java.util.concurrent.atomic.AtomicLong();
 
     Recorder(MetricsRegistry reg, PrometheusAttr attr, Supplier<JsonObject> metadata) {
         this.legacy = attr.legacyLabels();
         this.labels = labelMap(legacy);
         this.metadata = metadata;
+        reg.capOverflows("prometheus.label_cache", boundCleared::get);
         status = counter(reg, attr, HTTP_STATUS, "HTTP status codes per service in APISIX");
         latency = histogram(reg, attr, HTTP_LATENCY, "HTTP request latency in milliseconds per service in APISIX",
                 attr.defaultBuckets());
@@ -472,6 +475,7 @@ final class Recorder {
         Bound b = d.bound.get(key);
         if (b == null) {
             if (d.bound.size() >= MAX_BOUND) {
+                boundCleared.addAndGet(d.bound.size());
                 d.bound.clear(); // many distinct label values (models, consumers): start over rather than grow
             }
             b = d.bound.computeIfAbsent(key, k -> new Bound());

@@ -346,6 +346,8 @@ class PrometheusTest {
         }
         // model labels are cut to 128 bytes, as APISIX
         assertEquals(1, s.find("apisix_llm_prompt_tokens", Map.of("request_llm_model", "m".repeat(128))).size());
+        // the recorder's own cache of label combinations (4 096) held these few hundred: nothing emptied
+        assertEquals(0, s.one("apisix_cap_overflows_total", Map.of("cap", "prometheus.label_cache")).value());
     }
 
     @Test
