@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A value that goes up and down per label set (active connections …). Updates are lock-free CAS. */
+/**
+ * A value that goes up and down per label set (active connections …). Updates are lock-free CAS. With
+ * an expiry, only a series back at 0 expires: one that counts things in progress stays while they last.
+ */
 public final class Gauge extends LabeledMetric<Gauge.Value> {
 
     /** A bound series of a gauge ({@link #bind}). */
@@ -33,6 +36,12 @@ public final class Gauge extends LabeledMetric<Gauge.Value> {
 
         double get() {
             return Double.longBitsToDouble(bits.get());
+        }
+
+        /** Away from 0, a gauge counts things still going on: it does not expire. */
+        @Override
+        boolean inUse() {
+            return get() != 0;
         }
     }
 

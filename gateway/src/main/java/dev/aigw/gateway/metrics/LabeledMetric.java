@@ -39,6 +39,15 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
         volatile LabeledMetric<?> owner;
         volatile Key key;
 
+        /**
+         * True while the series stands for something still going on (a gauge away from 0: requests in
+         * flight), which expiry must not take away: its holders would give back what they added to a
+         * series that is gone, and a new one would show the difference (-1 active connections).
+         */
+        boolean inUse() {
+            return false;
+        }
+
         /** False once the series was removed from its metric: bind again. */
         public final boolean live() {
             return !removed;
@@ -204,7 +213,7 @@ public abstract sealed class LabeledMetric<S extends LabeledMetric.Series>
         }
         long limit = now - expireSeconds * 1000;
         series.forEach((k, s) -> {
-            if (s.touched < limit && series.remove(k, s)) {
+            if (s.touched < limit && !s.inUse() && series.remove(k, s)) {
                 s.removed = true;
                 size.decrementAndGet();
             }

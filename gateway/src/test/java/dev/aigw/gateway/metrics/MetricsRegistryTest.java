@@ -114,12 +114,19 @@ class MetricsRegistryTest {
         long t0 = System.currentTimeMillis();
         r.tick(t0);
         g.inc("a");
+        g.dec("a");
+        g.inc("held"); // a request still in progress
         keep.inc(1, "a");
         r.tick(t0 + 4_000);
         g.inc("b");
+        assertEquals(3, g.seriesCount());
+        r.tick(t0 + 6_000); // "a" idle for 6 s > 5 and at 0: gone; "b" idle 2 s: kept
         assertEquals(2, g.seriesCount());
-        r.tick(t0 + 6_000); // "a" idle for 6 s > 5: gone; "b" idle 2 s: kept
-        assertEquals(1, g.seriesCount());
+        assertEquals(1, g.value("b"));
+        assertEquals(1, g.value("held"), "idle but away from 0: what it counts is still going on");
+        g.dec("held");
+        r.tick(t0 + 12_000);
+        assertEquals(1, g.seriesCount(), "back at 0, \"held\" expires; \"b\", at 1 for 8 s, stays");
         assertEquals(1, g.value("b"));
         assertEquals(1, keep.seriesCount(), "no expire configured: kept");
     }

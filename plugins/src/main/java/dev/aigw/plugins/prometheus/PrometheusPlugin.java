@@ -137,9 +137,7 @@ public final class PrometheusPlugin implements Plugin<PrometheusConf> {
             ctx.put(ACTIVE, null);
             if (active.live()) {
                 active.add(-1);
-            } else {
-                recorder.active().dec(active.labelValues()); // expired meanwhile: as before, the series comes back
-            }
+            } // else the series was cleared with this request's +1 in it: nothing to give back
         }
         recorder.log(ctx, conf.preferName());
     }

@@ -660,8 +660,4 @@ final class Recorder {
         Req r = common(ctx, rl, preferName);
         return series(bound(d, rl, preferName, r, -1, null), ACTIVE, active.metric, d.masks, ctx, r, null, null);
     }
-
-    Gauge active() {
-        return active.metric;
-    }
 }
