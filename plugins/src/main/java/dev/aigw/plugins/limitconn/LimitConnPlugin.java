@@ -27,9 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code only_use_default_delay}; beyond, {@code rejected_code} (503) with {@code {"error_msg":
  * rejected_msg}} when set. The count is released as the response's last chunk is written, or in the
  * log phase when the response never ended (the client went away). {@code conn} and {@code burst} may
- * be {@code $var} templates (resolved per request); the {@code rules} form is refused at configuration
- * time for now. Policy {@code local} counts in this
- * node, capped at {@value #MAX_KEYS} keys; past the cap a new key is not limited
+ * be {@code $var} templates (resolved per request). APISIX 3.16's {@code rules} (each its own
+ * {@code conn}, {@code burst} and key template) count one request on several keys. Policy
+ * {@code local} counts in this node, capped at {@value #MAX_KEYS} keys; past the cap a new key is not limited
  * ({@code allow_degradation}) or refused with 500, and each such request is counted. Policies
  * {@code redis} and {@code redis-cluster} count in Redis as APISIX does (a {@code limit_conn:<key>}
  * sorted set of request ids, one atomic script per request, {@link RedisFlow}), shared by every node;
@@ -42,10 +42,18 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     private static final Object HELD = new Object();
     static final int MAX_KEYS = 100_000;
 
-    /** Parsed configuration; {@code conn}/{@code burst} are a Long or a variable template. */
+    /**
+     * Parsed configuration; {@code conn}/{@code burst} are a Long or a variable template. With
+     * {@code rules} (APISIX 3.16), each rule counts on its own key and the top-level
+     * {@code conn}/{@code burst}/{@code key} are absent.
+     */
     public record Config(Object conn, Object burst, double delay, boolean onlyDefaultDelay, String key,
                          boolean combination, int rejectedCode, String rejectedMsg, boolean allowDegradation,
-                         String version, PolicyRef redis, long keyTtl) {
+                         String version, PolicyRef redis, long keyTtl, List<Rule> rules) {
+    }
+
+    /** One of {@code rules}: {@code conn}/{@code burst} a Long or a template, {@code key} a template. */
+    public record Rule(Object conn, Object burst, String key) {
     }
 
     /** A request counted in Redis, to be removed in the log phase. */
@@ -67,7 +75,18 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 "rejected_msg": {"type": "string", "minLength": 1},
                 "allow_degradation": {"type": "boolean", "default": false},
                 "key_ttl": {"type": "integer", "default": 3600},
-                "rules": {"type": "array"}
+                "rules": {
+                  "type": "array",
+                  "items": {
+                    "type": "object",
+                    "properties": {
+                      "conn": {"oneOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "string"}]},
+                      "burst": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+                      "key": {"type": "string"}
+                    },
+                    "required": ["conn", "burst", "key"]
+                  }
+                }
               },
               "oneOf": [
                 {"required": ["conn", "burst", "default_conn_delay", "key"]},
@@ -111,15 +130,22 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
     @Override
     public Config parseConfig(JsonObject conf) throws PluginConfigException {
-        if (conf.containsKey("rules")) {
-            throw new PluginConfigException("rules is not supported by aigw's limit-conn yet; use conn, burst and key");
+        List<Rule> rules = null;
+        if (conf.getValue("rules") instanceof io.vertx.core.json.JsonArray a) {
+            List<Rule> out = new java.util.ArrayList<>(a.size());
+            for (int i = 0; i < a.size(); i++) {
+                JsonObject r = a.getJsonObject(i);
+                out.add(new Rule(RateLimit.number(r.getValue("conn")), RateLimit.number(r.getValue("burst")),
+                        r.getString("key")));
+            }
+            rules = List.copyOf(out);
         }
         return new Config(RateLimit.number(conf.getValue("conn")), RateLimit.number(conf.getValue("burst")),
                 conf.getNumber("default_conn_delay").doubleValue(), conf.getBoolean("only_use_default_delay", false),
                 conf.getString("key"), "var_combination".equals(conf.getString("key_type", "var")),
                 conf.getInteger("rejected_code", 503), conf.getString("rejected_msg"),
                 conf.getBoolean("allow_degradation", false), LimitKeys.confVersion(conf),
-                PolicyRef.redisOnly(conf, env, "limit_conn"), conf.getLong("key_ttl", 3600L));
+                PolicyRef.redisOnly(conf, env, "limit_conn"), conf.getLong("key_ttl", 3600L), rules);
     }
 
     @Override
@@ -150,6 +176,9 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
 
     @Override
     public Future<Void> access(Config conf, RequestContext ctx) {
+        if (conf.rules() != null) {
+            return accessRules(conf, ctx);
+        }
         long max = resolve(ctx, conf.conn(), false);
         long burst = resolve(ctx, conf.burst(), true);
         if (max < 0 || burst < 0) {
@@ -160,8 +189,52 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             return Future.succeededFuture();
         }
-        String key = LimitKeys.counterKey(ctx, conf.version(),
-                LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"));
+        return incoming(conf, ctx, LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"),
+                max, burst);
+    }
+
+    /**
+     * APISIX's {@code rules}: each rule whose numbers resolve and whose key template has a value counts
+     * the request on its own key, in order; the first refusal answers (the counts already taken are
+     * given back with the others), each delay is waited in turn. No rule applying is an error: 500,
+     * or through with {@code allow_degradation}.
+     */
+    private Future<Void> accessRules(Config conf, RequestContext ctx) {
+        List<long[]> numbers = new java.util.ArrayList<>(conf.rules().size());
+        List<String> keys = new java.util.ArrayList<>(conf.rules().size());
+        int[] n = new int[1];
+        for (Rule r : conf.rules()) {
+            long max = resolve(ctx, r.conn(), false);
+            long burst = resolve(ctx, r.burst(), true);
+            n[0] = 0;
+            String key = LimitKeys.template(ctx, r.key(), n);
+            if (max >= 0 && burst >= 0 && n[0] > 0) {
+                numbers.add(new long[] {max, burst});
+                keys.add(key);
+            }
+        }
+        if (keys.isEmpty()) {
+            LOG.error("failed to get limit conn rules: none applies on route {}",
+                    ctx.route() == null ? null : ctx.route().id());
+            if (!conf.allowDegradation()) {
+                ctx.exit(500, (String) null);
+            }
+            return Future.succeededFuture();
+        }
+        return nextRule(conf, ctx, numbers, keys, 0);
+    }
+
+    private Future<Void> nextRule(Config conf, RequestContext ctx, List<long[]> numbers, List<String> keys, int i) {
+        if (i == keys.size() || ctx.exited()) {
+            return Future.succeededFuture();
+        }
+        return incoming(conf, ctx, keys.get(i), numbers.get(i)[0], numbers.get(i)[1])
+                .compose(v -> nextRule(conf, ctx, numbers, keys, i + 1));
+    }
+
+    /** One count on {@code value} (the key's value): taken and held, delayed, or refused. */
+    private Future<Void> incoming(Config conf, RequestContext ctx, String value, long max, long burst) {
+        String key = LimitKeys.counterKey(ctx, conf.version(), value);
         if (conf.redis() != null) {
             return redisAccess(conf, ctx, key, max, burst);
         }
@@ -183,8 +256,24 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             reject(conf, ctx);
             return Future.succeededFuture();
         }
-        ctx.put(HELD, key);
+        hold(ctx, key);
         return delay(conf, ctx, conn, max);
+    }
+
+    /** Remembers a count to give back: one key (the usual case, no list), or several with rules. */
+    @SuppressWarnings("unchecked")
+    private static void hold(RequestContext ctx, Object held) {
+        Object cur = ctx.get(HELD);
+        if (cur == null) {
+            ctx.put(HELD, held);
+        } else if (cur instanceof List<?> l) {
+            ((List<Object>) l).add(held);
+        } else {
+            List<Object> all = new java.util.ArrayList<>(4);
+            all.add(cur);
+            all.add(held);
+            ctx.put(HELD, all);
+        }
     }
 
     private Future<Void> redisAccess(Config conf, RequestContext ctx, String key, long max, long burst) {
@@ -204,7 +293,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                         reject(conf, ctx);
                         return Future.succeededFuture();
                     }
-                    ctx.put(HELD, new InRedis(ref, key, id));
+                    hold(ctx, new InRedis(ref, key, id));
                     return delay(conf, ctx, conn, max);
                 });
     }
@@ -263,6 +352,14 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             return;
         }
         ctx.put(HELD, null);
+        if (held instanceof List<?> all) {
+            all.forEach(this::giveBack);
+        } else {
+            giveBack(held);
+        }
+    }
+
+    private void giveBack(Object held) {
         if (held instanceof InRedis r) {
             RedisFlow.connLeaving(r.ref().client(), r.ref().timeoutMs(), r.key(), r.requestId()).onFailure(e ->
                     LOG.error("failed to record the connection leaving request: {}", e.toString()));

@@ -269,6 +269,18 @@ class CommonPluginsTest {
         assertEquals(400, gw().admin("PUT", "/routes/lc-bad", new JsonObject().put("uri", "/x")
                 .put("plugins", new JsonObject().put("limit-conn", new JsonObject().put("conn", 1).put("burst", 0)
                         .put("key", "remote_addr"))).encode()).status(), "default_conn_delay is required");
+        // APISIX 3.16's rules: accepted; a rule needs its key
+        JsonObject rule = new JsonObject().put("conn", 1).put("burst", 0);
+        HttpResult rules = gw().admin("PUT", "/routes/lc-rules", new JsonObject().put("uri", "/lc-rules")
+                .put("plugins", new JsonObject().put("limit-conn", new JsonObject().put("default_conn_delay", 0.1)
+                        .put("rules", new io.vertx.core.json.JsonArray().add(rule.copy().put("key", "$remote_addr")))))
+                .encode());
+        assertTrue(rules.status() == 200 || rules.status() == 201, rules.toString());
+        HttpResult noKey = gw().admin("PUT", "/routes/lc-rules", new JsonObject().put("uri", "/lc-rules")
+                .put("plugins", new JsonObject().put("limit-conn", new JsonObject().put("default_conn_delay", 0.1)
+                        .put("rules", new io.vertx.core.json.JsonArray().add(rule)))).encode());
+        assertEquals(400, noKey.status(), noKey.toString());
+        assertTrue(noKey.jsonObject().getString("error_msg").contains("limit-conn"), noKey.toString());
     }
 
     // ------------------------------------------------------------------ http-logger / file-logger
