@@ -74,13 +74,17 @@ final class CacheKeys {
         return Sha256.hex(s);
     }
 
-    /** What identifies an instance's answers: provider, options, endpoint, provider_conf (not auth). */
+    /** What identifies an instance's answers: provider, options, endpoint, body overrides, provider_conf (not auth). */
     static JsonObject describe(AiInstance i) {
         JsonObject d = new JsonObject().put("provider", i.provider().name()).put("options", i.options());
         Endpoint ep = i.endpoint();
         if (ep != null) {
             d.put("endpoint", (ep.ssl() ? "https://" : "http://") + ep.host() + ":" + ep.port() + ep.path()
                     + (ep.rawQuery() == null ? "" : "?" + ep.rawQuery()));
+        }
+        JsonObject override = i.bodyOverride().describe();
+        if (override != null) {
+            d.put("override", override); // changes what the provider is asked
         }
         if (i.providerConf() != null) {
             d.put("provider_conf", new JsonObject().put("project_id", i.providerConf().projectId())

@@ -302,9 +302,15 @@ public final class AiExecutor {
                 throw new AiCallException(e.status(), e.getMessage());
             }
             if (sent != null) {
+                inst.bodyOverride().apply(provider, tr.target(), sent);
                 provider.rewriteBody(tr.target(), sent);
                 bytes = encode(sent, req.body() == null ? 0 : ctx.bodyLengthHint());
             }
+        } else if (passthrough && req.body() != null && inst.bodyOverride().patching(AiProtocol.PASSTHROUGH)) {
+            // a passthrough body is sent as it came, unless a request_body.passthrough patch applies
+            JsonObject sent = new JsonObject(new java.util.LinkedHashMap<>(req.body().getMap()));
+            inst.bodyOverride().apply(provider, AiProtocol.PASSTHROUGH, sent);
+            bytes = encode(sent, ctx.bodyLengthHint());
         }
         if (bytes == null) {
             bytes = ctx.body() == null ? Buffer.buffer() : ctx.body();

@@ -15,7 +15,8 @@ import java.util.function.Function;
 
 /**
  * One provider to call, parsed once from configuration: the provider, its auth, the {@code options}
- * merged over every request body, the {@code override.endpoint} and {@code provider_conf}.
+ * merged over every request body, the {@code override} ({@code endpoint} and the body overrides) and
+ * {@code provider_conf}.
  *
  * <p>{@code gcp} holds the token cache of a Vertex AI service account: it lives as long as the
  * parsed configuration, so a token is minted once and shared by all requests on the route.
@@ -29,10 +30,11 @@ import java.util.function.Function;
  * @param endpoint     {@code override.endpoint}, or null
  * @param providerConf {@code provider_conf}
  * @param aws          the SigV4 signer of {@code auth.aws} (bedrock), or null
+ * @param bodyOverride {@code override.llm_options} / {@code request_body}, applied to the provider's body
  */
 public record AiInstance(String name, AiProvider provider, Map<String, String> authHeaders,
                          Map<String, String> authQuery, GcpTokenSource gcp, JsonObject options,
-                         Endpoint endpoint, ProviderConf providerConf, AwsSigV4 aws) {
+                         Endpoint endpoint, ProviderConf providerConf, AwsSigV4 aws, BodyOverride bodyOverride) {
 
     /** The environment variable holding the service-account JSON when {@code auth.gcp.service_account_json} is absent. */
     public static final String GCP_ENV = "GCP_SERVICE_ACCOUNT";
@@ -114,7 +116,8 @@ public record AiInstance(String name, AiProvider provider, Map<String, String> a
         } else if ("bedrock".equals(provider.name())) {
             throw new PluginConfigException("bedrock requires auth.aws");
         }
-        return new AiInstance(name, provider, headers, query, gcp, options, endpoint, providerConf, aws);
+        return new AiInstance(name, provider, headers, query, gcp, options, endpoint, providerConf, aws,
+                BodyOverride.parse(override));
     }
 
     private static Map<String, String> strings(JsonObject o, String field) throws PluginConfigException {

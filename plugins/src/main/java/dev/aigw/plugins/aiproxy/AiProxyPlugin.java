@@ -92,14 +92,12 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
                 "keepalive_pool": {"type": "integer", "minimum": 1, "default": 30},
                 "streaming_flush_interval_ms": {"type": "integer", "minimum": 0, "default": 10},
                 "ssl_verify": {"type": "boolean", "default": true},
-                "override": {
-                  "type": "object",
-                  "properties": {"endpoint": {"type": "string", "minLength": 1}}
-                }
+                "override": %2$s
               },
               "required": ["provider", "auth"]
             }
-            """.formatted(new JsonArray(dev.aigw.plugins.aiproxy.provider.Providers.names()).encode());
+            """.formatted(new JsonArray(dev.aigw.plugins.aiproxy.provider.Providers.names()).encode(),
+            BodyOverride.SCHEMA);
 
     private final Function<String, String> env;
 

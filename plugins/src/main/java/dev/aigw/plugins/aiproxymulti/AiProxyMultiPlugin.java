@@ -155,7 +155,7 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
                           ]
                         }
                       },
-                      "override": {"type": "object", "properties": {"endpoint": {"type": "string", "minLength": 1}}},
+                      "override": %4$s,
                       "provider_conf": {
                         "type": "object",
                         "properties": {"project_id": {"type": "string"}, "region": {"type": "string", "minLength": 1},
@@ -212,7 +212,8 @@ public final class AiProxyMultiPlugin implements Plugin<MultiConfig> {
               },
               "required": ["instances"]
             }
-            """.formatted(new JsonArray(Providers.names()).encode(), AUTH, ACTIVE);
+            """.formatted(new JsonArray(Providers.names()).encode(), AUTH, ACTIVE,
+            dev.aigw.plugins.aiproxy.BodyOverride.SCHEMA);
 
     private final Function<String, String> env;
     private final HealthRegistry health = new HealthRegistry();

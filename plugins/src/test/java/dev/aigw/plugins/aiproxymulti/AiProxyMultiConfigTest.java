@@ -41,6 +41,17 @@ class AiProxyMultiConfigTest {
     }
 
     @Test
+    void instancesTakeApisixBodyOverrides() throws Exception {
+        JsonObject inst = instance("a", 0, 1, "http://127.0.0.1:1/v1/chat/completions");
+        inst.getJsonObject("override").put("llm_options", new JsonObject().put("max_tokens", 64))
+                .put("request_body", new JsonObject().put("openai-chat", new JsonObject().put("user", "gw")));
+        registry.bind(AiProxyMultiPlugin.NAME, new JsonObject().put("instances", new JsonArray().add(inst))).release();
+        inst.getJsonObject("override").put("request_body", new JsonObject().put("chat", new JsonObject()));
+        String bad = error(new JsonObject().put("instances", new JsonArray().add(inst)));
+        assertTrue(bad.contains("request_body"), bad);
+    }
+
+    @Test
     void refusesDuplicateNamesNoInstancesAndTooManyAttempts() {
         String dup = error(new JsonObject().put("instances", new JsonArray()
                 .add(instance("a", 0, 1, "http://127.0.0.1:1/v1/chat/completions"))

@@ -95,6 +95,13 @@ class AiProxyProvidersTest {
                 .put("options", new JsonObject().put("model", "gpt-4o-mini").put("temperature", 0.25)
                         .put("max_tokens", 64));
         putRoute(ENV.gateway(), "p-options", "/options/*", overridden);
+        JsonObject bodyOverride = aiProxy("openai", ENV.mock().url(), bearer("sk-body-k10"));
+        bodyOverride.getJsonObject("override")
+                .put("llm_options", new JsonObject().put("max_tokens", 256))
+                .put("request_body", new JsonObject().put("openai-chat", new JsonObject()
+                        .put("temperature", 0.1).put("user", "gateway")
+                        .put("metadata", new JsonObject().put("team", "blue").put("source", "gateway"))));
+        putRoute(ENV.gateway(), "p-body", "/body/*", bodyOverride);
     }
 
     private static GatewayProcess gw() {
@@ -154,6 +161,50 @@ class AiProxyProvidersTest {
         Map<String, String> log = awaitLogEntry(gw(), id);
         assertEquals("gpt-4o", log.get("request_llm_model"), "what the client asked for");
         assertEquals("gpt-4o-mini", log.get("llm_model"), "what was used");
+    }
+
+    /** APISIX 3.17's {@code override.llm_options} and {@code override.request_body}, as the provider receives them. */
+    @Test
+    void bodyOverridesReachTheProviderUnderItsOwnNamesAndTheClientKeepsItsFields() {
+        HttpResult r = gw().http("POST", "/body/v1/chat/completions", new JsonObject().put("model", "gpt-4o")
+                .put("max_tokens", 9000).put("temperature", 0.9)
+                .put("metadata", new JsonObject().put("team", "red"))
+                .put("messages", new io.vertx.core.json.JsonArray().add(new JsonObject().put("role", "user")
+                        .put("content", "hi"))).encode());
+        assertEquals(200, r.status(), r.toString());
+        JsonObject body = mock().lastRequest().json();
+        assertEquals(256, body.getInteger("max_completion_tokens"), "llm_options.max_tokens, under OpenAI's name");
+        assertFalse(body.containsKey("max_tokens"), "the client's max_tokens replaced, not sent beside it: " + body);
+        assertEquals(0.9, body.getDouble("temperature"), "request_body fills in: the client's own field wins");
+        assertEquals("gateway", body.getString("user"), "a field the client did not send is added");
+        assertEquals(new JsonObject().put("team", "red").put("source", "gateway"), body.getJsonObject("metadata"),
+                "objects merge key by key");
+
+        // request_body_force_override: the configured fields win; a protocol with no patch is left alone
+        JsonObject forced = aiProxy("openai", mock().url(), bearer("sk-body-k10"));
+        forced.getJsonObject("override").put("request_body_force_override", true)
+                .put("request_body", new JsonObject().put("openai-chat", new JsonObject().put("temperature", 0.1))
+                        .put("openai-embeddings", new JsonObject().put("dimensions", 8)));
+        putRoute(gw(), "p-body-force", "/body-force/*", forced);
+        assertEquals(200, gw().http("POST", "/body-force/v1/chat/completions",
+                "{\"model\":\"gpt-4o\",\"temperature\":0.9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .status());
+        JsonObject sent = mock().lastRequest().json();
+        assertEquals(0.1, sent.getDouble("temperature"));
+        assertFalse(sent.containsKey("dimensions"), "the embeddings patch is not for chat: " + sent);
+
+        // APISIX's schema: a protocol it does not know, or a max_tokens below 1, is refused
+        for (JsonObject bad : List.of(new JsonObject().put("request_body", new JsonObject().put("openai-chats", new JsonObject())),
+                new JsonObject().put("llm_options", new JsonObject().put("max_tokens", 0)),
+                new JsonObject().put("llm_options", new JsonObject().put("temperature", 1)))) {
+            JsonObject conf = aiProxy("openai", mock().url(), bearer("sk-body-k10"));
+            conf.getJsonObject("override").mergeIn(bad);
+            HttpResult refused = gw().admin("PUT", "/routes/p-body-bad", new JsonObject().put("uri", "/body-bad/*")
+                    .put("plugins", new JsonObject().put("ai-proxy", conf)).encode());
+            assertEquals(400, refused.status(), bad + " -> " + refused);
+            assertTrue(refused.jsonObject().getString("error_msg").contains("ai-proxy"), refused.toString());
+        }
+        assertEquals(404, gw().admin("GET", "/routes/p-body-bad", null).status(), "nothing stored");
     }
 
     @Test

@@ -98,6 +98,21 @@ public abstract class AiProvider {
     public void rewriteBody(AiProtocol protocol, JsonObject body) {
     }
 
+    /**
+     * Writes {@code override.llm_options.max_tokens} into a body for {@code protocol}, replacing the
+     * client's value, under the name the provider reads (APISIX's per-provider
+     * {@code rewrite_request_body}). Default, as most providers: {@code max_tokens} for chat and
+     * Anthropic Messages, {@code max_output_tokens} for Responses; other protocols have none.
+     */
+    public void maxTokens(AiProtocol protocol, JsonObject body, long max) {
+        switch (protocol) {
+            case CHAT, ANTHROPIC_MESSAGES -> body.put("max_tokens", max);
+            case RESPONSES -> body.put("max_output_tokens", max);
+            default -> {
+            }
+        }
+    }
+
     @Override
     public String toString() {
         return name;

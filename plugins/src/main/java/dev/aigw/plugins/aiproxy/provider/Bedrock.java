@@ -44,6 +44,15 @@ public final class Bedrock extends AiProvider {
         return "/model/" + m + (stream ? "/converse-stream" : "/converse");
     }
 
+    /** Converse: {@code inferenceConfig.maxTokens} (as APISIX). */
+    @Override
+    public void maxTokens(AiProtocol protocol, JsonObject body, long max) {
+        if (protocol == AiProtocol.BEDROCK_CONVERSE) {
+            JsonObject ic = body.getValue("inferenceConfig") instanceof JsonObject o ? o.copy() : new JsonObject();
+            body.put("inferenceConfig", ic.put("maxTokens", max));
+        }
+    }
+
     @Override
     public void rewriteBody(AiProtocol protocol, JsonObject body) {
         body.remove("model"); // the URL selects the model

@@ -1,6 +1,7 @@
 package dev.aigw.plugins.aiproxy.provider;
 
 import dev.aigw.plugins.aiproxy.protocol.AiProtocol;
+import io.vertx.core.json.JsonObject;
 
 /**
  * Google Vertex AI: chat through its OpenAI-compatible endpoint
@@ -17,6 +18,14 @@ public final class VertexAi extends AiProvider {
     @Override
     public boolean requiresEndpoint() {
         return false; // checked against provider_conf instead
+    }
+
+    /** Chat: {@code max_completion_tokens} (as APISIX); predict has none. */
+    @Override
+    public void maxTokens(AiProtocol protocol, JsonObject body, long max) {
+        if (protocol == AiProtocol.CHAT) {
+            body.put("max_completion_tokens", max);
+        }
     }
 
     @Override
