@@ -109,6 +109,7 @@ public final class RequestContext {
     private dev.aigw.gateway.websocket.WebSocketUpgrade webSocket;
 
     private boolean exited;
+    private String pluginOwner;
     private boolean headSent;
     private boolean ended;
     private long endNanos;
@@ -570,6 +571,22 @@ public final class RequestContext {
     /** Set by the gateway when the route accepts the upgrade this request asks for. */
     public void webSocket(dev.aigw.gateway.websocket.WebSocketUpgrade upgrade) {
         this.webSocket = upgrade;
+    }
+
+    /**
+     * The store key of the resource whose {@code plugins} hold the configuration of the plugin phase
+     * running now ({@code /apisix/routes/1}, {@code /apisix/services/s}, {@code /apisix/consumers/jack},
+     * {@code /apisix/global_rules/1} …): APISIX's {@code conf._meta.parent.resource_key}, which counter
+     * keys start with. Null for a plugin bound outside a route table. Set by
+     * {@link dev.aigw.gateway.plugin.PluginBinding} before each call, so read it in the call itself.
+     */
+    public String pluginOwner() {
+        return pluginOwner;
+    }
+
+    /** Set by {@link dev.aigw.gateway.plugin.PluginBinding} before each phase call. */
+    public void pluginOwner(String owner) {
+        this.pluginOwner = owner;
     }
 
     /** True once a plugin answered the request itself. */

@@ -12,7 +12,7 @@ import java.util.zip.CRC32;
  * into the counter key of a request, as APISIX: the variable named by {@code key}, the
  * {@code $var} template with {@code var_combination}, the key itself with {@code constant}, the
  * client address when the variables are empty; prefixed with the owning resource (a route's counters
- * are its own) and the configuration's version (a changed configuration starts new counters).
+ * are its own, a consumer's follow the consumer) and the configuration's version (a changed configuration starts new counters).
  * One place, so that a consumer ({@code $consumer_name}) is counted the same way by every plugin.
  */
 public final class LimitKeys {
@@ -37,9 +37,16 @@ public final class LimitKeys {
         return k != null ? k : ctx.varString("remote_addr"); // as APISIX: an empty key counts per client address
     }
 
-    /** {@code <owning resource>:<confVersion>:<key>}: the resource's etcd key, as APISIX. */
+    /**
+     * {@code <owning resource>:<confVersion>:<key>}, as APISIX: the store key of the resource the
+     * configuration was written in ({@link RequestContext#pluginOwner}: a route's limit counts per
+     * route, a service's across its routes, a consumer's across every route the consumer calls). Call
+     * it from the plugin's phase itself. A binding without an owner (built outside a route table)
+     * counts per route.
+     */
     public static String counterKey(RequestContext ctx, String confVersion, String key) {
-        String resource = ctx.route() == null ? "/apisix/global" : "/apisix/routes/" + ctx.route().id();
+        String resource = ctx.pluginOwner() != null ? ctx.pluginOwner()
+                : ctx.route() == null ? "/apisix/global" : "/apisix/routes/" + ctx.route().id();
         return resource + ":" + confVersion + ":" + key;
     }
 

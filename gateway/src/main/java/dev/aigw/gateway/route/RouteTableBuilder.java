@@ -27,6 +27,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -419,7 +420,7 @@ public final class RouteTableBuilder {
                 String key = bindingKey(name, plugins.getJsonObject(name));
                 PluginBinding<?> b;
                 try {
-                    b = hold(key, name, plugins.getJsonObject(name));
+                    b = hold(key, name, plugins.getJsonObject(name)).ownedBy(ruleEntry.getKey());
                 } catch (PluginConfigException ex) {
                     refused = refused == null ? ex.getMessage() : refused + "; " + ex.getMessage();
                     continue; // the rule's other plugins still apply
@@ -438,7 +439,9 @@ public final class RouteTableBuilder {
             var a = next.values().iterator();
             var b = globals.values().iterator();
             while (same && a.hasNext()) {
-                same = a.next() == b.next();
+                PluginBinding<?> x = a.next();
+                PluginBinding<?> y = b.next();
+                same = x.config() == y.config() && x.plugin() == y.plugin() && Objects.equals(x.owner(), y.owner());
             }
         }
         globals = next;
@@ -449,9 +452,10 @@ public final class RouteTableBuilder {
     /** Builds one route, or returns null (logged) when it cannot run. */
     private Built buildRoute(String id, Entry entry, Built old) {
         List<String> deps = new ArrayList<>(3);
+        Map<String, String> owners = new HashMap<>();
         JsonObject doc;
         try {
-            doc = effective(entry.doc, deps);
+            doc = effective(entry.doc, deps, owners);
         } catch (IllegalArgumentException ex) {
             LOG.error("route {} skipped: {}", id, ex.getMessage());
             return null;
@@ -464,7 +468,7 @@ public final class RouteTableBuilder {
             String key = bindingKey(name, conf);
             PluginBinding<?> b;
             try {
-                b = hold(key, name, conf);
+                b = hold(key, name, conf).ownedBy(owners.getOrDefault(name, entry.kv.key()));
             } catch (PluginConfigException ex) {
                 report(entry.kv.key(), ex.getMessage());
                 letGo(keys);
@@ -509,17 +513,32 @@ public final class RouteTableBuilder {
      * The route's own document when it refers to neither. Adds what it depends on to {@code deps};
      * throws when a referenced service or plugin config does not exist.
      */
-    private JsonObject effective(JsonObject route, List<String> deps) {
+    private JsonObject effective(JsonObject route, List<String> deps, Map<String, String> owners) {
         JsonObject pc = referencedDoc(route, "plugin_config_id", ResourceKind.PLUGIN_CONFIGS, deps);
         JsonObject svc = referencedDoc(route, "service_id", ResourceKind.SERVICES, deps);
         JsonObject doc = route;
         if (pc != null || svc != null) {
             doc = route.copy();
             JsonObject plugins = new JsonObject();
-            for (JsonObject from : new JsonObject[]{svc, pc, route}) {
-                JsonObject p = from == null ? null : from.getJsonObject("plugins");
+            // the service's, then the plugin config's, then the route's own: a later one replaces an
+            // earlier one, and each keeps the key of the resource it was written in (its counters')
+            String[] ownerKeys = {
+                    svc == null ? null : prefixSlash + ResourceKind.SERVICES.name() + "/" + route.getValue("service_id"),
+                    pc == null ? null : prefixSlash + ResourceKind.PLUGIN_CONFIGS.name() + "/" + route.getValue("plugin_config_id"),
+                    null};
+            JsonObject[] from = {svc, pc, route};
+            for (int i = 0; i < from.length; i++) {
+                JsonObject p = from[i] == null ? null : from[i].getJsonObject("plugins");
                 if (p != null) {
-                    p.forEach(e -> plugins.put(e.getKey(), e.getValue()));
+                    String owner = ownerKeys[i];
+                    p.forEach(e -> {
+                        plugins.put(e.getKey(), e.getValue());
+                        if (owner == null) {
+                            owners.remove(e.getKey());
+                        } else {
+                            owners.put(e.getKey(), owner);
+                        }
+                    });
                 }
             }
             if (!plugins.isEmpty()) {
@@ -661,7 +680,7 @@ public final class RouteTableBuilder {
             String key = bindingKey(name, conf);
             PluginBinding<?> b;
             try {
-                b = hold(key, name, conf);
+                b = hold(key, name, conf).ownedBy(where);
             } catch (PluginConfigException e) {
                 report(where, e.getMessage());
                 letGo(mine);

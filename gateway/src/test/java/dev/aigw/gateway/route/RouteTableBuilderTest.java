@@ -177,6 +177,7 @@ class RouteTableBuilderTest {
         put("/apisix/global_rules/g", "{\"id\":\"g\",\"plugins\":{\"tag\":{\"global\":false}}}");
         Map<String, Route> fifth = build();
         assertEquals(false, ((JsonObject) fifth.get("c").plugins().get(0).config()).getBoolean("global"));
+        assertEquals("/apisix/global_rules/g", fifth.get("c").plugins().get(0).owner(), "the global rule's own key");
         assertEquals(1, tag.released.size());
         assertEquals(true, tag.released.get(0).getBoolean("global"));
 
@@ -200,6 +201,10 @@ class RouteTableBuilderTest {
         assertEquals("service", ((JsonObject) routes.get("a").plugins().get(0).config()).getString("from"));
         assertEquals("plugin_config", ((JsonObject) routes.get("b").plugins().get(0).config()).getString("from"));
         assertEquals("route", ((JsonObject) routes.get("c").plugins().get(0).config()).getString("from"));
+        // each configuration belongs to the resource it was written in (its counters' key, as APISIX)
+        assertEquals("/apisix/services/s1", routes.get("a").plugins().get(0).owner());
+        assertEquals("/apisix/plugin_configs/p1", routes.get("b").plugins().get(0).owner());
+        assertEquals("/apisix/routes/c", routes.get("c").plugins().get(0).owner());
         assertTrue(routes.get("a").upstream().toString().contains("127.0.0.1:7"), "the service's upstream");
         assertEquals("svc.test", routes.get("a").definition().getJsonArray("hosts").getString(0));
 
@@ -236,7 +241,11 @@ class RouteTableBuilderTest {
         assertEquals(null, cfg.consumers().authenticate("auth", "k-ghost"), "a credential without its consumer");
         assertEquals(null, cfg.consumers().authenticate("auth", "k-jac"));
         assertEquals(null, cfg.consumers().byName("bad"), "a consumer whose auth conf is invalid is left out");
-        assertSame(b.builtRoute("r").plugins().get(0), jack.plugins().get(0), "one binding for one configuration");
+        assertSame(b.builtRoute("r").plugins().get(0).config(), jack.plugins().get(0).config(),
+                "one parsed configuration for one JSON");
+        assertEquals("/apisix/routes/r", b.builtRoute("r").plugins().get(0).owner());
+        assertEquals("/apisix/consumers/jack", jack.plugins().get(0).owner(), "each use knows its resource");
+        assertEquals("/apisix/consumer_groups/g", jack.group().plugins().get(0).owner());
 
         // the merge: consumer over group over route, one object per (route, consumer)
         var merged = cfg.consumers().merge(b.builtRoute("r"), b.builtRoute("r").plugins(), jack);
@@ -313,7 +322,8 @@ class RouteTableBuilderTest {
         put("/apisix/routes/a", "{\"uri\":\"/a\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:1\":1}}}");
         put("/apisix/routes/b", "{\"uri\":\"/b\",\"plugins\":{\"tag\":{\"v\":1}},\"upstream\":{\"nodes\":{\"127.0.0.1:2\":1}}}");
         b.build(new StoreSnapshot(rev, Map.copyOf(store)));
-        assertSame(b.builtRoute("a").plugins().get(0), b.builtRoute("b").plugins().get(0), "one binding for one config");
+        assertSame(b.builtRoute("a").plugins().get(0).config(), b.builtRoute("b").plugins().get(0).config(),
+                "one parsed configuration for one JSON");
 
         delete("/apisix/routes/a");
         b.build(new StoreSnapshot(rev, Map.copyOf(store)));

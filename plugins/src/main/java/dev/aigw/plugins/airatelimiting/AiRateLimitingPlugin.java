@@ -248,9 +248,12 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
         boolean logged;
         long promptEstimate;
         RateLimit.Reject lastReject;
+        /** The resource this configuration belongs to: ai-proxy-multi asks from its own phase. */
+        final String owner;
 
-        State(Config conf) {
+        State(Config conf, String owner) {
             this.conf = conf;
+            this.owner = owner;
         }
 
         @Override
@@ -280,7 +283,7 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
 
     @Override
     public Future<Void> access(Config conf, RequestContext ctx) {
-        State st = new State(conf);
+        State st = new State(conf, ctx.pluginOwner());
         ctx.put(STATE, st);
         String instance = ctx.varString(VAR_INSTANCE);
         if (instance == null) {
@@ -313,11 +316,15 @@ public final class AiRateLimitingPlugin implements Plugin<AiRateLimitingPlugin.C
             return Future.succeededFuture();
         }
         List<RateLimit.Applied> applied;
+        String running = ctx.pluginOwner(); // ai-proxy-multi's, when it asks through the gate
+        ctx.pluginOwner(st.owner);
         try {
             applied = RateLimit.resolve(spec, ctx, spec.headers());
         } catch (RateLimit.ResolveException e) {
             LOG.error("failed to get rate limit rules: {}", e.getMessage());
             return Future.succeededFuture(spec.allowDegradation() ? null : new RateLimit.Reject(500, null));
+        } finally {
+            ctx.pluginOwner(running);
         }
         st.rulesChecked = true;
         if (applied.isEmpty()) {

@@ -189,8 +189,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             return Future.succeededFuture();
         }
-        return incoming(conf, ctx, LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var"),
-                max, burst);
+        return incoming(conf, ctx, LimitKeys.counterKey(ctx, conf.version(),
+                LimitKeys.value(ctx, conf.key(), conf.combination() ? "var_combination" : "var")), max, burst);
     }
 
     /**
@@ -210,7 +210,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             String key = LimitKeys.template(ctx, r.key(), n);
             if (max >= 0 && burst >= 0 && n[0] > 0) {
                 numbers.add(new long[] {max, burst});
-                keys.add(key);
+                keys.add(LimitKeys.counterKey(ctx, conf.version(), key)); // now: the owner is this call's
             }
         }
         if (keys.isEmpty()) {
@@ -232,9 +232,8 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
                 .compose(v -> nextRule(conf, ctx, numbers, keys, i + 1));
     }
 
-    /** One count on {@code value} (the key's value): taken and held, delayed, or refused. */
-    private Future<Void> incoming(Config conf, RequestContext ctx, String value, long max, long burst) {
-        String key = LimitKeys.counterKey(ctx, conf.version(), value);
+    /** One count on the counter {@code key}: taken and held, delayed, or refused. */
+    private Future<Void> incoming(Config conf, RequestContext ctx, String key, long max, long burst) {
         if (conf.redis() != null) {
             return redisAccess(conf, ctx, key, max, burst);
         }

@@ -96,6 +96,43 @@ class LimitCountTest {
         return upstream.requests().stream().filter(q -> q.path().equals("/plain")).count();
     }
 
+    /**
+     * As APISIX, a counter belongs to the resource the limit was written in: a consumer's limit holds
+     * across every route the consumer calls, a service's across the service's routes.
+     */
+    @Test
+    void aConsumersLimitHoldsAcrossRoutesAndAServicesAcrossItsRoutes() {
+        JsonObject upstreamConf = new JsonObject().put("type", "roundrobin")
+                .put("nodes", new JsonObject().put(upstream.hostPort(), 1));
+        JsonObject rewrite = new JsonObject().put("uri", "/plain");
+        assertTrue(gw.admin("PUT", "/consumers", new JsonObject().put("username", "quota_jack")
+                .put("plugins", new JsonObject().put("key-auth", new JsonObject().put("key", "quota-jack-key"))
+                        .put("limit-count", conf(2, 60))).encode()).status() < 300);
+        for (String id : new String[] {"cq1", "cq2"}) {
+            assertTrue(gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/" + id + "/plain")
+                    .put("plugins", new JsonObject().put("key-auth", new JsonObject()).put("proxy-rewrite", rewrite))
+                    .put("upstream", upstreamConf).encode()).status() < 300);
+        }
+        assertTrue(gw.admin("PUT", "/services/sq", new JsonObject().put("upstream", upstreamConf)
+                .put("plugins", new JsonObject().put("limit-count", conf(2, 60))).encode()).status() < 300);
+        for (String id : new String[] {"sq1", "sq2"}) {
+            assertTrue(gw.admin("PUT", "/routes/" + id, new JsonObject().put("uri", "/" + id + "/plain")
+                    .put("service_id", "sq").put("plugins", new JsonObject().put("proxy-rewrite", rewrite))
+                    .encode()).status() < 300);
+        }
+        Probe.await(gw, upstream);
+
+        assertEquals(200, get("cq1", "apikey", "quota-jack-key").status());
+        HttpResult second = get("cq2", "apikey", "quota-jack-key");
+        assertEquals(200, second.status());
+        assertEquals("0", second.header("X-RateLimit-Remaining"), "the other route counts on the consumer's counter");
+        assertEquals(503, get("cq1", "apikey", "quota-jack-key").status(), "the consumer's two are spent, whichever route");
+
+        assertEquals(200, get("sq1").status());
+        assertEquals(200, get("sq2").status());
+        assertEquals(503, get("sq2").status(), "the service's two are spent by its routes together");
+    }
+
     @Test
     void rejectedCodeAndMessage() {
         route("msg", conf(1, 60).put("rejected_code", 429).put("rejected_msg", "Requests are too frequent")
