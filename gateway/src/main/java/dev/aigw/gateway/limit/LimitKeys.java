@@ -12,7 +12,8 @@ import java.util.zip.CRC32;
  * into the counter key of a request, as APISIX: the variable named by {@code key}, the
  * {@code $var} template with {@code var_combination}, the key itself with {@code constant}, the
  * client address when the variables are empty; prefixed with the owning resource (a route's counters
- * are its own, a consumer's follow the consumer) and the configuration's version (a changed configuration starts new counters).
+ * are its own, a consumer's follow the consumer) and the configuration's version (a changed
+ * configuration starts new counters).
  * One place, so that a consumer ({@code $consumer_name}) is counted the same way by every plugin.
  */
 public final class LimitKeys {

@@ -523,8 +523,8 @@ public final class RouteTableBuilder {
             // the service's, then the plugin config's, then the route's own: a later one replaces an
             // earlier one, and each keeps the key of the resource it was written in (its counters')
             String[] ownerKeys = {
-                    svc == null ? null : prefixSlash + ResourceKind.SERVICES.name() + "/" + route.getValue("service_id"),
-                    pc == null ? null : prefixSlash + ResourceKind.PLUGIN_CONFIGS.name() + "/" + route.getValue("plugin_config_id"),
+                    svc == null ? null : ownerKey(ResourceKind.SERVICES, route.getValue("service_id")),
+                    pc == null ? null : ownerKey(ResourceKind.PLUGIN_CONFIGS, route.getValue("plugin_config_id")),
                     null};
             JsonObject[] from = {svc, pc, route};
             for (int i = 0; i < from.length; i++) {
@@ -567,6 +567,11 @@ public final class RouteTableBuilder {
             deps.add(depKey(ResourceKind.UPSTREAMS, String.valueOf(upId)));
         }
         return doc;
+    }
+
+    /** The store key of a referenced resource: its plugins' owner. */
+    private String ownerKey(ResourceKind kind, Object id) {
+        return prefixSlash + kind.name() + "/" + id;
     }
 
     private JsonObject referencedDoc(JsonObject route, String field, ResourceKind kind, List<String> deps) {

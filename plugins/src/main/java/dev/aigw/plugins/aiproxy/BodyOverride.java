@@ -68,7 +68,8 @@ public record BodyOverride(Long maxTokens, Map<AiProtocol, JsonObject> patches, 
         if (maxTokens == null && patches.isEmpty()) {
             return NONE;
         }
-        return new BodyOverride(maxTokens, Map.copyOf(patches), override.getBoolean("request_body_force_override", false));
+        return new BodyOverride(maxTokens, Map.copyOf(patches),
+                override.getBoolean("request_body_force_override", false));
     }
 
     /** True when {@code request_body} has a patch for {@code target}. */
