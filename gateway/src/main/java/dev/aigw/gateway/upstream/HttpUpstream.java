@@ -541,12 +541,7 @@ public final class HttpUpstream implements UpstreamHandler {
                 }
                 req.write(chunk);
                 if (req.writeQueueFull()) {
-                    in.pause();
-                    req.drainHandler(v -> {
-                        if (!done) {
-                            in.resume();
-                        }
-                    });
+                    Backpressure.pauseUntilDrained(in, req, () -> done);
                 }
             });
             in.endHandler(v -> {
@@ -595,12 +590,7 @@ public final class HttpUpstream implements UpstreamHandler {
                 }
                 ctx.write(chunk);
                 if (out.writeQueueFull()) {
-                    resp.pause();
-                    out.drainHandler(v -> {
-                        if (!done) {
-                            resp.resume();
-                        }
-                    });
+                    Backpressure.pauseUntilDrained(resp, out, () -> done);
                 }
             });
             resp.exceptionHandler(err -> {

@@ -3,6 +3,7 @@ package dev.aigw.gateway.websocket;
 import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.RequestContext;
 import dev.aigw.gateway.context.UpstreamVariables;
+import dev.aigw.gateway.upstream.Backpressure;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.AsyncResult;
@@ -257,8 +258,7 @@ public final class WebSocketRelay {
                 }
                 to.writeFrame(f);
                 if (to.writeQueueFull()) {
-                    from.pause();
-                    to.drainHandler(v -> from.resume());
+                    Backpressure.pauseUntilDrained(from, to, () -> false);
                 }
             });
         }

@@ -3,6 +3,7 @@ package dev.aigw.plugins.aiproxy;
 import dev.aigw.gateway.context.HopByHop;
 import dev.aigw.gateway.context.NginxTime;
 import dev.aigw.gateway.context.RequestContext;
+import dev.aigw.gateway.upstream.Backpressure;
 import dev.aigw.plugins.aiproxy.protocol.TokenUsage;
 import dev.aigw.plugins.aiproxy.translator.Observation;
 import dev.aigw.plugins.aiproxy.translator.TranslationException;
@@ -317,12 +318,7 @@ public final class AiAttempt {
             if (toClient.length() > 0 && !out.closed()) {
                 ctx.write(toClient);
                 if (out.writeQueueFull()) {
-                    resp.pause();
-                    out.drainHandler(v -> {
-                        if (!finished) {
-                            resp.resume();
-                        }
-                    });
+                    Backpressure.pauseUntilDrained(resp, out, () -> finished);
                 }
             }
         });
