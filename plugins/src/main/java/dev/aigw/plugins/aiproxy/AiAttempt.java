@@ -51,6 +51,7 @@ public final class AiAttempt {
     private final AiInstance instance;
     private final RequestContext ctx;
     private final AiRequest request;
+    private boolean toolCallSeen;
     private final HttpClientRequest upReq;
     private final HttpClientResponse resp;
     private final long t0;
@@ -247,6 +248,9 @@ public final class AiAttempt {
             } else {
                 body = translator.error(resp.statusCode(), got);
             }
+            if (resp.statusCode() < 400) {
+                toolCalls(body);
+            }
             copyHeaders();
             ctx.sendHead(resp.statusCode());
             ctx.end(body);
@@ -316,6 +320,7 @@ public final class AiAttempt {
                 commitStream(out);
             }
             if (toClient.length() > 0 && !out.closed()) {
+                toolCalls(toClient);
                 ctx.write(toClient);
                 if (out.writeQueueFull()) {
                     Backpressure.pauseUntilDrained(resp, out, () -> finished);
@@ -329,6 +334,7 @@ public final class AiAttempt {
             commitStream(out); // a stream that ended cleanly is an answer, even an empty one
             Buffer rest = translator.streamEnd(obs);
             if (rest.length() > 0 && !out.closed()) {
+                toolCalls(rest);
                 ctx.write(rest);
             }
             endStream();
@@ -438,11 +444,22 @@ public final class AiAttempt {
         ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, NginxTime.seconds3(ms)); // the same ms, as nginx's pair
     }
 
+    /** {@code llm_has_tool_calls}: set once the client's bytes show a tool call (then no more scanning). */
+    private void toolCalls(Buffer toClient) {
+        if (!toolCallSeen && ToolCalls.in(request.protocol(), toClient)) {
+            toolCallSeen = true;
+            ctx.setVar(AiVars.LLM_HAS_TOOL_CALLS, "true");
+        }
+    }
+
     private void setUsage(TokenUsage u) {
         ctx.setVar(AiVars.LLM_PROMPT_TOKENS, u.promptTokens());
         ctx.setVar(AiVars.LLM_COMPLETION_TOKENS, u.completionTokens());
         ctx.setVar(AiVars.LLM_TOTAL_TOKENS, u.totalTokens());
         ctx.setVar(AiVars.LLM_CACHED_TOKENS, u.cachedTokens());
+        ctx.setVar(AiVars.LLM_CACHE_READ_INPUT_TOKENS, u.cachedTokens());
+        ctx.setVar(AiVars.LLM_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationTokens());
+        ctx.setVar(AiVars.LLM_REASONING_TOKENS, u.reasoningTokens());
     }
 
     /** Provider headers to the client, minus hop-by-hop ones and the length (the gateway frames the body). */

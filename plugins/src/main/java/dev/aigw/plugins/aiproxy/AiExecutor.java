@@ -270,6 +270,21 @@ public final class AiExecutor {
         return out;
     }
 
+    /**
+     * APISIX 3.18's request-side observability variables, from the body the provider receives:
+     * {@code llm_tool_count} (its {@code tools}) and {@code llm_end_user_id} (OpenAI's
+     * {@code safety_identifier} or {@code user}, Anthropic's {@code metadata.user_id}).
+     */
+    static void requestFacts(RequestContext ctx, AiProtocol target, JsonObject body) {
+        ctx.setVar(AiVars.LLM_TOOL_COUNT, body.getValue("tools") instanceof io.vertx.core.json.JsonArray a ? (long) a.size() : 0L);
+        Object user = switch (target) {
+            case CHAT, RESPONSES -> body.getValue("safety_identifier") instanceof String s ? s : body.getValue("user");
+            case ANTHROPIC_MESSAGES -> body.getValue("metadata") instanceof JsonObject m ? m.getValue("user_id") : null;
+            default -> null;
+        };
+        ctx.setVar(AiVars.LLM_END_USER_ID, user instanceof String s ? s : null);
+    }
+
     private Outgoing prepare(AiInstance inst, RequestContext ctx, AiRequest req, String mappedModel) {
         AiProvider provider = inst.provider();
         Translator tr;
@@ -303,6 +318,7 @@ public final class AiExecutor {
             }
             if (sent != null) {
                 inst.bodyOverride().apply(provider, tr.target(), sent);
+                requestFacts(ctx, tr.target(), sent);
                 provider.rewriteBody(tr.target(), sent);
                 bytes = encode(sent, req.body() == null ? 0 : ctx.bodyLengthHint());
             }

@@ -250,9 +250,11 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
         addLogFields(ctx, conf.logSummaries(), conf.logPayloads());
     }
 
-    /** APISIX's {@code llm_summary} fields, in its order. */
+    /** APISIX's {@code llm_summary} fields, in its order (3.18 added the ones from {@code tool_count}). */
     private static final FixedFields.Names SUMMARY = new FixedFields.Names("request_model", "model", "duration",
-            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream");
+            "prompt_tokens", "completion_tokens", "total_tokens", "upstream_response_time", "stream",
+            "tool_count", "has_tool_calls", "end_user_id", "cache_read_input_tokens", "cache_creation_input_tokens",
+            "reasoning_tokens", "content_risk_level");
 
     /**
      * Adds {@code llm_summary} ({@code logging.summaries}) and {@code llm_request} /
@@ -265,7 +267,10 @@ public final class AiProxyPlugin implements Plugin<AiProxyConfig> {
                     ctx.var(AiVars.REQUEST_LLM_MODEL), ctx.var(AiVars.LLM_MODEL), ctx.var(AiVars.LLM_TTFT),
                     ctx.var(AiVars.LLM_PROMPT_TOKENS), ctx.var(AiVars.LLM_COMPLETION_TOKENS),
                     ctx.var(AiVars.LLM_TOTAL_TOKENS), ctx.var(AiVars.APISIX_UPSTREAM_RESPONSE_TIME),
-                    ctx.var(AiVars.LLM_STREAM)));
+                    ctx.var(AiVars.LLM_STREAM), ctx.var(AiVars.LLM_TOOL_COUNT), ctx.var(AiVars.LLM_HAS_TOOL_CALLS),
+                    ctx.var(AiVars.LLM_END_USER_ID), ctx.var(AiVars.LLM_CACHE_READ_INPUT_TOKENS),
+                    ctx.var(AiVars.LLM_CACHE_CREATION_INPUT_TOKENS), ctx.var(AiVars.LLM_REASONING_TOKENS),
+                    ctx.var(AiVars.LLM_CONTENT_RISK_LEVEL)));
         }
         if (payloads) {
             JsonObject body = ctx.jsonBody();

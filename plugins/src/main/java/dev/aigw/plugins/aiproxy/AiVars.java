@@ -17,6 +17,15 @@ public final class AiVars {
     public static final String LLM_TTFT = "llm_time_to_first_token";
     public static final String LLM_STREAM = "llm_stream";
     public static final String LLM_RESPONSE_TEXT = "llm_response_text";
+    // APISIX 3.18's observability variables (its defaults when nothing set them: "0", "false", "")
+    public static final String LLM_CACHE_READ_INPUT_TOKENS = "llm_cache_read_input_tokens";
+    public static final String LLM_CACHE_CREATION_INPUT_TOKENS = "llm_cache_creation_input_tokens";
+    public static final String LLM_REASONING_TOKENS = "llm_reasoning_tokens";
+    public static final String LLM_TOOL_COUNT = "llm_tool_count";
+    public static final String LLM_HAS_TOOL_CALLS = "llm_has_tool_calls";
+    public static final String LLM_END_USER_ID = "llm_end_user_id";
+    /** Set by content moderation plugins (aigw has none yet): always empty. */
+    public static final String LLM_CONTENT_RISK_LEVEL = "llm_content_risk_level";
     public static final String APISIX_UPSTREAM_RESPONSE_TIME = UpstreamVariables.APISIX_RESPONSE_TIME;
     /** The picked instance's name, as APISIX's {@code ctx.balancer_ip} ({@code ai-proxy-<provider>}). */
     public static final String BALANCER_IP = "balancer_ip";
@@ -50,6 +59,22 @@ public final class AiVars {
         for (String name : new String[] {LLM_CACHED_TOKENS, BALANCER_IP}) {
             if (!registry.isKnown(name)) {
                 registry.register(name, ctx -> null);
+            }
+        }
+        // APISIX's ngx_tpl.lua sets these on every request: the same values until ai-proxy sets them
+        Long zero = 0L;
+        for (String name : new String[] {LLM_CACHE_READ_INPUT_TOKENS, LLM_CACHE_CREATION_INPUT_TOKENS,
+                LLM_REASONING_TOKENS, LLM_TOOL_COUNT}) {
+            if (!registry.isKnown(name)) {
+                registry.register(name, ctx -> zero);
+            }
+        }
+        if (!registry.isKnown(LLM_HAS_TOOL_CALLS)) {
+            registry.register(LLM_HAS_TOOL_CALLS, ctx -> "false");
+        }
+        for (String name : new String[] {LLM_END_USER_ID, LLM_CONTENT_RISK_LEVEL}) {
+            if (!registry.isKnown(name)) {
+                registry.register(name, ctx -> "");
             }
         }
     }

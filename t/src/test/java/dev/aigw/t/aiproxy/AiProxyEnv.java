@@ -30,7 +30,8 @@ final class AiProxyEnv {
     static final List<String> LOG_VARS = List.of("http_x_test_id", "route_id", "status", "request_type",
             "request_llm_model", "llm_model", "llm_prompt_tokens", "llm_completion_tokens",
             "llm_time_to_first_token", "upstream_addr", "upstream_status", "upstream_scheme", "upstream_host",
-            "upstream_uri", "apisix_upstream_response_time", "request_uri");
+            "upstream_uri", "apisix_upstream_response_time", "llm_tool_count", "llm_has_tool_calls",
+            "llm_end_user_id", "llm_reasoning_tokens", "llm_content_risk_level", "request_uri");
 
     /** A bounded wait for anything asynchronous (access log lines, mock state). */
     static final Duration WAIT = Duration.ofSeconds(10);

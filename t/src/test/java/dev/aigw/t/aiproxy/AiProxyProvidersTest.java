@@ -207,6 +207,41 @@ class AiProxyProvidersTest {
         assertEquals(404, gw().admin("GET", "/routes/p-body-bad", null).status(), "nothing stored");
     }
 
+    /** APISIX 3.18's observability variables in the access log, for a JSON answer and a stream. */
+    @Test
+    void toolsEndUserAndToolCallsAreLogged() {
+        String plainId = testId();
+        assertEquals(200, gw().http("POST", "/p/openai/v1/chat/completions",
+                "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "X-Test-Id", plainId).status());
+        Map<String, String> plain = awaitLogEntry(gw(), plainId);
+        assertEquals("0", plain.get("llm_tool_count"));
+        assertEquals("false", plain.get("llm_has_tool_calls"));
+        assertEquals("", plain.get("llm_end_user_id"));
+        assertEquals("0", plain.get("llm_reasoning_tokens"));
+        assertEquals("", plain.get("llm_content_risk_level"), "no moderation plugin: empty, as APISIX");
+
+        mock().toolCall("{\"city\":\"Paris\"}");
+        io.vertx.core.json.JsonArray tools = new io.vertx.core.json.JsonArray();
+        for (String name : new String[] {"weather", "time"}) {
+            tools.add(new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name)
+                    .put("parameters", new JsonObject().put("type", "object"))));
+        }
+        for (boolean stream : new boolean[] {false, true}) {
+            String id = testId();
+            JsonObject body = new JsonObject().put("model", "gpt-4o").put("stream", stream).put("user", "end-user-9")
+                    .put("tools", tools).put("messages", new io.vertx.core.json.JsonArray()
+                            .add(new JsonObject().put("role", "user").put("content", "weather in Paris?")));
+            HttpResult r = gw().http("POST", "/p/openai/v1/chat/completions", body.encode(), "X-Test-Id", id);
+            assertEquals(200, r.status(), r.toString());
+            assertTrue(r.body().contains("tool_calls"), "the mock called the tool: " + r.body());
+            Map<String, String> log = awaitLogEntry(gw(), id);
+            assertEquals("2", log.get("llm_tool_count"), "stream " + stream);
+            assertEquals("true", log.get("llm_has_tool_calls"), "stream " + stream);
+            assertEquals("end-user-9", log.get("llm_end_user_id"), "stream " + stream);
+        }
+    }
+
     @Test
     void embeddingsPathPerProvider() {
         String id = testId();

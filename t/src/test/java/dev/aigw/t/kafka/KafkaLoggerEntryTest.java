@@ -141,6 +141,13 @@ class KafkaLoggerEntryTest extends KafkaGatewayTest {
             assertEquals(36, summary.getInteger("total_tokens"));
             assertNotNull(summary.getValue("duration"), "time to first token: " + summary);
             assertTrue(summary.getDouble("duration") >= 0, summary.encode());
+            // APISIX 3.18's additions, at their values for a plain answer without tools
+            assertEquals(0, summary.getInteger("tool_count"), summary.encode());
+            assertEquals("false", summary.getString("has_tool_calls"));
+            assertEquals("", summary.getString("end_user_id"));
+            assertEquals(0, summary.getInteger("cache_read_input_tokens"));
+            assertEquals(0, summary.getInteger("reasoning_tokens"));
+            assertEquals("", summary.getString("content_risk_level"));
 
             JsonArray messages = e.getJsonObject("llm_request").getJsonArray("messages");
             String messagesText = messages.encode();

@@ -20,6 +20,7 @@ public final class AnthropicNative extends SseTranslator {
     private long input;
     private long output;
     private long cached;
+    private long cacheCreation;
     private boolean sawUsage;
 
     public AnthropicNative() {
@@ -106,6 +107,7 @@ public final class AnthropicNative extends SseTranslator {
                     if (m.getValue("usage") instanceof JsonObject u) {
                         input = num(u.getValue("input_tokens"));
                         cached = num(u.getValue("cache_read_input_tokens"));
+                        cacheCreation = num(u.getValue("cache_creation_input_tokens"));
                         output = num(u.getValue("output_tokens"));
                         sawUsage = true;
                     }
@@ -129,7 +131,7 @@ public final class AnthropicNative extends SseTranslator {
             }
         }
         if (sawUsage) {
-            obs.usage(new TokenUsage(input, output, input + output, cached));
+            obs.usage(new TokenUsage(input, output, input + output, cached, cacheCreation, 0));
         }
     }
 
