@@ -51,10 +51,11 @@ public final class AiAttempt {
     private final AiInstance instance;
     private final RequestContext ctx;
     private final AiRequest request;
-    private boolean toolCallSeen;
     private final HttpClientRequest upReq;
     private final HttpClientResponse resp;
     private final long t0;
+    /** A tool call was seen in what the client got: no more scanning. */
+    private boolean toolCallSeen;
     private final Translator translator;
     private final Observation obs;
 

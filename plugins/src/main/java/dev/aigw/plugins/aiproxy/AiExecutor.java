@@ -276,7 +276,8 @@ public final class AiExecutor {
      * {@code safety_identifier} or {@code user}, Anthropic's {@code metadata.user_id}).
      */
     static void requestFacts(RequestContext ctx, AiProtocol target, JsonObject body) {
-        ctx.setVar(AiVars.LLM_TOOL_COUNT, body.getValue("tools") instanceof io.vertx.core.json.JsonArray a ? (long) a.size() : 0L);
+        Object tools = body.getValue("tools");
+        ctx.setVar(AiVars.LLM_TOOL_COUNT, tools instanceof io.vertx.core.json.JsonArray a ? (long) a.size() : 0L);
         Object user = switch (target) {
             case CHAT, RESPONSES -> body.getValue("safety_identifier") instanceof String s ? s : body.getValue("user");
             case ANTHROPIC_MESSAGES -> body.getValue("metadata") instanceof JsonObject m ? m.getValue("user_id") : null;
