@@ -73,7 +73,8 @@ public final class AiExecutor {
 
     /**
      * @param forwardClientHeaders false for a side call of the gateway's own (ai-request-rewrite): the
-     *                             client's headers are then not sent to the provider, as APISIX 3.18
+     *                             client's headers are then not sent to the provider, as APISIX 3.18,
+     *                             and the call does not set {@code llm_tool_count} / {@code llm_end_user_id}
      */
     public AiExecutor(TransportOptions transport, boolean forwardClientHeaders) {
         this.transport = transport;
@@ -319,7 +320,9 @@ public final class AiExecutor {
             }
             if (sent != null) {
                 inst.bodyOverride().apply(provider, tr.target(), sent);
-                requestFacts(ctx, tr.target(), sent);
+                if (forwardClientHeaders) { // the client's own call, not a side call of a plugin
+                    requestFacts(ctx, tr.target(), sent);
+                }
                 provider.rewriteBody(tr.target(), sent);
                 bytes = encode(sent, req.body() == null ? 0 : ctx.bodyLengthHint());
             }
