@@ -78,10 +78,12 @@ public final class AiAttempt {
         this.t0 = t0;
         this.translator = translator;
         this.obs = new Observation(request.collectText());
-        ctx.setVar(AiVars.UPSTREAM_STATUS, resp.statusCode());
-        SocketAddress remote = upReq.connection() == null ? null : upReq.connection().remoteAddress();
-        if (remote != null && remote.hostAddress() != null) {
-            ctx.setVar(AiVars.UPSTREAM_ADDR, remote.hostAddress() + ":" + remote.port());
+        if (executor.clientCall()) {
+            ctx.setVar(AiVars.UPSTREAM_STATUS, resp.statusCode());
+            SocketAddress remote = upReq.connection() == null ? null : upReq.connection().remoteAddress();
+            if (remote != null && remote.hostAddress() != null) {
+                ctx.setVar(AiVars.UPSTREAM_ADDR, remote.hostAddress() + ":" + remote.port());
+            }
         }
     }
 
@@ -440,6 +442,9 @@ public final class AiAttempt {
     }
 
     private void setTimes() {
+        if (!executor.clientCall()) {
+            return; // a plugin's side call: not the request's upstream
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         ctx.setVar(AiVars.APISIX_UPSTREAM_RESPONSE_TIME, ms);
         ctx.setVar(AiVars.UPSTREAM_RESPONSE_TIME, NginxTime.seconds3(ms)); // the same ms, as nginx's pair

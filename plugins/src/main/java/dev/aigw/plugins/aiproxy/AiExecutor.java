@@ -65,20 +65,26 @@ public final class AiExecutor {
     private io.vertx.core.http.WebSocketClient webSockets;
     private volatile boolean closed;
 
-    private final boolean forwardClientHeaders;
+    private final boolean clientCall;
 
     public AiExecutor(TransportOptions transport) {
         this(transport, true);
     }
 
     /**
-     * @param forwardClientHeaders false for a side call of the gateway's own (ai-request-rewrite): the
-     *                             client's headers are then not sent to the provider, as APISIX 3.18,
-     *                             and the call does not set {@code llm_tool_count} / {@code llm_end_user_id}
+     * @param clientCall true when the calls are the client's own (ai-proxy, ai-proxy-multi); false for
+     *                   a plugin's side call (ai-request-rewrite), which, as in APISIX 3.18, sends
+     *                   none of the client's headers to the provider and leaves the request's
+     *                   variables ({@code llm_*}, {@code upstream_*}) alone
      */
-    public AiExecutor(TransportOptions transport, boolean forwardClientHeaders) {
+    public AiExecutor(TransportOptions transport, boolean clientCall) {
         this.transport = transport;
-        this.forwardClientHeaders = forwardClientHeaders;
+        this.clientCall = clientCall;
+    }
+
+    /** Whether the calls are the client's own (their results are the request's variables). */
+    boolean clientCall() {
+        return clientCall;
     }
 
     public TransportOptions transport() {
@@ -185,15 +191,17 @@ public final class AiExecutor {
         } catch (AiCallException e) {
             return Future.failedFuture(e);
         }
-        if (out.model() != null) {
-            ctx.setVar(AiVars.LLM_MODEL, out.model());
-        }
-        ctx.setVar(AiVars.UPSTREAM_SCHEME, out.scheme());
         // the Host header the provider gets: with the port unless it is the scheme's default
         boolean defaultPort = out.port() == ("https".equals(out.scheme()) ? 443 : 80);
         String hostHeader = defaultPort ? out.host() : out.host() + ":" + out.port();
-        ctx.setVar(AiVars.UPSTREAM_HOST, hostHeader);
-        ctx.setVar(AiVars.UPSTREAM_URI, out.path());
+        if (clientCall) {
+            if (out.model() != null) {
+                ctx.setVar(AiVars.LLM_MODEL, out.model());
+            }
+            ctx.setVar(AiVars.UPSTREAM_SCHEME, out.scheme());
+            ctx.setVar(AiVars.UPSTREAM_HOST, hostHeader);
+            ctx.setVar(AiVars.UPSTREAM_URI, out.path());
+        }
 
         HttpClient c;
         try {
@@ -320,7 +328,7 @@ public final class AiExecutor {
             }
             if (sent != null) {
                 inst.bodyOverride().apply(provider, tr.target(), sent);
-                if (forwardClientHeaders) { // the client's own call, not a side call of a plugin
+                if (clientCall) {
                     requestFacts(ctx, tr.target(), sent);
                 }
                 provider.rewriteBody(tr.target(), sent);
@@ -388,7 +396,7 @@ public final class AiExecutor {
         }
 
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
-        for (Map.Entry<String, String> h : forwardClientHeaders ? ctx.proxyRequest().headers()
+        for (Map.Entry<String, String> h : clientCall ? ctx.proxyRequest().headers()
                 : MultiMap.caseInsensitiveMultiMap()) {
             String name = h.getKey().toLowerCase(Locale.ROOT);
             if (!NOT_FORWARDED.contains(name) && !HopByHop.is(name)) {
