@@ -463,7 +463,6 @@ public final class AiAttempt {
         ctx.setVar(AiVars.LLM_COMPLETION_TOKENS, u.completionTokens());
         ctx.setVar(AiVars.LLM_TOTAL_TOKENS, u.totalTokens());
         ctx.setVar(AiVars.LLM_CACHED_TOKENS, u.cachedTokens());
-        ctx.setVar(AiVars.LLM_CACHE_READ_INPUT_TOKENS, u.cachedTokens());
         ctx.setVar(AiVars.LLM_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationTokens());
         ctx.setVar(AiVars.LLM_REASONING_TOKENS, u.reasoningTokens());
     }

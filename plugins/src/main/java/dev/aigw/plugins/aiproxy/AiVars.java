@@ -56,25 +56,26 @@ public final class AiVars {
                 LLM_TOTAL_TOKENS, LLM_TTFT, LLM_STREAM}) {
             registry.register(name, ctx -> null);
         }
-        for (String name : new String[] {LLM_CACHED_TOKENS, BALANCER_IP}) {
-            if (!registry.isKnown(name)) {
-                registry.register(name, ctx -> null);
-            }
-        }
+        orDefault(registry, null, LLM_CACHED_TOKENS, BALANCER_IP);
         // APISIX's ngx_tpl.lua sets these on every request: the same values until ai-proxy sets them
         Long zero = 0L;
-        for (String name : new String[] {LLM_CACHE_READ_INPUT_TOKENS, LLM_CACHE_CREATION_INPUT_TOKENS,
-                LLM_REASONING_TOKENS, LLM_TOOL_COUNT}) {
-            if (!registry.isKnown(name)) {
-                registry.register(name, ctx -> zero);
-            }
+        orDefault(registry, zero, LLM_CACHE_CREATION_INPUT_TOKENS, LLM_REASONING_TOKENS, LLM_TOOL_COUNT);
+        orDefault(registry, "false", LLM_HAS_TOOL_CALLS);
+        orDefault(registry, "", LLM_END_USER_ID, LLM_CONTENT_RISK_LEVEL);
+        if (!registry.isKnown(LLM_CACHE_READ_INPUT_TOKENS)) {
+            // APISIX's name for what llm_cached_tokens holds
+            registry.register(LLM_CACHE_READ_INPUT_TOKENS, ctx -> {
+                Object cached = ctx.var(LLM_CACHED_TOKENS);
+                return cached == null ? zero : cached;
+            });
         }
-        if (!registry.isKnown(LLM_HAS_TOOL_CALLS)) {
-            registry.register(LLM_HAS_TOOL_CALLS, ctx -> "false");
-        }
-        for (String name : new String[] {LLM_END_USER_ID, LLM_CONTENT_RISK_LEVEL}) {
+    }
+
+    /** Registers each of {@code names} not known yet, resolving to {@code value} until a request sets it. */
+    private static void orDefault(VariableRegistry registry, Object value, String... names) {
+        for (String name : names) {
             if (!registry.isKnown(name)) {
-                registry.register(name, ctx -> "");
+                registry.register(name, ctx -> value);
             }
         }
     }

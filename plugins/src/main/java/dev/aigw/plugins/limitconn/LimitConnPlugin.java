@@ -56,6 +56,10 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
     public record Rule(Object conn, Object burst, String key) {
     }
 
+    /** A rule that applies to this request: its counter key and resolved numbers. */
+    private record Applied(String key, long max, long burst) {
+    }
+
     /** A request counted in Redis, to be removed in the log phase. */
     private record InRedis(PolicyRef ref, String key, String requestId) {
     }
@@ -200,8 +204,7 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
      * or through with {@code allow_degradation}.
      */
     private Future<Void> accessRules(Config conf, RequestContext ctx) {
-        List<long[]> numbers = new java.util.ArrayList<>(conf.rules().size());
-        List<String> keys = new java.util.ArrayList<>(conf.rules().size());
+        List<Applied> applied = new java.util.ArrayList<>(conf.rules().size());
         int[] n = new int[1];
         for (Rule r : conf.rules()) {
             long max = resolve(ctx, r.conn(), false);
@@ -209,11 +212,11 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             n[0] = 0;
             String key = LimitKeys.template(ctx, r.key(), n);
             if (max >= 0 && burst >= 0 && n[0] > 0) {
-                numbers.add(new long[] {max, burst});
-                keys.add(LimitKeys.counterKey(ctx, conf.version(), key)); // now: the owner is this call's
+                // the counter key now: the owner is this call's
+                applied.add(new Applied(LimitKeys.counterKey(ctx, conf.version(), key), max, burst));
             }
         }
-        if (keys.isEmpty()) {
+        if (applied.isEmpty()) {
             LOG.error("failed to get limit conn rules: none applies on route {}",
                     ctx.route() == null ? null : ctx.route().id());
             if (!conf.allowDegradation()) {
@@ -221,15 +224,15 @@ public final class LimitConnPlugin implements Plugin<LimitConnPlugin.Config> {
             }
             return Future.succeededFuture();
         }
-        return nextRule(conf, ctx, numbers, keys, 0);
+        return nextRule(conf, ctx, applied, 0);
     }
 
-    private Future<Void> nextRule(Config conf, RequestContext ctx, List<long[]> numbers, List<String> keys, int i) {
-        if (i == keys.size() || ctx.exited()) {
+    private Future<Void> nextRule(Config conf, RequestContext ctx, List<Applied> applied, int i) {
+        if (i == applied.size() || ctx.exited()) {
             return Future.succeededFuture();
         }
-        return incoming(conf, ctx, keys.get(i), numbers.get(i)[0], numbers.get(i)[1])
-                .compose(v -> nextRule(conf, ctx, numbers, keys, i + 1));
+        Applied a = applied.get(i);
+        return incoming(conf, ctx, a.key(), a.max(), a.burst()).compose(v -> nextRule(conf, ctx, applied, i + 1));
     }
 
     /** One count on the counter {@code key}: taken and held, delayed, or refused. */
