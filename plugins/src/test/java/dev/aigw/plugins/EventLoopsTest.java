@@ -1,7 +1,6 @@
 package dev.aigw.plugins;
 
 import dev.aigw.gateway.context.RequestContext;
-import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.testkit.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,29 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EventLoopsTest {
 
     /** Sends the event loop of the access phase upstream and checks the log phase runs on it too. */
-    static final class LoopProbe implements Plugin<JsonObject> {
+    static final class LoopProbe extends ProbePlugin {
         private static final Object THREAD = new Object();
         final Set<String> accessThreads = ConcurrentHashMap.newKeySet();
         final List<String> mismatches = java.util.Collections.synchronizedList(new ArrayList<>());
 
-        @Override
-        public String name() {
-            return "loop-probe";
-        }
-
-        @Override
-        public int priority() {
-            return 1;
-        }
-
-        @Override
-        public String schema() {
-            return "{\"type\":\"object\"}";
-        }
-
-        @Override
-        public JsonObject parseConfig(JsonObject conf) {
-            return conf;
+        LoopProbe() {
+            super("loop-probe", 1);
         }
 
         @Override

@@ -1,12 +1,14 @@
 package dev.aigw.plugins.limitconn;
 
 import dev.aigw.gateway.context.RequestContext;
-import dev.aigw.gateway.plugin.Plugin;
 import dev.aigw.plugins.PluginPipeline;
+import dev.aigw.plugins.ProbePlugin;
+import dev.aigw.testkit.MockLlm;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,40 +19,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** limit-conn's count of requests in flight, through the gateway's own pipeline. */
 class LimitConnPluginTest {
 
+    private static final Duration FIVE_SECONDS = Duration.ofSeconds(5);
+
     /**
      * Runs after limit-conn (lower priority) and notes, as the last chunk of each response passes,
      * how many keys limit-conn still counts: what a client's next request would meet.
      */
-    private static final class Witness implements Plugin<Object> {
+    private static final class Witness extends ProbePlugin {
         final BlockingQueue<Integer> keysAtLastChunk = new LinkedBlockingQueue<>();
         private final LimitConnPlugin limitConn;
 
         Witness(LimitConnPlugin limitConn) {
+            super("witness", 1);
             this.limitConn = limitConn;
         }
 
         @Override
-        public String name() {
-            return "witness";
-        }
-
-        @Override
-        public int priority() {
-            return 1;
-        }
-
-        @Override
-        public String schema() {
-            return "{\"type\": \"object\"}";
-        }
-
-        @Override
-        public Object parseConfig(JsonObject conf) {
-            return conf;
-        }
-
-        @Override
-        public Buffer bodyFilter(Object conf, RequestContext ctx, Buffer chunk, boolean last) {
+        public Buffer bodyFilter(JsonObject conf, RequestContext ctx, Buffer chunk, boolean last) {
             if (last) {
                 keysAtLastChunk.add(limitConn.keys());
             }
@@ -122,7 +107,7 @@ class LimitConnPluginTest {
             var c = http.sendAsync(gw.request("GET", "/c", null, "X-User", "u2", "X-Team", "t", "X-Team-Conn", "2").build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
             // both counted on their user and on the team: three keys
-            assertTrue(waitFor(() -> limitConn.keys() == 3), "keys in flight: " + limitConn.keys());
+            assertTrue(MockLlm.await(() -> limitConn.keys() == 3, FIVE_SECONDS), "keys in flight: " + limitConn.keys());
 
             var sameUser = gw.get("/b", "X-User", "u1", "X-Team", "other", "X-Team-Conn", "2");
             assertEquals(503, sameUser.statusCode(), "u1 already has one in flight: " + sameUser.body());
@@ -141,11 +126,13 @@ class LimitConnPluginTest {
             upstream.endOne();
             assertEquals(200, a.get(5, TimeUnit.SECONDS).statusCode());
             assertEquals(200, c.get(5, TimeUnit.SECONDS).statusCode());
-            assertTrue(waitFor(() -> limitConn.keys() == 0), "every count given back: " + limitConn.keys());
+            assertTrue(MockLlm.await(() -> limitConn.keys() == 0, FIVE_SECONDS),
+                    "every count given back: " + limitConn.keys());
 
             var noTeam = http.sendAsync(gw.request("GET", "/e", null, "X-User", "u4").build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertTrue(waitFor(() -> limitConn.keys() == 1), "only the user rule applies: one key, " + limitConn.keys());
+            assertTrue(MockLlm.await(() -> limitConn.keys() == 1, FIVE_SECONDS),
+                    "only the user rule applies: one key, " + limitConn.keys());
             upstream.endOne();
             assertEquals(200, noTeam.get(5, TimeUnit.SECONDS).statusCode());
         }
@@ -160,16 +147,5 @@ class LimitConnPluginTest {
                             new io.vertx.core.json.JsonArray().add(new JsonObject().put("conn", 1).put("burst", 0)))));
             assertTrue(e.getMessage().contains("key"), e.getMessage());
         }
-    }
-
-    private static boolean waitFor(java.util.function.BooleanSupplier ok) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!ok.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            Thread.sleep(10);
-        }
-        return true;
     }
 }
